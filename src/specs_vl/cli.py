@@ -1,0 +1,124 @@
+"""The `specs` command: one subcommand per stage; a thin layer over the stage functions."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from specs_vl.errors import SpecsError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="SPECS: self-distilled preference cold start for VLM RL.")
+world_app = typer.Typer(no_args_is_help=True, help="The embedded procedural world.")
+app.add_typer(world_app, name="world")
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+
+def _fail(err: Exception) -> None:
+    typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def _setup(quiet: bool) -> None:
+    if quiet:
+        os.environ["SPECS_QUIET"] = "1"
+
+
+def _load_world(path: Optional[Path]):
+    from specs_vl.config import load_yaml_model
+    from specs_vl.world import WorldConfig
+
+    return load_yaml_model(path, WorldConfig) if path else WorldConfig()
+
+
+@world_app.command("export")
+def world_export(
+    out: Annotated[Path, typer.Argument(help="Directory to write the dataset to (datasets.save_to_disk).")],
+    split: Annotated[str, typer.Option("--split", "-s")] = "train",
+    n: Annotated[Optional[int], typer.Option("--n", help="Number of examples (default: the split's size).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="World config YAML.")] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Write one split of the world as a Hugging Face dataset with the Image feature."""
+    _setup(quiet)
+    try:
+        from specs_vl.world.export import export_split
+
+        cfg = _load_world(config)
+        path = export_split(cfg, split, out, n)
+    except (SpecsError, ValueError, FileExistsError) as e:
+        _fail(e)
+    typer.echo(f"wrote {path}")
+
+
+@world_app.command("show")
+def world_show(
+    split: Annotated[str, typer.Option("--split", "-s")] = "train",
+    n: Annotated[int, typer.Option("--n")] = 5,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c")] = None,
+) -> None:
+    """Print a few examples of a split."""
+    try:
+        from specs_vl.world import build_split, prompt_text
+
+        for ex in build_split(_load_world(config), split, n):
+            typer.echo(json.dumps({k: v for k, v in ex.items() if k != "image"} | {"prompt": prompt_text(ex)}))
+    except (SpecsError, ValueError) as e:
+        _fail(e)
+
+
+@app.command("base")
+def base(
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML (world + base sections).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even when cached.")] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Build (or reuse from cache) the tiny base VLM and print its calibration."""
+    _setup(quiet)
+    try:
+        from specs_vl.config import load_run_config
+        from specs_vl.world.base_model import build_base_model
+
+        cfg = load_run_config(config)
+        path = build_base_model(cfg.world, cfg.base, force=force)
+    except (SpecsError, ValueError) as e:
+        _fail(e)
+    typer.echo(path)
+    typer.echo((path / "calibration.json").read_text())
+
+
+@app.command("demo")
+def demo(quiet: Quiet = False) -> None:
+    """Run the embedded demo: build the world and the tiny base VLM, print their calibration."""
+    _setup(quiet)
+    from specs_vl.config import demo_config_path, load_run_config
+    from specs_vl.progress import say
+    from specs_vl.world import build_split
+    from specs_vl.world.base_model import build_base_model
+
+    try:
+        cfg = load_run_config(demo_config_path())
+        for split in ("train", "id_test", "ood_test"):
+            exs = build_split(cfg.world, split, min(50, cfg.world.size(split)))
+            fams = sorted({e["family"] for e in exs})
+            styles = sorted({e["instruction_style"] for e in exs})
+            say(f"world {split}: {cfg.world.size(split)} examples; families {fams}; styles {styles}")
+        path = build_base_model(cfg.world, cfg.base)
+    except (SpecsError, ValueError) as e:
+        _fail(e)
+    calib = json.loads((path / "calibration.json").read_text())
+    say(f"base model at {path}")
+    say(json.dumps(calib, indent=2))
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,46 @@
+"""rich progress bars that every long loop shares, and that `--quiet` turns off."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+console = Console(stderr=True)
+
+
+def quiet() -> bool:
+    return os.environ.get("SPECS_QUIET", "") not in ("", "0")
+
+
+class _Bar:
+    def __init__(self, progress: Progress | None, task_id):
+        self._p, self._t = progress, task_id
+
+    def advance(self, n: float = 1, **fields) -> None:
+        if self._p is not None:
+            self._p.update(self._t, advance=n, **fields)
+
+    def describe(self, text: str) -> None:
+        if self._p is not None:
+            self._p.update(self._t, description=text)
+
+
+@contextlib.contextmanager
+def bar(description: str, total: float | None) -> Iterator[_Bar]:
+    """A progress bar, or a silent stand-in when quiet or not on a terminal."""
+    if quiet():
+        yield _Bar(None, None)
+        return
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=False) as p:
+        yield _Bar(p, p.add_task(description, total=total))
+
+
+def say(message: str) -> None:
+    """A one-line summary; printed even when quiet."""
+    console.print(message, highlight=False)

@@ -1,0 +1,10 @@
+"""The embedded world: procedural visual-reasoning tasks with checkable answers."""
+
+from .dataset import SPLITS, WorldConfig, build_split, draw, make_example, prompt_text
+from .families import FAMILIES, OOD_FAMILIES, TRAIN_FAMILIES, Task
+from .styles import FORMAT_INSTRUCTION, OOD_STYLES, STYLES, TRAIN_STYLE, strict_answer
+
+__all__ = [
+    "FAMILIES", "FORMAT_INSTRUCTION", "OOD_FAMILIES", "OOD_STYLES", "SPLITS", "STYLES", "TRAIN_FAMILIES",
+    "TRAIN_STYLE", "Task", "WorldConfig", "build_split", "draw", "make_example", "prompt_text", "strict_answer",
+]

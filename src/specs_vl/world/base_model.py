@@ -1,0 +1,273 @@
+"""The tiny base VLM: real Qwen2.5-VL architecture, pretrained on the world.
+
+It stands in for Qwen2.5-VL-7B-Instruct. It reasons passably about the world
+but follows the `<think>`/`<answer>` format only part of the time, because
+its corpus (world/corpus.py) mixes response styles as an instruct model does.
+The tokenizer is trained locally and the processor is the real
+`Qwen2_5_VLProcessor`, so every later stage runs the same code as with real
+weights. The pretraining loop is hand-written on purpose: it simulates
+*someone else's* pretraining and is not part of the SPECS recipe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from .corpus import base_response
+from .dataset import WorldConfig, draw, example_from_task, prompt_text
+
+SPECIAL_TOKENS = [
+    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
+    "<|image_pad|>", "<|video_pad|>",
+]
+FORMAT_TOKENS = ["<think>", "</think>", "<answer>", "</answer>"]
+# Qwen2-VL's chat template, minus the default system prompt (shorter sequences).
+CHAT_TEMPLATE = (
+    "{%- for message in messages -%}"
+    "{{- '<|im_start|>' + message['role'] + '\n' -}}"
+    "{%- if message['content'] is string -%}{{- message['content'] -}}"
+    "{%- else -%}{%- for c in message['content'] -%}"
+    "{%- if c['type'] == 'image' or 'image' in c -%}{{- '<|vision_start|><|image_pad|><|vision_end|>' -}}"
+    "{%- elif c['type'] == 'text' -%}{{- c['text'] -}}{%- endif -%}"
+    "{%- endfor -%}{%- endif -%}"
+    "{{- '<|im_end|>\n' -}}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\n' -}}{%- endif -%}"
+)
+CODE_VERSION = "1"  # bump when the corpus or training changes, to invalidate caches
+
+
+class BaseModelConfig(BaseModel):
+    """Size and pretraining budget of the tiny base model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vocab_size: int = Field(1024, ge=300)
+    hidden_size: int = Field(128, ge=16)
+    intermediate_size: int = Field(256, ge=16)
+    num_layers: int = Field(4, ge=1)
+    num_heads: int = Field(4, ge=1)
+    num_kv_heads: int = Field(2, ge=1)
+    vision_depth: int = Field(2, ge=1)
+    vision_hidden_size: int = Field(64, ge=16)
+    vision_heads: int = Field(2, ge=1)
+    pretrain_examples: int = Field(6000, ge=10)
+    steps: int = Field(1200, ge=1)
+    batch_size: int = Field(32, ge=1)
+    lr: float = Field(2e-3, gt=0)
+    seed: int = 0
+    calibration_n: int = Field(120, ge=1)
+    max_new_tokens: int = Field(64, ge=1)
+
+
+def train_tokenizer(texts: list[str], vocab_size: int):
+    """A byte-level BPE (as Qwen's), trained on the world's text."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None,
+    )
+    fast.add_tokens(FORMAT_TOKENS)
+    return fast
+
+
+def make_processor(tokenizer):
+    from transformers import Qwen2_5_VLProcessor
+    from transformers.models.qwen2_vl import Qwen2VLImageProcessor, Qwen2VLVideoProcessor
+
+    sizes = dict(min_pixels=112 * 112, max_pixels=112 * 112, patch_size=14, temporal_patch_size=2, merge_size=2)
+    return Qwen2_5_VLProcessor(
+        image_processor=Qwen2VLImageProcessor(**sizes),
+        video_processor=Qwen2VLVideoProcessor(**sizes),
+        tokenizer=tokenizer,
+        chat_template=CHAT_TEMPLATE,
+    )
+
+
+def make_config(tokenizer, cfg: BaseModelConfig):
+    from transformers import Qwen2_5_VLConfig
+
+    head_dim = cfg.hidden_size // cfg.num_heads
+    half = head_dim // 2  # M-RoPE splits head_dim/2 frequencies into (t, h, w)
+    mrope = [half - 2 * (half * 3 // 8), half * 3 // 8, half * 3 // 8]
+    ids = tokenizer.convert_tokens_to_ids
+    return Qwen2_5_VLConfig(
+        text_config=dict(
+            vocab_size=len(tokenizer), hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
+            num_hidden_layers=cfg.num_layers, num_attention_heads=cfg.num_heads,
+            num_key_value_heads=cfg.num_kv_heads, max_position_embeddings=1024,
+            rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": mrope},
+            bos_token_id=ids("<|endoftext|>"), eos_token_id=ids("<|im_end|>"), pad_token_id=ids("<|endoftext|>"),
+        ),
+        vision_config=dict(
+            depth=cfg.vision_depth, hidden_size=cfg.vision_hidden_size, intermediate_size=2 * cfg.vision_hidden_size,
+            num_heads=cfg.vision_heads, patch_size=14, spatial_merge_size=2, temporal_patch_size=2,
+            window_size=112, out_hidden_size=cfg.hidden_size, fullatt_block_indexes=[cfg.vision_depth - 1],
+        ),
+        image_token_id=ids("<|image_pad|>"), video_token_id=ids("<|video_pad|>"),
+        vision_start_token_id=ids("<|vision_start|>"), vision_end_token_id=ids("<|vision_end|>"),
+        tie_word_embeddings=True,
+    )
+
+
+def pretrain_corpus(world: WorldConfig, cfg: BaseModelConfig) -> list[tuple[dict[str, Any], str]]:
+    """(example, response) pairs from the world's `pretrain` split."""
+    rng = random.Random(cfg.seed)
+    out = []
+    for i in range(cfg.pretrain_examples):
+        task, style = draw(world, "pretrain", i)
+        ex = example_from_task(task, style, "pretrain", f"pretrain-{i}")
+        out.append((ex, base_response(task, style, rng)))
+    return out
+
+
+def _batch(processor, pairs: list[tuple[dict[str, Any], str]]) -> dict[str, torch.Tensor]:
+    """Tokenise prompt+response; supervise only the response and its <|im_end|>."""
+    from specs_vl.sampling import chat_prompts
+
+    prompts = chat_prompts(processor, [ex for ex, _ in pairs])
+    full = [p + r + "<|im_end|>" for p, (_, r) in zip(prompts, pairs)]
+    processor.tokenizer.padding_side = "right"
+    enc = processor(text=full, images=[ex["image"] for ex, _ in pairs], return_tensors="pt", padding=True)
+    prompt_lens = [
+        len(ids) for ids in processor(text=prompts, images=[ex["image"] for ex, _ in pairs])["input_ids"]
+    ]
+    labels = enc["input_ids"].clone()
+    for row, n in enumerate(prompt_lens):
+        labels[row, :n] = -100
+    labels[enc["attention_mask"] == 0] = -100
+    enc["labels"] = labels
+    return enc
+
+
+def pretrain(model, processor, corpus, cfg: BaseModelConfig, on_step: Callable[[int, float], None] | None = None):
+    torch.manual_seed(cfg.seed)
+    rng = random.Random(cfg.seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    warmup = max(1, cfg.steps // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / cfg.steps)))
+    )
+    model.train()
+    for step in range(cfg.steps):
+        batch = _batch(processor, rng.sample(corpus, cfg.batch_size))
+        loss = model(**batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        if on_step:
+            on_step(step, loss.item())
+    model.eval()
+
+
+def calibrate(model, processor, world: WorldConfig, cfg: BaseModelConfig) -> dict[str, Any]:
+    """Format-valid rate and accuracy (ignoring format), sampled at T=1 on id_test."""
+    from specs_vl.answers import extract_answer, is_correct
+    from specs_vl.format import parse
+    from specs_vl.sampling import SampleConfig, generate
+    from .dataset import build_split
+
+    examples = build_split(world, "id_test", min(cfg.calibration_n, world.id_test_size))
+    outs = generate(model, processor, examples,
+                    SampleConfig(n=1, temperature=1.0, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed))
+    responses = [o[0] for o in outs]
+    valid = [parse(r).valid for r in responses]
+    correct = [
+        is_correct(extract_answer(r), ex["answer"], ex["answer_type"], ex["choices"])
+        for r, ex in zip(responses, examples)
+    ]
+    return {
+        "split": "id_test", "n": len(examples), "temperature": 1.0,
+        "format_valid_rate": sum(valid) / len(valid),
+        "accuracy": sum(correct) / len(correct),
+        "mean_response_chars": sum(map(len, responses)) / len(responses),
+    }
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("SPECS_VL_CACHE", Path.home() / ".cache" / "specs-vl"))
+
+
+def cache_key(world: WorldConfig, cfg: BaseModelConfig) -> str:
+    blob = json.dumps([world.model_dump(mode="json"), cfg.model_dump(mode="json"), CODE_VERSION], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def build_base_model(
+    world: WorldConfig | None = None,
+    cfg: BaseModelConfig | None = None,
+    cache_dir: Path | None = None,
+    force: bool = False,
+) -> Path:
+    """Build (or reuse) the tiny base model; returns its directory.
+
+    The directory is keyed by the world and model configs, written to a temp
+    dir and renamed into place, so a killed build never leaves a half model.
+    """
+    from transformers import Qwen2_5_VLForConditionalGeneration
+
+    from specs_vl.progress import bar, say
+
+    world, cfg = world or WorldConfig(), cfg or BaseModelConfig()
+    root = Path(cache_dir) if cache_dir else cache_root()
+    final = root / f"base-{cache_key(world, cfg)}"
+    if (final / "calibration.json").exists() and not force:
+        return final
+    root.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    torch.manual_seed(cfg.seed)
+    corpus = pretrain_corpus(world, cfg)
+    tokenizer = train_tokenizer([prompt_text(ex) + "\n" + r for ex, r in corpus], cfg.vocab_size)
+    processor = make_processor(tokenizer)
+    model = Qwen2_5_VLForConditionalGeneration(make_config(tokenizer, cfg))
+    with bar("pretraining the tiny base VLM", cfg.steps) as b:
+        pretrain(model, processor, corpus, cfg, lambda s, loss: b.advance(1, description=f"pretrain loss {loss:.3f}"))
+    train_s = time.time() - t0
+    calib = calibrate(model, processor, world, cfg)
+    calib.update(
+        build_seconds=round(time.time() - t0, 1), pretrain_seconds=round(train_s, 1),
+        parameters=sum(p.numel() for p in model.parameters()),
+    )
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-base-", dir=root))
+    try:
+        model.save_pretrained(tmp)
+        processor.save_pretrained(tmp)
+        (tmp / "world.json").write_text(world.model_dump_json(indent=2))
+        (tmp / "base_config.json").write_text(cfg.model_dump_json(indent=2))
+        (tmp / "calibration.json").write_text(json.dumps(calib, indent=2))
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    say(
+        f"base model: {calib['parameters']:,} params, built in {calib['build_seconds']}s; "
+        f"id_test@T=1: format-valid {calib['format_valid_rate']:.1%}, accuracy {calib['accuracy']:.1%}"
+    )
+    return final

@@ -1,0 +1,46 @@
+"""Shared fixtures: offline, quiet, and one tiny base model built per session."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["SPECS_QUIET"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(2)
+
+# Small enough to build in seconds; the real default is built by `specs demo`.
+TINY_BASE = dict(
+    vocab_size=400, hidden_size=64, intermediate_size=128, num_layers=2, num_heads=4, num_kv_heads=2,
+    vision_depth=1, vision_hidden_size=32, vision_heads=2, pretrain_examples=200, steps=30, batch_size=8,
+    calibration_n=8, max_new_tokens=24,
+)
+
+
+@pytest.fixture(scope="session")
+def tiny_world():
+    from specs_vl.world import WorldConfig
+
+    return WorldConfig(train_size=40, id_test_size=16, ood_test_size=16)
+
+
+@pytest.fixture(scope="session")
+def tiny_base_dir(tmp_path_factory, tiny_world) -> Path:
+    from specs_vl.world.base_model import BaseModelConfig, build_base_model
+
+    return build_base_model(tiny_world, BaseModelConfig(**TINY_BASE), cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tiny_base_dir):
+    from specs_vl.models import load_vlm
+
+    return load_vlm(tiny_base_dir)
