@@ -16,8 +16,6 @@ import json
 import math
 import os
 import random
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -64,8 +62,8 @@ class BaseModelConfig(BaseModel):
     vision_depth: int = Field(2, ge=1)
     vision_hidden_size: int = Field(64, ge=16)
     vision_heads: int = Field(2, ge=1)
-    pretrain_examples: int = Field(6000, ge=10)
-    steps: int = Field(1200, ge=1)
+    pretrain_examples: int = Field(8000, ge=10)
+    steps: int = Field(800, ge=1)
     batch_size: int = Field(32, ge=1)
     lr: float = Field(2e-3, gt=0)
     seed: int = 0
@@ -232,6 +230,7 @@ def build_base_model(
     """
     from transformers import Qwen2_5_VLForConditionalGeneration
 
+    from specs_vl.atomic import atomic_dir
     from specs_vl.progress import bar, say
 
     world, cfg = world or WorldConfig(), cfg or BaseModelConfig()
@@ -254,18 +253,12 @@ def build_base_model(
         build_seconds=round(time.time() - t0, 1), pretrain_seconds=round(train_s, 1),
         parameters=sum(p.numel() for p in model.parameters()),
     )
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-base-", dir=root))
-    try:
+    with atomic_dir(final) as tmp:
         model.save_pretrained(tmp)
         processor.save_pretrained(tmp)
         (tmp / "world.json").write_text(world.model_dump_json(indent=2))
         (tmp / "base_config.json").write_text(cfg.model_dump_json(indent=2))
         (tmp / "calibration.json").write_text(json.dumps(calib, indent=2))
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     say(
         f"base model: {calib['parameters']:,} params, built in {calib['build_seconds']}s; "
         f"id_test@T=1: format-valid {calib['format_valid_rate']:.1%}, accuracy {calib['accuracy']:.1%}"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from datasets import Dataset, Features, Image, Sequence, Value
 
+from specs_vl.atomic import atomic_dir
 from specs_vl.progress import bar
 
 from .dataset import WorldConfig, check_split, make_example
@@ -39,13 +37,6 @@ def export_split(cfg: WorldConfig, split: str, out: Path, n: int | None = None) 
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out}: exists and is not empty")
     ds = to_dataset(cfg, split, n)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         ds.save_to_disk(str(tmp))
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out

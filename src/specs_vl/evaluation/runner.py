@@ -1,0 +1,114 @@
+"""`specs eval`: sample a model on a suite, score every response, aggregate.
+
+Metrics are given overall, per family and per instruction style:
+accuracy (answer right, any format), format-valid rate, strict success,
+mean response length (tokens), pass@k, and the Rollout Branching Factor.
+Accuracy, validity and strict success are means over all samples, so with
+one sample per prompt they are pass@1 estimates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from specs_vl.atomic import atomic_write
+from specs_vl.evaluation.suites import Suite, get_suite
+from specs_vl.progress import bar
+from specs_vl.sampling import SampleConfig, generate
+
+
+@dataclass
+class EvalConfig:
+    n: int | None = None  # prompts; None = the whole suite
+    samples: int = 1
+    ks: tuple[int, ...] = (1,)
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 64
+    batch_size: int = 32
+    seed: int = 0
+    rbf: bool = True
+    suite_args: dict[str, Any] = field(default_factory=dict)
+
+
+def score_responses(suite: Suite, examples: Sequence[dict[str, Any]], responses: Sequence[Sequence[str]],
+                    tokenizer: Any = None, rbfs: Sequence[float] | None = None) -> list[dict[str, Any]]:
+    """One record per (prompt, sample)."""
+    from specs_vl.format import parse
+
+    records = []
+    flat_i = 0
+    for ex, outs in zip(examples, responses):
+        for j, text in enumerate(outs):
+            s = suite.score(text, ex)
+            length = len(tokenizer(text, add_special_tokens=False)["input_ids"]) if tokenizer else len(text.split())
+            records.append({
+                "id": ex["id"], "sample": j, "family": ex.get("family", "default"),
+                "instruction_style": ex.get("instruction_style", "none"), "response": text,
+                "extracted": s.extracted, "correct": s.correct, "valid": parse(text).valid,
+                "followed": s.followed, "strict": s.strict, "length": length,
+                "rbf": rbfs[flat_i] if rbfs else None,
+            })
+            flat_i += 1
+    return records
+
+
+def _summary(records: list[dict[str, Any]], ks: Sequence[int]) -> dict[str, Any]:
+    from specs_vl.evaluation.metrics import pass_at_k
+
+    n = len(records)
+    out: dict[str, Any] = {"n_responses": n, "n_prompts": len({r["id"] for r in records})}
+    for key, name in (("correct", "accuracy"), ("valid", "format_valid_rate"), ("strict", "strict_success")):
+        out[name] = sum(r[key] for r in records) / n
+    out["mean_length"] = sum(r["length"] for r in records) / n
+    rbf = [r["rbf"] for r in records if r.get("rbf") is not None]
+    out["rbf"] = sum(rbf) / len(rbf) if rbf else None
+    by_prompt: dict[str, list[bool]] = defaultdict(list)
+    for r in records:
+        by_prompt[r["id"]].append(r["correct"])
+    for k in ks:
+        vals = [pass_at_k(len(c), sum(c), k) for c in by_prompt.values() if len(c) >= k]
+        out[f"pass@{k}"] = sum(vals) / len(vals) if vals else None
+    return out
+
+
+def aggregate(records: list[dict[str, Any]], ks: Sequence[int] = (1,)) -> dict[str, Any]:
+    metrics = {"overall": _summary(records, ks)}
+    for group in ("family", "instruction_style"):
+        buckets: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in records:
+            buckets[r[group]].append(r)
+        metrics[f"by_{group}"] = {k: _summary(v, ks) for k, v in sorted(buckets.items())}
+    return metrics
+
+
+def evaluate_model(model: Any, processor: Any, suite_name: str, cfg: EvalConfig,
+                   examples: list[dict[str, Any]] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Evaluate an already-loaded model (used by the CLI and the GF-curve callback)."""
+    suite = get_suite(suite_name)
+    if examples is None:
+        examples = suite.load(n=cfg.n, **cfg.suite_args)
+    if cfg.samples < max(cfg.ks):
+        raise ValueError(f"pass@{max(cfg.ks)} needs --samples >= {max(cfg.ks)}, got {cfg.samples}")
+    scfg = SampleConfig(n=cfg.samples, temperature=cfg.temperature, top_p=cfg.top_p,
+                        max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, seed=cfg.seed)
+    with bar(f"eval {suite_name}", len(examples) * cfg.samples) as b:
+        result = generate(model, processor, examples, scfg, on_batch=b.advance, return_scores=cfg.rbf)
+    responses, rbfs = result if cfg.rbf else (result, None)
+    records = score_responses(suite, examples, responses, processor.tokenizer, rbfs)
+    metrics = aggregate(records, cfg.ks)
+    metrics["suite"] = suite_name
+    metrics["config"] = {k: v for k, v in asdict(cfg).items() if k != "suite_args"}
+    return records, metrics
+
+
+def write_outputs(out_dir: Path, records: list[dict[str, Any]], metrics: dict[str, Any]) -> None:
+    """generations.jsonl and metrics.json, each written to a temp file and renamed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write(out_dir / "generations.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+    atomic_write(out_dir / "metrics.json", json.dumps(metrics, indent=2))

@@ -1,0 +1,82 @@
+"""Evaluation suites as data: where the examples come from and how a response is scored.
+
+A suite yields examples in the example schema. Scoring returns the extracted
+answer, whether it is correct (ignoring format), whether the response
+followed the instruction style the example asked for, and strict success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Score:
+    extracted: str | None
+    correct: bool  # the final answer is right, whatever the format
+    followed: bool  # the requested output style was followed
+    strict: bool  # followed, and the answer *as that style defines it* is right
+
+
+def score_world(response: str, ex: dict[str, Any]) -> Score:
+    from specs_vl.answers import extract_answer, is_correct
+    from specs_vl.world.styles import strict_answer
+
+    kind, choices = ex.get("answer_type", "auto"), ex.get("choices") or None
+    extracted = extract_answer(response)
+    correct = is_correct(extracted, ex["answer"], kind, choices)
+    style_answer = strict_answer(ex.get("instruction_style") or "none", response)
+    followed = style_answer is not None
+    strict = followed and is_correct(style_answer, ex["answer"], kind, choices)
+    return Score(extracted, correct, followed, strict)
+
+
+def _benchmark_scorer(name: str) -> Callable[[str, dict[str, Any]], Score]:
+    def score(response: str, ex: dict[str, Any]) -> Score:
+        from specs_vl.evaluation.benchmarks import score_example
+
+        extracted, correct = score_example(name, response, ex)
+        return Score(extracted, bool(correct), True, bool(correct))
+
+    return score
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    load: Callable[..., list[dict[str, Any]]]
+    score: Callable[[str, dict[str, Any]], Score]
+
+
+def _world_loader(split: str) -> Callable[..., list[dict[str, Any]]]:
+    def load(n: int | None = None, world=None, **_: Any) -> list[dict[str, Any]]:
+        from specs_vl.world import WorldConfig, build_split
+
+        world = world or WorldConfig()
+        return build_split(world, split, n if n is not None else world.size(split))
+
+    return load
+
+
+def _benchmark_loader(name: str) -> Callable[..., list[dict[str, Any]]]:
+    def load(n: int | None = None, path: str | None = None, split: str | None = None, **_: Any):
+        from specs_vl.evaluation.benchmarks import load_benchmark
+
+        return load_benchmark(name, path, split, n)
+
+    return load
+
+
+SUITES: dict[str, Suite] = {
+    "world-id": Suite("world-id", _world_loader("id_test"), score_world),
+    "world-ood": Suite("world-ood", _world_loader("ood_test"), score_world),
+    **{b: Suite(b, _benchmark_loader(b), _benchmark_scorer(b)) for b in ("mathvista", "mathverse", "mathvision", "mmmu")},
+}
+
+
+def get_suite(name: str) -> Suite:
+    if name not in SUITES:
+        raise ValueError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
+    return SUITES[name]
