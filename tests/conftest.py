@@ -33,10 +33,17 @@ def tiny_world():
 
 
 @pytest.fixture(scope="session")
-def tiny_base_dir(tmp_path_factory, tiny_world) -> Path:
-    from specs_vl.world.base_model import BaseModelConfig, build_base_model
+def tiny_base_config():
+    from specs_vl.world.base_model import BaseModelConfig
 
-    return build_base_model(tiny_world, BaseModelConfig(**TINY_BASE), cache_dir=tmp_path_factory.mktemp("cache"))
+    return BaseModelConfig(**TINY_BASE)
+
+
+@pytest.fixture(scope="session")
+def tiny_base_dir(tmp_path_factory, tiny_world, tiny_base_config) -> Path:
+    from specs_vl.world.base_model import build_base_model
+
+    return build_base_model(tiny_world, tiny_base_config, cache_dir=tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(scope="session")

@@ -32,12 +32,11 @@ def test_round_trip_offline_with_auto_classes(tiny_base_dir, tiny_world):
     assert proc.tokenizer.decode(proc.tokenizer(text)["input_ids"]) == text
 
 
-def test_cache_is_reused(tiny_base_dir, tiny_world):
-    from specs_vl.world.base_model import BaseModelConfig, build_base_model
-    from tests.conftest import TINY_BASE
+def test_cache_is_reused(tiny_base_dir, tiny_world, tiny_base_config):
+    from specs_vl.world.base_model import build_base_model
 
     before = (tiny_base_dir / "model.safetensors").stat().st_mtime_ns
-    again = build_base_model(tiny_world, BaseModelConfig(**TINY_BASE), cache_dir=tiny_base_dir.parent)
+    again = build_base_model(tiny_world, tiny_base_config, cache_dir=tiny_base_dir.parent)
     assert again == tiny_base_dir
     assert (again / "model.safetensors").stat().st_mtime_ns == before
 
