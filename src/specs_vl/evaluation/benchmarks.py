@@ -333,37 +333,12 @@ def mmmu_example(row: dict[str, Any], ctx: RowContext) -> dict[str, Any]:
 # --- scoring for the benchmarks without an official rule-based scorer ---
 
 def score_with_checker(response: str, example: dict[str, Any]) -> tuple[str | None, bool]:
-    """The project's answer extraction and checker (a local fallback while it is absent)."""
-    try:
-        from specs_vl.answers import extract_answer, is_correct
-    except ModuleNotFoundError as e:
-        if e.name != "specs_vl.answers":
-            raise
-        extract_answer, is_correct = _fallback_extract, _fallback_is_correct
+    """The project's own answer extraction and checker."""
+    from specs_vl.answers import extract_answer, is_correct
+
     pred = extract_answer(response)
     kind, choices = example.get("answer_type", "auto"), example.get("choices") or None
     return pred, bool(is_correct(pred, example["answer"], kind, choices))
-
-
-def _fallback_extract(response: str) -> str | None:
-    from specs_vl.evaluation.mathvista_score import extract_response_answer
-
-    return extract_response_answer(response)
-
-
-def _fallback_is_correct(pred: str | None, gold: str, answer_type: str = "auto", choices: Any = None) -> bool:
-    if pred is None:
-        return False
-    p, g = pred.strip(), gold.strip()
-    if answer_type == "mc":
-        m = re.match(r"^\(?([A-Za-z])\)?(?:[.:)]|\s|$)", p)
-        if m:
-            return m.group(1).upper() == g.upper()
-        return bool(choices) and p in choices and _letters(len(choices))[list(choices).index(p)] == g.upper()
-    try:
-        return abs(float(p) - float(g)) <= 1e-6 * max(1.0, abs(float(g)))
-    except ValueError:
-        return p.casefold() == g.casefold()
 
 
 # --- registry ---

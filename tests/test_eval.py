@@ -1,0 +1,99 @@
+"""The eval runner and CLI on the tiny base model; strict success per instruction style."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from specs_vl.cli import app
+from specs_vl.evaluation.suites import score_world
+
+runner = CliRunner()
+
+
+def ex(style: str, answer: str = "3", answer_type: str = "integer", choices=()):
+    return {"id": "x", "answer": answer, "answer_type": answer_type, "choices": list(choices), "instruction_style": style}
+
+
+@pytest.mark.parametrize(
+    "style, response, correct, followed, strict",
+    [
+        ("format", "<think>1 + 2 = 3.</think> <answer>3</answer>", True, True, True),
+        ("format", "1 + 2 = 3. Thus, the answer is 3.", True, False, False),
+        ("format", "<think>1 + 1 = 2.</think> <answer>2</answer>", False, True, False),
+        ("boxed", "1 + 2 = 3. The answer is \\boxed{3}.", True, True, True),
+        ("boxed", "<think>1 + 2 = 3.</think> <answer>3</answer>", True, False, False),
+        ("hint", "1 + 2 = 3. The final answer is 3.", True, True, True),
+        ("hint", "<think>1 + 2 = 3.</think> <answer>3</answer>", True, False, False),
+        ("json", '{"answer": "3"}', True, True, True),
+        ("json", '{"answer": "4"}', False, True, False),
+    ],
+)
+def test_strict_success_is_defined_per_style(style, response, correct, followed, strict):
+    s = score_world(response, ex(style))
+    assert (s.correct, s.followed, s.strict) == (correct, followed, strict)
+
+
+def test_letter_style_needs_only_the_letter():
+    e = ex("letter", "B", "mc", ["red", "green", "blue", "yellow"])
+    assert score_world("B", e).strict
+    assert not score_world("<think>x</think> <answer>B</answer>", e).followed
+    assert not score_world("A", e).strict
+
+
+@pytest.mark.parametrize("suite", ["world-id", "world-ood"])
+def test_specs_eval_writes_consistent_outputs(tiny_base_dir, tmp_path, suite):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("world:\n  id_test_size: 10\n  ood_test_size: 10\n")
+    out = tmp_path / suite
+    res = runner.invoke(app, ["eval", str(tiny_base_dir), "--suite", suite, "--samples", "2", "--k", "1,2",
+                              "--out", str(out), "--max-new-tokens", "12", "--config", str(cfg), "--quiet"])
+    assert res.exit_code == 0, res.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    rows = [json.loads(line) for line in (out / "generations.jsonl").read_text().splitlines()]
+    assert len(rows) == 20 and {"id", "response", "extracted", "correct", "valid"} <= set(rows[0])
+    o = metrics["overall"]
+    assert o["accuracy"] == pytest.approx(sum(r["correct"] for r in rows) / 20)
+    assert o["format_valid_rate"] == pytest.approx(sum(r["valid"] for r in rows) / 20)
+    assert o["strict_success"] <= o["accuracy"] + 1e-9
+    assert o["pass@1"] == pytest.approx(o["accuracy"]) and o["pass@2"] >= o["pass@1"]
+    assert o["rbf"] >= 1.0 and o["mean_length"] > 0
+    n_fam = sum(v["n_responses"] for v in metrics["by_family"].values())
+    n_sty = sum(v["n_responses"] for v in metrics["by_instruction_style"].values())
+    assert n_fam == n_sty == 20
+    if suite == "world-ood":
+        assert len(metrics["by_instruction_style"]) > 1
+
+
+def test_eval_rejects_bad_inputs(tmp_path, tiny_base_dir):
+    res = runner.invoke(app, ["eval", str(tiny_base_dir), "--suite", "nope"])
+    assert res.exit_code == 2 and "unknown suite 'nope'" in res.output
+    res = runner.invoke(app, ["eval", str(tmp_path / "missing"), "--suite", "world-id"])
+    assert res.exit_code == 2 and "does not exist" in res.output
+    text_only = tmp_path / "lm"
+    text_only.mkdir()
+    (text_only / "config.json").write_text(json.dumps({"model_type": "qwen2", "hidden_size": 8}))
+    res = runner.invoke(app, ["eval", str(text_only), "--suite", "world-id"])
+    assert res.exit_code == 2 and "text-only" in res.output
+    res = runner.invoke(app, ["eval", str(tiny_base_dir), "--suite", "world-id", "--k", "4", "--samples", "2", "--n", "2"])
+    assert res.exit_code == 2 and "--samples >= 4" in res.output
+
+
+def test_world_export_cli(tmp_path):
+    from datasets import load_from_disk
+    from PIL import Image
+
+    out = tmp_path / "train"
+    res = runner.invoke(app, ["world", "export", str(out), "--split", "train", "--n", "12", "--quiet"])
+    assert res.exit_code == 0, res.output
+    ds = load_from_disk(str(out))
+    assert len(ds) == 12 and isinstance(ds[0]["image"], Image.Image)
+    assert set(ds.column_names) == {"id", "image", "question", "answer", "answer_type", "choices", "family",
+                                    "instruction_style", "split"}
+    again = runner.invoke(app, ["world", "export", str(out), "--n", "3"])
+    assert again.exit_code == 2 and "not empty" in again.output
+    bad = runner.invoke(app, ["world", "export", str(tmp_path / "x"), "--split", "dev"])
+    assert bad.exit_code == 2 and "unknown split 'dev'" in bad.output
+    assert not (tmp_path / "x").exists()
