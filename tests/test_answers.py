@@ -16,6 +16,8 @@ from specs_vl.answers import extract_answer, is_correct
         ("\\boxed{4} and \\boxed{ unclosed", "4"),
         ("We add them. Thus, the answer is 7.", "7"),
         ("reasoning\nAnswer: green", "green"),
+        ("red: 2. blue: 1. The final answer is no.", "no"),
+        ('{"answer": "yellow"}', "yellow"),
         ("(B)", "B"),
         ("B) red", "B"),
         ("I see 3 and then 4 more", "4"),

@@ -55,7 +55,7 @@ def _after_phrase(text: str, phrase: str) -> str | None:
     if k < 0:
         return None
     rest = text[k + len(phrase) :].strip().lstrip(":").strip()
-    rest = rest.split("\n")[0]
+    rest = rest.split("\n")[0].strip().strip('"{} ')
     return _clean(rest) or None
 
 
@@ -68,7 +68,7 @@ def _extract(text: str, depth: int = 0) -> str | None:
     boxed = last_boxed(tail)
     if boxed is not None and boxed.strip():
         return _clean(boxed)
-    for phrase in ("the answer is", "answer:"):
+    for phrase in ("answer is", "answer:", 'answer":'):
         found = _after_phrase(tail, phrase)
         if found:
             boxed = last_boxed(found)
