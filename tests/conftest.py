@@ -20,7 +20,7 @@ torch.set_num_threads(2)
 # Small enough to build in seconds; the real default is built by `specs demo`.
 TINY_BASE = dict(
     vocab_size=400, hidden_size=64, intermediate_size=128, num_layers=2, num_heads=4, num_kv_heads=2,
-    vision_depth=1, vision_hidden_size=32, vision_heads=2, pretrain_examples=200, steps=30, batch_size=8,
+    vision_depth=1, vision_hidden_size=32, vision_heads=2, pretrain_examples=400, steps=200, batch_size=8, lr=3e-3,
     calibration_n=8, max_new_tokens=24,
 )
 

@@ -133,6 +133,39 @@ def eval_cmd(
     typer.echo(f"wrote {out_dir}/metrics.json")
 
 
+def _resolve_base(cfg, base: Optional[str]) -> str:
+    if base:
+        return base
+    if cfg.base_model:
+        return cfg.base_model
+    from specs_vl.world.base_model import build_base_model
+
+    return str(build_base_model(cfg.world, cfg.base))
+
+
+@app.command("zero")
+def zero(
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML.")] = None,
+    base: Annotated[Optional[str], typer.Option("--base", help="Base model (default: the world's tiny base).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output dir (default runs/NAME/zero).")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", help="Override zero.steps.")] = None,
+    data: Annotated[Optional[str], typer.Option("--data", help="A datasets dir in the example schema.")] = None,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint.")] = True,
+    quiet: Quiet = False,
+) -> None:
+    """Stage 1a: a short GRPO run (format + accuracy rewards) gives the zero model."""
+    _setup(quiet)
+    try:
+        from specs_vl.config import load_run_config
+        from specs_vl.stages.zero import run_zero
+
+        cfg = load_run_config(config)
+        zcfg = cfg.zero.model_copy(update={k: v for k, v in {"steps": steps, "data": data}.items() if v is not None})
+        run_zero(zcfg, _resolve_base(cfg, base), out or Path("runs") / cfg.name / "zero", cfg.world, resume)
+    except (SpecsError, ValueError) as e:
+        _fail(e)
+
+
 @app.command("demo")
 def demo(quiet: Quiet = False) -> None:
     """Run the embedded demo: build the world and the tiny base VLM, print their calibration."""

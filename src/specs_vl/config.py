@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from specs_vl.errors import ConfigError
+from specs_vl.stages.zero import ZeroConfig
 from specs_vl.world.base_model import BaseModelConfig
 from specs_vl.world.dataset import WorldConfig
 
@@ -23,6 +24,8 @@ class RunConfig(BaseModel):
     name: str = "demo"
     world: WorldConfig = Field(default_factory=WorldConfig)
     base: BaseModelConfig = Field(default_factory=BaseModelConfig)
+    base_model: str | None = None  # a model path or hub id; None = the world's tiny base model
+    zero: ZeroConfig = Field(default_factory=ZeroConfig)
 
 
 def _describe(err: ValidationError, source: str) -> str:

@@ -1,0 +1,1 @@
+"""The SPECS stages, one file each: zero, distill, coldstart, rl."""

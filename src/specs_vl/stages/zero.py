@@ -1,0 +1,100 @@
+"""Stage 1a, `specs zero`: a short GRPO run that teaches the base model the format.
+
+Reward = 0.5 * format + 1.0 * accuracy, no KL (beta=0), clip-higher
+(epsilon_high), `num_generations` rollouts per prompt: the paper's settings.
+Everything else is TRL's GRPOTrainer.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from specs_vl.atomic import atomic_dir, atomic_write
+from specs_vl.progress import say
+
+
+class ZeroConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    steps: int = Field(150, ge=1)
+    learning_rate: float = Field(5e-4, gt=0)
+    num_generations: int = Field(8, ge=2)
+    prompts_per_step: int = Field(4, ge=1)
+    max_completion_length: int = Field(48, ge=1)
+    temperature: float = Field(1.0, gt=0)
+    epsilon_high: float = Field(0.28, ge=0)
+    beta: float = Field(0.0, ge=0)
+    format_weight: float = 0.5
+    accuracy_weight: float = 1.0
+    train_size: int | None = Field(None, ge=1)
+    data: str | None = None  # a datasets dir in the example schema; default: the world's train split
+    save_steps: int = Field(50, ge=1)
+    seed: int = 0
+
+
+def grpo_args(cfg: Any, output_dir: Path, max_steps: int):
+    """The GRPOConfig both GRPO stages use (zero and rl)."""
+    from trl import GRPOConfig
+
+    return GRPOConfig(
+        output_dir=str(output_dir), max_steps=max_steps, learning_rate=cfg.learning_rate,
+        beta=cfg.beta, epsilon_high=cfg.epsilon_high, num_generations=cfg.num_generations,
+        per_device_train_batch_size=cfg.prompts_per_step * cfg.num_generations,
+        max_completion_length=cfg.max_completion_length, temperature=cfg.temperature,
+        logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
+        report_to=[], use_cpu=not _cuda(), bf16=_cuda(), seed=cfg.seed, disable_tqdm=True,
+        dataloader_num_workers=0,
+    )
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, resume: bool = True) -> dict[str, Any]:
+    """Train zero from `base`; writes `out/model`, `out/log.jsonl`, `out/result.json`."""
+    from trl import GRPOTrainer
+
+    from specs_vl.models import load_vlm
+    from specs_vl.rewards import make_accuracy_reward, make_format_reward
+    from specs_vl.stages.common import LogCallback, last_checkpoint, load_examples, read_log, rl_dataset
+    from specs_vl.world import WorldConfig
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
+    model, processor = load_vlm(base)
+    ckpt_dir = out / "checkpoints"
+    resume_from = last_checkpoint(ckpt_dir, resume)
+    log_path = out / "log.jsonl"
+    if resume_from is None:
+        log_path.unlink(missing_ok=True)
+    trainer = GRPOTrainer(
+        model=model, processing_class=processor, args=grpo_args(cfg, ckpt_dir, cfg.steps),
+        reward_funcs=[make_format_reward(cfg.format_weight), make_accuracy_reward(cfg.accuracy_weight)],
+        train_dataset=rl_dataset(examples), callbacks=[LogCallback(log_path, "zero (GRPO)", cfg.steps)],
+    )
+    trainer.train(resume_from_checkpoint=resume_from)
+    with atomic_dir(out / "model") as tmp:
+        trainer.save_model(str(tmp))
+        processor.save_pretrained(str(tmp))
+    log = [r for r in read_log(log_path) if "reward" in r]
+    last = log[-10:] or [{}]
+    fmt_key, acc_key = "rewards/format_reward/mean", "rewards/accuracy_reward/mean"
+    result = {
+        "steps": trainer.state.global_step, "seconds": round(time.time() - t0, 1), "resumed_from": resume_from,
+        "final_format_rate": sum(r.get(fmt_key, 0) for r in last) / len(last) / cfg.format_weight,
+        "final_accuracy": sum(r.get(acc_key, 0) for r in last) / len(last) / cfg.accuracy_weight,
+    }
+    atomic_write(out / "result.json", json.dumps(result, indent=2))
+    say(f"zero: {result['steps']} GRPO steps in {result['seconds']}s; last-10-step format rate "
+        f"{result['final_format_rate']:.1%}, accuracy {result['final_accuracy']:.1%}")
+    return result
