@@ -166,6 +166,39 @@ def zero(
         _fail(e)
 
 
+@app.command("distill")
+def distill(
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML.")] = None,
+    zero_model: Annotated[Optional[str], typer.Option("--zero", help="Zero model (default runs/NAME/zero/model).")] = None,
+    base: Annotated[Optional[str], typer.Option("--base", help="Base model (default: the world's tiny base).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output dir (default runs/NAME/pairs).")] = None,
+    data: Annotated[Optional[str], typer.Option("--data", help="A datasets dir in the example schema.")] = None,
+    mode: Annotated[Optional[str], typer.Option("--mode", help="decoupled (default) or coupled.")] = None,
+    stats: Annotated[Optional[Path], typer.Option("--stats", help="Print the stats of a pairs dir and exit.")] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Stage 1b: sample zero and base, keep correct pairs that differ only in format."""
+    _setup(quiet)
+    try:
+        if stats is not None:
+            f = stats / "stats.json"
+            if not f.exists():
+                raise ValueError(f"{f}: no stats.json; not a pairs directory")
+            typer.echo(f.read_text())
+            return
+        from specs_vl.config import load_run_config
+        from specs_vl.stages.distill import run_distill
+
+        cfg = load_run_config(config)
+        overrides = {k: v for k, v in {"data": data, "mode": mode}.items() if v is not None}
+        dcfg = type(cfg.distill).model_validate(cfg.distill.model_dump() | overrides)
+        run_dir = Path("runs") / cfg.name
+        run_distill(dcfg, zero_model or str(run_dir / "zero" / "model"), _resolve_base(cfg, base),
+                    out or run_dir / "pairs", cfg.world)
+    except (SpecsError, ValueError) as e:
+        _fail(e)
+
+
 @app.command("demo")
 def demo(quiet: Quiet = False) -> None:
     """Run the embedded demo: build the world and the tiny base VLM, print their calibration."""

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from specs_vl.errors import ConfigError
+from specs_vl.stages.distill import DistillConfig
 from specs_vl.stages.zero import ZeroConfig
 from specs_vl.world.base_model import BaseModelConfig
 from specs_vl.world.dataset import WorldConfig
@@ -26,6 +27,7 @@ class RunConfig(BaseModel):
     base: BaseModelConfig = Field(default_factory=BaseModelConfig)
     base_model: str | None = None  # a model path or hub id; None = the world's tiny base model
     zero: ZeroConfig = Field(default_factory=ZeroConfig)
+    distill: DistillConfig = Field(default_factory=DistillConfig)
 
 
 def _describe(err: ValidationError, source: str) -> str:

@@ -1,0 +1,152 @@
+"""Stage 1b, `specs distill`: self-distilled preference pairs.
+
+Both models answer every training question with the format instruction.
+- chosen: a zero-model response that is correct, format-valid and passes the judge.
+- rejected (decoupled, the default): a base-model response to the same
+  question that is correct and NOT format-valid; when every correct base
+  response is valid, one is corrupted (`format.corrupt`, kind recorded).
+- rejected (coupled ablation): a base-model response whose answer is wrong.
+So a decoupled pair differs only in surface form; both sides are right.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from specs_vl.atomic import atomic_dir
+from specs_vl.progress import bar, say
+
+
+class DistillConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    samples: int = Field(4, ge=1)  # responses per question from each model
+    temperature: float = Field(1.0, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    max_new_tokens: int = Field(64, ge=1)
+    batch_size: int = Field(64, ge=1)
+    pairs_per_question: int = Field(1, ge=1)
+    mode: str = Field("decoupled", pattern="^(decoupled|coupled)$")
+    judge: str = "rule"
+    chosen_model: str | None = None  # default: the zero model
+    rejected_model: str | None = None  # default: the base model
+    train_size: int | None = Field(None, ge=1)
+    data: str | None = None
+    seed: int = 0
+
+
+def _correct(ex: dict[str, Any], text: str) -> bool:
+    from specs_vl.answers import extract_answer, is_correct
+
+    return is_correct(extract_answer(text), ex["answer"], ex.get("answer_type", "auto"), ex.get("choices") or None)
+
+
+def build_pairs(examples, chosen_outs, rejected_outs, cfg: DistillConfig) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Pairs and their statistics from already-sampled responses (pure: no models)."""
+    from specs_vl.format import corrupt_with_kind, parse
+    from specs_vl.judge import get_judge
+    from specs_vl.world.dataset import prompt_text
+
+    judge, rng = get_judge(cfg.judge), random.Random(cfg.seed)
+    pairs, drops, corruptions = [], Counter(), Counter()
+    for ex, c_outs, r_outs in zip(examples, chosen_outs, rejected_outs):
+        good = [t for t in dict.fromkeys(c_outs) if parse(t).valid and _correct(ex, t)]
+        chosen = [t for t in good if judge(prompt_text(ex), t).ok]
+        if not good:
+            drops["no_correct_valid_chosen"] += 1
+            continue
+        if not chosen:
+            drops["judge_rejected_all_chosen"] += 1
+            continue
+        rejected: list[tuple[str, int]] = []
+        if cfg.mode == "coupled":
+            rejected = [(t, 0) for t in dict.fromkeys(r_outs) if not _correct(ex, t)]
+            reason = "no_wrong_rejected"
+        else:
+            correct = [t for t in dict.fromkeys(r_outs) if _correct(ex, t)]
+            rejected = [(t, 0) for t in correct if not parse(t).valid]
+            if not rejected and correct:
+                rejected = [corrupt_with_kind(rng.choice(correct), None, rng)]
+            reason = "no_correct_rejected"
+        if not rejected:
+            drops[reason] += 1
+            continue
+        seen = set()
+        for i in range(cfg.pairs_per_question):
+            c, (r, kind) = chosen[i % len(chosen)], rejected[i % len(rejected)]
+            if (c, r) in seen or c == r:
+                continue
+            seen.add((c, r))
+            corruptions[str(kind)] += 1
+            pairs.append({"example": ex, "chosen": c, "rejected": r, "corruption": kind})
+    stats = {
+        "questions": len(examples), "pairs": len(pairs), "questions_with_pairs": len({p["example"]["id"] for p in pairs}),
+        "drop_reasons": dict(drops), "corruption_histogram": dict(sorted(corruptions.items())),
+        "chosen_chars": _length_stats([p["chosen"] for p in pairs]),
+        "rejected_chars": _length_stats([p["rejected"] for p in pairs]),
+        "mode": cfg.mode, "judge": cfg.judge,
+    }
+    return pairs, stats
+
+
+def _length_stats(texts: list[str]) -> dict[str, float]:
+    if not texts:
+        return {"mean": 0.0, "median": 0.0, "max": 0}
+    lens = [len(t) for t in texts]
+    return {"mean": statistics.mean(lens), "median": statistics.median(lens), "max": max(lens)}
+
+
+def to_preference_dataset(pairs: list[dict[str, Any]]):
+    """TRL's conversational preference format with images, plus metadata columns."""
+    from datasets import Dataset
+
+    from specs_vl.data import user_message
+
+    return Dataset.from_list([{
+        "prompt": user_message(p["example"]),
+        "chosen": [{"role": "assistant", "content": p["chosen"]}],
+        "rejected": [{"role": "assistant", "content": p["rejected"]}],
+        "images": [p["example"]["image"]],
+        "id": p["example"]["id"], "answer": p["example"]["answer"], "family": p["example"].get("family", ""),
+        "corruption": p["corruption"],
+    } for p in pairs])
+
+
+def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Path, world: Any = None) -> dict[str, Any]:
+    """Sample both models, build pairs, write `out/` (a datasets dir with stats.json) atomically."""
+    from specs_vl.models import load_vlm
+    from specs_vl.sampling import SampleConfig, generate
+    from specs_vl.stages.common import load_examples
+    from specs_vl.world import WorldConfig
+
+    t0 = time.time()
+    examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
+    scfg = SampleConfig(n=cfg.samples, temperature=cfg.temperature, top_p=cfg.top_p,
+                        max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, seed=cfg.seed)
+    outs, timings = {}, {}
+    for side, path in (("chosen", cfg.chosen_model or zero), ("rejected", cfg.rejected_model or base)):
+        t = time.time()
+        model, proc = load_vlm(path)
+        with bar(f"distill: sampling {side} side", len(examples) * cfg.samples) as b:
+            outs[side] = generate(model, proc, examples, scfg, on_batch=b.advance)
+        timings[f"sample_{side}_seconds"] = round(time.time() - t, 1)
+        del model
+    pairs, stats = build_pairs(examples, outs["chosen"], outs["rejected"], cfg)
+    stats.update(timings, chosen_model=str(cfg.chosen_model or zero), rejected_model=str(cfg.rejected_model or base))
+    if not pairs:
+        raise ValueError(f"distill produced no pairs from {len(examples)} questions; drop reasons: {stats['drop_reasons']}")
+    stats["seconds"] = round(time.time() - t0, 1)
+    with atomic_dir(Path(out)) as tmp:
+        to_preference_dataset(pairs).save_to_disk(str(tmp))
+        (tmp / "stats.json").write_text(json.dumps(stats, indent=2))
+    say(f"distill: {stats['pairs']} pairs from {stats['questions']} questions in {stats['seconds']}s; "
+        f"drops {stats['drop_reasons']}; corruptions {stats['corruption_histogram']}")
+    return stats
