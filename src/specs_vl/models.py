@@ -50,6 +50,9 @@ def load_vlm(
         processor = AutoProcessor.from_pretrained(path, trust_remote_code=trust_remote_code)
     except (OSError, ValueError, RuntimeError) as e:
         raise ModelError(f"{path}: could not load as a vision-language model: {e}") from None
+    # Trainers save `use_cache: false` (they train without a KV cache); generation
+    # without one is ~5x slower on the tiny model, so turn it back on for inference.
+    model.config.use_cache = True
     if device:
         model.to(device)
     model.eval()

@@ -83,6 +83,7 @@ def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, re
         train_dataset=rl_dataset(examples), callbacks=[LogCallback(log_path, "zero (GRPO)", cfg.steps)],
     )
     trainer.train(resume_from_checkpoint=resume_from)
+    trainer.model.config.use_cache = True  # the saved model is for sampling
     with atomic_dir(out / "model") as tmp:
         trainer.save_model(str(tmp))
         processor.save_pretrained(str(tmp))
