@@ -105,3 +105,15 @@ def test_mrope_position_ids(tiny_base, tiny_world):
         text = p[:, after:]
         assert torch.equal(text[0], text[1]) and torch.equal(text[1], text[2])
         assert torch.equal(text[0], torch.arange(text.shape[1]) + text[0, 0])
+
+
+def test_load_vlm_turns_the_kv_cache_back_on(tiny_base_dir, tmp_path):
+    """Trainers save use_cache=false; sampling without a cache is several times slower."""
+    from specs_vl.models import load_vlm
+
+    model, proc = load_vlm(tiny_base_dir)
+    model.config.use_cache = False
+    model.save_pretrained(tmp_path / "m")
+    proc.save_pretrained(tmp_path / "m")
+    again, _ = load_vlm(tmp_path / "m")
+    assert again.config.use_cache is True
