@@ -47,9 +47,21 @@ def rule_judge(question: str, response: str) -> Verdict:
     return Verdict(False, f"conclusion {last!r} does not support answer {answer!r}")
 
 
-def get_judge(name: str = "rule"):
+def get_judge(name: str = "rule", **http_options):
+    """`rule` (default), `none`, or `http` (an OpenAI-compatible endpoint; see judge_http.py)."""
     if name == "rule":
         return rule_judge
     if name == "none":
         return lambda question, response: Verdict(True, "no judge")
-    raise ValueError(f"unknown judge {name!r}; known: rule, none")
+    if name == "http":
+        from specs_vl.judge_http import HttpJudge
+
+        return HttpJudge(**http_options)
+    raise ValueError(f"unknown judge {name!r}; known: rule, none, http")
+
+
+def judge_many(judge, items: list[tuple[str, str]]) -> list[Verdict]:
+    """Batch verdicts: the HTTP judge asks concurrently; the others one by one."""
+    if hasattr(judge, "judge_many"):
+        return judge.judge_many(items)
+    return [judge(q, r) for q, r in items]

@@ -35,7 +35,13 @@ class DistillConfig(BaseModel):
     batch_size: int = Field(64, ge=1)
     pairs_per_question: int = Field(1, ge=1)
     mode: str = Field("decoupled", pattern="^(decoupled|coupled)$")
-    judge: str = "rule"
+    judge: str = Field("rule", pattern="^(rule|http|none)$")
+    judge_url: str | None = None  # OpenAI-compatible base URL, for judge=http
+    judge_model: str = "judge"
+    judge_api_key_env: str = "SPECS_JUDGE_API_KEY"  # the key itself is never in a config
+    judge_timeout: float = Field(30.0, gt=0)
+    judge_retries: int = Field(3, ge=0)
+    judge_concurrency: int = Field(8, ge=1)
     chosen_model: str | None = None  # default: the zero model
     rejected_model: str | None = None  # default: the base model
     train_size: int | None = Field(None, ge=1)
@@ -49,17 +55,31 @@ def _correct(ex: dict[str, Any], text: str) -> bool:
     return is_correct(extract_answer(text), ex["answer"], ex.get("answer_type", "auto"), ex.get("choices") or None)
 
 
-def build_pairs(examples, chosen_outs, rejected_outs, cfg: DistillConfig) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Pairs and their statistics from already-sampled responses (pure: no models)."""
-    from specs_vl.format import corrupt_with_kind, parse
+def make_judge(cfg: DistillConfig, cache: Path | None = None):
     from specs_vl.judge import get_judge
+
+    if cfg.judge != "http":
+        return get_judge(cfg.judge)
+    if not cfg.judge_url:
+        raise ValueError("distill.judge is 'http' but distill.judge_url is not set")
+    return get_judge("http", url=cfg.judge_url, model=cfg.judge_model, api_key_env=cfg.judge_api_key_env,
+                     timeout=cfg.judge_timeout, retries=cfg.judge_retries, concurrency=cfg.judge_concurrency,
+                     cache=cache)
+
+
+def build_pairs(examples, chosen_outs, rejected_outs, cfg: DistillConfig, judge=None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Pairs and their statistics from already-sampled responses (no models)."""
+    from specs_vl.format import corrupt_with_kind, parse
+    from specs_vl.judge import judge_many
     from specs_vl.world.dataset import prompt_text
 
-    judge, rng = get_judge(cfg.judge), random.Random(cfg.seed)
+    judge, rng = judge or make_judge(cfg), random.Random(cfg.seed)
     pairs, drops, corruptions = [], Counter(), Counter()
-    for ex, c_outs, r_outs in zip(examples, chosen_outs, rejected_outs):
-        good = [t for t in dict.fromkeys(c_outs) if parse(t).valid and _correct(ex, t)]
-        chosen = [t for t in good if judge(prompt_text(ex), t).ok]
+    goods = [[t for t in dict.fromkeys(c) if parse(t).valid and _correct(ex, t)] for ex, c in zip(examples, chosen_outs)]
+    asked = [(prompt_text(ex), t) for ex, good in zip(examples, goods) for t in good]
+    verdicts = dict(zip(asked, judge_many(judge, asked)))
+    for ex, good, r_outs in zip(examples, goods, rejected_outs):
+        chosen = [t for t in good if verdicts[(prompt_text(ex), t)].ok]
         if not good:
             drops["no_correct_valid_chosen"] += 1
             continue
@@ -128,6 +148,9 @@ def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Pat
     from specs_vl.world import WorldConfig
 
     t0 = time.time()
+    probe = make_judge(cfg)  # fail on a bad or unreachable judge before minutes of sampling
+    if hasattr(probe, "check"):
+        probe.check()
     examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
     scfg = SampleConfig(n=cfg.samples, temperature=cfg.temperature, top_p=cfg.top_p,
                         max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, seed=cfg.seed)
@@ -139,7 +162,8 @@ def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Pat
             outs[side] = generate(model, proc, examples, scfg, on_batch=b.advance)
         timings[f"sample_{side}_seconds"] = round(time.time() - t, 1)
         del model
-    pairs, stats = build_pairs(examples, outs["chosen"], outs["rejected"], cfg)
+    judge = make_judge(cfg, cache=Path(out).parent / "judge_cache.jsonl")
+    pairs, stats = build_pairs(examples, outs["chosen"], outs["rejected"], cfg, judge)
     stats.update(timings, chosen_model=str(cfg.chosen_model or zero), rejected_model=str(cfg.rejected_model or base))
     if not pairs:
         raise ValueError(f"distill produced no pairs from {len(examples)} questions; drop reasons: {stats['drop_reasons']}")

@@ -1,0 +1,86 @@
+"""The HTTP judge against a real server process on 127.0.0.1 (tests/judge_server.py)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from specs_vl.judge_http import HttpJudge, JudgeError
+
+OK = "<think>red: 3. blue: 2. So yes.</think> <answer>yes</answer>"
+BAD = "<think>red: 3. blue: 2. So yes.</think> <answer>no</answer>"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(request):
+    port = free_port()
+    args = [sys.executable, str(Path(__file__).with_name("judge_server.py")), "--port", str(port)]
+    args += getattr(request, "param", [])
+    proc = subprocess.Popen(args)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/v1/models", timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield url
+    proc.kill()
+    proc.wait()
+
+
+def stats(url: str) -> dict:
+    return json.loads(urllib.request.urlopen(url + "/stats", timeout=5).read())
+
+
+def test_verdicts_cache_and_api_key(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("MY_JUDGE_KEY", "sk-secret-123")
+    cache = tmp_path / "cache.jsonl"
+    judge = HttpJudge(server, api_key_env="MY_JUDGE_KEY", cache=cache, concurrency=4)
+    verdicts = judge.judge_many([("q1", OK), ("q2", BAD), ("q3", OK)])
+    assert [v.ok for v in verdicts] == [True, False, True]
+    assert "INCONSISTENT" in verdicts[1].reason
+    s = stats(server)
+    assert s["requests"] == 3 and set(s["auth"]) == {"Bearer sk-secret-123"}
+    assert "sk-secret" not in cache.read_text()
+    again = HttpJudge(server, api_key_env="MY_JUDGE_KEY", cache=cache)
+    assert [v.ok for v in again.judge_many([("q2", BAD), ("q1", OK)])] == [False, True]
+    assert stats(server)["requests"] == 3  # a rerun does not ask again
+
+
+@pytest.mark.parametrize("server", [["--fail-first", "2"]], indirect=True)
+def test_retries_with_backoff(server):
+    judge = HttpJudge(server, retries=3, backoff=0.01)
+    assert judge("q", OK).ok
+    assert stats(server)["requests"] == 3
+
+
+def test_unreachable_judge_is_a_clear_error(tmp_path, tiny_base_dir):
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(JudgeError, match="unreachable"):
+        HttpJudge(url, timeout=1).check()
+    with pytest.raises(JudgeError, match="failed after 2 tries"):
+        HttpJudge(url, timeout=1, retries=1, backoff=0.01)("q", OK)
+    from specs_vl.cli import app
+
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"distill:\n  judge: http\n  judge_url: {url}\n  train_size: 4\n")
+    out = tmp_path / "pairs"
+    res = CliRunner().invoke(app, ["distill", "-c", str(cfg), "--zero", str(tiny_base_dir), "--base",
+                                   str(tiny_base_dir), "--out", str(out)])
+    assert res.exit_code == 2 and "unreachable" in res.output
+    assert not out.exists()
