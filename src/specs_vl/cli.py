@@ -174,6 +174,8 @@ def distill(
     out: Annotated[Optional[Path], typer.Option("--out", help="Output dir (default runs/NAME/pairs).")] = None,
     data: Annotated[Optional[str], typer.Option("--data", help="A datasets dir in the example schema.")] = None,
     mode: Annotated[Optional[str], typer.Option("--mode", help="decoupled (default) or coupled.")] = None,
+    chosen_model: Annotated[Optional[str], typer.Option("--chosen-model", help="Ablation: chosen side from this model.")] = None,
+    rejected_model: Annotated[Optional[str], typer.Option("--rejected-model", help="Ablation: rejected side from this model.")] = None,
     stats: Annotated[Optional[Path], typer.Option("--stats", help="Print the stats of a pairs dir and exit.")] = None,
     quiet: Quiet = False,
 ) -> None:
@@ -190,7 +192,8 @@ def distill(
         from specs_vl.stages.distill import run_distill
 
         cfg = load_run_config(config)
-        overrides = {k: v for k, v in {"data": data, "mode": mode}.items() if v is not None}
+        overrides = {"data": data, "mode": mode, "chosen_model": chosen_model, "rejected_model": rejected_model}
+        overrides = {k: v for k, v in overrides.items() if v is not None}
         dcfg = type(cfg.distill).model_validate(cfg.distill.model_dump() | overrides)
         run_dir = Path("runs") / cfg.name
         run_distill(dcfg, zero_model or str(run_dir / "zero" / "model"), _resolve_base(cfg, base),
