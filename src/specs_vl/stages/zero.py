@@ -82,6 +82,9 @@ def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, re
         reward_funcs=[make_format_reward(cfg.format_weight), make_accuracy_reward(cfg.accuracy_weight)],
         train_dataset=rl_dataset(examples), callbacks=[LogCallback(log_path, "zero (GRPO)", cfg.steps)],
     )
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # our LogCallback logs to a file and draws the bar
     trainer.train(resume_from_checkpoint=resume_from)
     trainer.model.config.use_cache = True  # the saved model is for sampling
     with atomic_dir(out / "model") as tmp:
