@@ -30,10 +30,10 @@ def _setup(quiet: bool) -> None:
 
 
 def _load_world(path: Optional[Path]):
-    from specs_vl.config import load_yaml_model
-    from specs_vl.world import WorldConfig
+    """The `world` section of a run config (defaults without one)."""
+    from specs_vl.config import load_run_config
 
-    return load_yaml_model(path, WorldConfig) if path else WorldConfig()
+    return load_run_config(path).world
 
 
 @world_app.command("export")
@@ -41,7 +41,7 @@ def world_export(
     out: Annotated[Path, typer.Argument(help="Directory to write the dataset to (datasets.save_to_disk).")],
     split: Annotated[str, typer.Option("--split", "-s")] = "train",
     n: Annotated[Optional[int], typer.Option("--n", help="Number of examples (default: the split's size).")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="World config YAML.")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML (its world section).")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Write one split of the world as a Hugging Face dataset with the Image feature."""
@@ -224,10 +224,6 @@ def demo(quiet: Quiet = False) -> None:
     calib = json.loads((path / "calibration.json").read_text())
     say(f"base model at {path}")
     say(json.dumps(calib, indent=2))
-
-
-def main() -> None:  # pragma: no cover
-    app()
 
 
 if __name__ == "__main__":  # pragma: no cover
