@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import random
 
+from specs_vl.format import corrupt
+
 from .families import Task
 
 # Shares of response styles when the format (or nothing) is asked for.
@@ -32,22 +34,11 @@ def base_response(task: Task, style: str, rng: random.Random) -> str:
     if style == "json":
         return json.dumps({"answer": a})
     kind = rng.choices(list(MIX), weights=list(MIX.values()))[0]
-    if kind == "broken" and not _has_format():
-        kind = "thus"
     if kind == "valid":
         return valid_response(r, a)
     if kind == "thus":
         return f"{r} Thus, the answer is {a}."
     if kind == "answer_colon":
         return f"{r}\nAnswer: {a}"
-    from specs_vl.format import corrupt
-
     return corrupt(valid_response(r, a), rng.randint(2, 5), rng)
 
-
-def _has_format() -> bool:
-    try:
-        import specs_vl.format  # noqa: F401
-    except ImportError:
-        return False
-    return True
