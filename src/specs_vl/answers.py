@@ -1,173 +1,418 @@
-"""Final-answer extraction and checking. Never raises; bounded time on any input.
+"""Final-answer extraction and checking. Never raises and stays fast on any input.
 
-Numbers and expressions go through math-verify, but only after cheap guards
-(length and nesting caps) and a fast numeric comparison, because math-verify's
-own timeout is a whole-second `signal.alarm` that only works in the main thread.
+Answers sit at the end of a response, so the searches look at its last
+`WINDOW` characters: megabytes of output cost no more than one long answer.
+Numbers get a fast exact comparison first. Only short strings that pass cheap
+guards reach math-verify (sympy), and in the main thread under one sub-second
+deadline for parse and verify together: math-verify's own timeout is a
+whole-second `signal.alarm` per step. Off the main thread no signal can
+interrupt sympy, so there the guards are the only protection.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import re
+import signal
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
 
+from specs_vl.format import ANSWER_CLOSE, ANSWER_OPEN, TAGS
 from specs_vl.format import parse as parse_format
 
-LETTERS = "ABCDEFGHIJ"
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_LETTER = re.compile(r"^\(?\s*([A-J])\s*\)?(?:[.:)]|\s|$)")
-_BARE_LETTER = re.compile(r"^(?:\(([A-J])\)|([A-J])[.)]?)(?:\s+\S.*)?$", re.DOTALL)
-_OPTION = re.compile(r"^(?:option|choice)\s+\(?([A-J])\)?\b", re.IGNORECASE)
-_TAIL = 4096  # answers live at the end; scanning megabytes for them buys nothing
-_MV_MAX_CHARS = 64
-_MV_MAX_DEPTH = 6
+WINDOW = 65_536  # characters searched from the end of a response
+ANSWER_TYPES = ("auto", "integer", "number", "mc", "word", "yesno", "expression")
+_ALIASES = {"int": "integer", "float": "number", "text": "word", "free_form": "auto", "list": "expression",
+            "multi_choice": "mc", "multiple_choice": "mc", "choice": "mc", "bool": "yesno", "yes_no": "yesno"}
+_SHORT = 300  # longest bare-letter response, longest phrase answer read, longest math-verify input
+
+# extraction
+_BOXED_OR_BRACE = re.compile(r"\\boxed\s*\{|[{}]")
+_ANSWER_IS = re.compile(r"answer\s+is\b", re.IGNORECASE)
+_ANSWER_COLON = re.compile(r"\banswer\**\"?\s*[:\uff1a]", re.IGNORECASE)
+_PHRASE_END = re.compile(r"\n|\.\s|" + "|".join(re.escape(t) for t in TAGS))
+_NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|(?<![\w.])-?\.\d+")
+_WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}")
+# option letters: "B", "(B)", "B.", "B) text", "option B"
+_LETTER_ONLY = re.compile(r"\(?([A-Z])\)?[.:]?")
+_LETTER_TEXT = re.compile(r"(?:\(([A-Z])\)|([A-Z])[.):])\s+\S.*", re.DOTALL)
+_LETTER_FORMS = (
+    re.compile(_LETTER_ONLY.pattern, re.IGNORECASE),
+    re.compile(_LETTER_TEXT.pattern, re.IGNORECASE | re.DOTALL),
+    re.compile(r"(?:the\s+)?(?:option|choice)\s*\(?([A-Z])\)?[.:]?", re.IGNORECASE),
+)
+_CHOICE_LABEL = re.compile(r"^\(?[A-Z][.):]\s+")
+# numbers and words
+_NUMERIC = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d{1,3})?")
+_UNIT = re.compile(r"\s*(?:\\?%|°|\^\s*\{?\\circ\}?|\\circ|[A-Za-z]{1,12}(?:\s[A-Za-z]{1,12})?)")
+_NOT_UNITS = {"pi", "e", "i", "x", "y", "n", "sqrt", "or", "and", "to", "times", "plus", "minus", "more", "less",
+              "not", "than", "over", "divided", "squared", "cubed"}
+_WORDLIKE = re.compile(r"[^\W\d_][^\W\d_\s'’.&-]*(?:[\s'’.&-]+[^\W\d_]+)*\.?")
+_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+_PROSE = re.compile(r"[A-Za-z]{2,}")
+# math-verify guards
+MV_SECONDS = 0.5  # deadline for one math-verify comparison (main thread)
+MV_MAX_EXPONENT = 100  # product of all numeric exponents: x^{99} passes, (b^{99})^{3} does not
+MV_MAX_MONOMIALS = 150  # sympy spends ~2 ms per monomial expanding (x+y+z+1)^9 and the like
+_MV_BANNED = re.compile(r"!|\*\*|\\(?:binom|dbinom|tbinom|choose|prod|sum|int|iint|oint|lim|Gamma|zeta)"
+                        r"|factorial|binomial|gamma|zeta|Sum|Product|Integral|Limit", re.IGNORECASE)
+_MV_FUNCTION = re.compile(r"\\(?:arc)?(?:sin|cos|tan|cot|sec|csc)h?\b|\\(?:exp|log|ln)\b")
+_EXPONENT = re.compile(r"\^\s*(?:\{([^{}]{0,12})\}|(\\circ|\\prime|[A-Za-z0-9]))")
+_SHORT_EXPONENT = re.compile(r"[-+]?(?:[A-Za-z]|\d{1,2})(?:[-+*/](?:[A-Za-z]|\d{1,2}))?|\\circ|\\prime")
+_CHAINED_POWER = re.compile(r"\^\s*(?:\{[^{}]*\}|\\[A-Za-z]+|\w)\s*\^")
+
+
+# --------------------------------------------------------------------------- extraction
 
 
 def _clean(s: str) -> str:
-    s = s.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
-    s = s.strip().strip("$").strip()
-    s = re.sub(r"^\\text\{(.*)\}$", r"\1", s)
-    return s.rstrip(".").strip()
+    """Drop what surrounds an answer but is not it: NULs, `$`, `\\text{}`, quotes, `**`, a final period."""
+    s = s.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> "?"
+    for _ in range(3):
+        before = s
+        s = s.strip().strip("*").strip().strip("$").strip()
+        if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'`":
+            s = s[1:-1].strip()
+        m = _WRAPPER.fullmatch(s)
+        if m:
+            s = m.group(1).strip()
+        if s.endswith(".") and not s.endswith(".."):
+            s = s[:-1].rstrip()
+        if s == before:
+            break
+    return s
 
 
 def last_boxed(text: str) -> str | None:
-    """Content of the last complete `\\boxed{...}`, nested braces allowed."""
-    start = text.rfind("\\boxed{")
-    while start >= 0:
-        depth, i = 0, start + len("\\boxed")
-        for j in range(i, min(len(text), i + _TAIL)):
-            c = text[j]
-            if c == "{":
-                depth += 1
-            elif c == "}":
-                depth -= 1
-                if depth == 0:
-                    return text[i + 1 : j]
-        start = text.rfind("\\boxed{", 0, start)  # unclosed: try an earlier one
-        if start >= 0 and len(text) - start > 4 * _TAIL:
-            return None
-    return None
+    """Content of the last complete `\\boxed{...}` (nested braces allowed); unclosed ones are skipped.
 
-
-def _after_phrase(text: str, phrase: str) -> str | None:
-    low = text.lower()
-    k = low.rfind(phrase)
-    if k < 0:
+    One pass with a stack, so even thousands of unclosed `\\boxed{` stay linear.
+    """
+    first = text.find("\\boxed")
+    if first < 0:
         return None
-    rest = text[k + len(phrase) :].strip().lstrip(":").strip()
-    rest = rest.split("\n")[0].strip().strip('"{} ')
-    return _clean(rest) or None
+    stack: list[tuple[int, bool]] = []  # (content start, opened by \boxed)
+    best: tuple[int, int] | None = None
+    for m in _BOXED_OR_BRACE.finditer(text, first):
+        if m.group() != "}":
+            stack.append((m.end(), m.group() != "{"))
+        elif stack:
+            start, boxed = stack.pop()
+            if boxed and (best is None or start > best[0]):
+                best = (start, m.start())
+    return None if best is None else text[best[0] : best[1]]
 
 
-def _extract(text: str, depth: int = 0) -> str | None:
-    if depth == 0:
-        answer = parse_format(text).answer
-        if answer:
-            return _extract(answer, 1) or _clean(answer) or None
-    tail = text[-_TAIL:]
-    boxed = last_boxed(tail)
+def _after(text: str, pattern: re.Pattern[str]) -> str | None:
+    """The answer written after the last match of `pattern`: the rest of that line or sentence."""
+    last = None
+    for last in pattern.finditer(text):
+        pass
+    if last is None:
+        return None
+    rest = text[last.end() : last.end() + 2 * _SHORT].lstrip(" \t:*\uff1a")
+    if rest[:1] in "\"'":  # JSON-ish: {"answer": "yellow"}
+        end = rest.find(rest[0], 1)
+        return (_clean(rest[1:end]) or None) if end > 0 else None
+    boxed = last_boxed(rest)
+    if boxed is not None:
+        return _clean(boxed) or None
+    cut = _PHRASE_END.search(rest)
+    return _clean(rest[: cut.start()] if cut else rest) or None
+
+
+def _refined(text: str) -> str | None:
+    """The last non-empty `\\boxed{}`, else what follows the last "the answer is", else "Answer:"."""
+    boxed = last_boxed(text)
     if boxed is not None and boxed.strip():
         return _clean(boxed)
-    for phrase in ("answer is", "answer:", 'answer":'):
-        found = _after_phrase(tail, phrase)
-        if found:
-            boxed = last_boxed(found)
-            return _clean(boxed) if boxed else found
-    stripped = _clean(tail)
-    m = _BARE_LETTER.match(stripped) if len(stripped) <= 80 else None
-    if m and (len(stripped) <= 3 or stripped[1] in ".)" or stripped[0] == "("):
-        return m.group(1) or m.group(2)
-    nums = _NUMBER.findall(tail)
-    if nums:
-        return nums[-1]
-    return None
+    return _after(text, _ANSWER_IS) or _after(text, _ANSWER_COLON)
+
+
+def _bare_letter(text: str) -> str | None:
+    """`B`, `(B)`, `B.`, `B) text`: the whole response is an option letter."""
+    if len(text) > _SHORT:
+        return None
+    m = _LETTER_ONLY.fullmatch(text) or _LETTER_TEXT.fullmatch(text)
+    return next((g for g in m.groups() if g), None) if m else None
+
+
+def _extract(text: str) -> str | None:
+    if ANSWER_OPEN in text and ANSWER_CLOSE in text:
+        content = parse_format(text).answer
+        if content:
+            found = _refined(content[-WINDOW:]) or _clean(content)
+            if found:
+                return found
+    window = text[-WINDOW:]
+    found = _refined(window) or _bare_letter(_clean(window))
+    if found:
+        return found
+    last = None
+    for last in _NUMBER.finditer(window):
+        pass
+    return last.group() if last else None
 
 
 def extract_answer(text: str) -> str | None:
-    """The final answer: `<answer>`, last `\\boxed{}`, "the answer is", "Answer:", a letter, the last number."""
+    """The final answer of a response, or None.
+
+    Priority: `<answer>` content (refined by a `\\boxed{}` or "the answer is"
+    inside it), the last complete `\\boxed{}`, the last "the answer is ...",
+    the last "Answer: ...", a bare option letter, the last number.
+    """
     try:
         return _extract(text) if isinstance(text, str) else None
     except Exception:  # noqa: BLE001 - scoring must never crash a training run
         return None
 
 
-def _infer_type(gold: str, choices: Sequence[str] | None) -> str:
-    g = gold.strip()
-    if len(g) == 1 and g.upper() in LETTERS and (choices or g.upper() in "ABCD"):
-        return "mc"
-    if g.lower() in ("yes", "no"):
-        return "yesno"
-    if _to_float(g) is not None:
-        return "number"
-    return "expression" if any(c in g for c in "\\^/{}") else "word"
+# --------------------------------------------------------------------------- letters, numbers, words
 
 
-def _to_float(s: str) -> float | None:
-    s = s.replace(",", "").strip()
-    if len(s) > 40 or not _NUMBER.fullmatch(s):
-        return None
-    try:
-        return float(s)
-    except (ValueError, OverflowError):
-        return None
-
-
-def _letter(pred: str, choices: Sequence[str] | None) -> str | None:
-    p = _clean(pred)
-    for pattern in (_LETTER, _OPTION):
-        m = pattern.match(p)
-        if m:
-            return m.group(1).upper()
-    if choices:
-        norm = _norm_word(p)
-        for i, c in enumerate(choices):
-            if _norm_word(str(c)) == norm:
-                return LETTERS[i]
-    return None
-
-
-def _norm_word(s: str) -> str:
+def _norm(s: str) -> str:
+    """Case, inner whitespace and a trailing period do not make a word answer wrong."""
     return " ".join(s.lower().split()).rstrip(".").strip()
 
 
-def _math_verify(pred: str, gold: str) -> bool:
-    if len(pred) > _MV_MAX_CHARS or len(gold) > _MV_MAX_CHARS:
+def _as_number(s: str, units: bool = False) -> Decimal | None:
+    """A plain number ("1,234.5", "-3", "25%"; with `units`, also "5 cm", "30^\\circ"), else None."""
+    s = s.replace(",", "").strip()
+    m = _NUMERIC.match(s)
+    if not m or len(m.group()) > 100:
+        return None
+    rest = s[m.end() :].strip()
+    is_unit = bool(_UNIT.fullmatch(rest)) and not _NOT_UNITS.intersection(rest.lower().split())
+    if rest and rest not in ("%", "\\%") and not (units and is_unit):
+        return None
+    try:
+        value = Decimal(m.group())
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def _numbers_equal(a: Decimal, b: Decimal) -> bool:
+    """Integers exactly; decimals up to float round-off (so "0.30000000000000004" is 0.3)."""
+    if a == a.to_integral_value() and b == b.to_integral_value():
+        return a == b
+    return abs(a - b) <= Decimal("1e-9") * max(Decimal(1), abs(b))
+
+
+def _letter_of(s: str) -> str | None:
+    """The option letter written as "B", "(B)", "B.", "B) text", "option B" (any case)."""
+    s = s.strip()
+    if len(s) > _SHORT:
+        return None
+    for form in _LETTER_FORMS:
+        m = form.fullmatch(s)
+        if m:
+            return next(g for g in m.groups() if g).upper()
+    return None
+
+
+def _choice_letter(s: str, choices: Sequence[str] | None) -> str | None:
+    """The letter of the option whose text `s` is (with or without its own "A." label)."""
+    target = _norm(s)
+    for i, choice in enumerate((choices or [])[:26]):
+        text = _clean(str(choice))
+        if target and target in (_norm(text), _norm(_CHOICE_LABEL.sub("", text))):
+            return chr(ord("A") + i)
+    return None
+
+
+def _as_choices(choices: object) -> list[str] | None:
+    """Choices as a list of strings; a bare string or anything unusable counts as no choices."""
+    if choices is None or isinstance(choices, (str, bytes)):
+        return None
+    try:
+        return [str(c) for c in list(choices)[:26]] or None  # type: ignore[call-overload]
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _infer_type(gold: str, choices: Sequence[str] | None) -> str:
+    letter = _LETTER_ONLY.fullmatch(gold)
+    if letter and (choices or letter.group(1) in "ABCD"):
+        return "mc"
+    if choices and _choice_letter(gold, choices):
+        return "mc"
+    if _norm(gold) in ("yes", "no"):
+        return "yesno"
+    value = _as_number(gold, units=True)
+    if value is not None:
+        return "integer" if value == value.to_integral_value() else "number"
+    return "word" if _WORDLIKE.fullmatch(gold) else "expression"
+
+
+# --------------------------------------------------------------------------- math-verify, guarded
+
+
+def _exponent_at(text: str, i: int) -> int:
+    """The small integer exponent written at text[i:] ("^2", "^{12}"), else 1."""
+    m = re.match(r"\s*\^\s*(?:\{\s*[-+]?(\d{1,2})\s*\}|(\d))", text[i : i + 16])
+    return int(m.group(1) or m.group(2)) if m else 1
+
+
+def _monomial_bound(expr: str) -> int:
+    """Upper bound on the monomials sympy could build expanding the sums in `expr`.
+
+    A bracketed sum over V letters raised to e has at most min(terms^e,
+    C(V+e, e)) monomials; products multiply. Numbers and radicals stay cheap,
+    so only letters count.
+    """
+    text = _LATEX_COMMAND.sub(" ", expr)
+    stack: list[int] = []
+    bound, degree, letters = 1, 0, set()
+    for i, c in enumerate(text):
+        if c in "([{":
+            stack.append(i)
+        elif c in ")]}" and stack:
+            inner = text[stack.pop() + 1 : i]
+            group = {ch for ch in inner if ch.isascii() and ch.isalpha()}
+            terms = inner.count("+") + inner.count("-") + 1
+            if group and terms > 1:
+                e = _exponent_at(text, i + 1)
+                bound *= min(terms**e, math.comb(len(group) + e, e))
+                letters |= group
+                degree += e
+    return min(bound, math.comb(len(letters) + degree, degree)) if letters else 1
+
+
+def _mv_safe(pred: str) -> bool:
+    """Cheap guards that keep exponential work (towers, factorials, expansions, deep nesting) from sympy."""
+    if len(pred) > _SHORT or _MV_BANNED.search(pred) or _CHAINED_POWER.search(pred):
         return False
-    depth = max_depth = 0
+    depth = 0
     for c in pred:
-        depth += c in "{(["
-        depth -= c in "})]"
-        max_depth = max(max_depth, depth)
-    if max_depth > _MV_MAX_DEPTH or pred.count("^") > 3 or "!" in pred:
+        if c in "{([":
+            depth += 1
+            if depth > 8:
+                return False
+        elif c in "})]":
+            depth -= 1
+    exponents = ["".join(e).replace(" ", "") for e in _EXPONENT.findall(pred)]
+    if pred.count("^") > 2 or len(exponents) != pred.count("^"):
         return False
+    if not all(_SHORT_EXPONENT.fullmatch(e) for e in exponents):
+        return False
+    # powers of powers multiply, even through brackets: (b^{99})^{3} is b^297
+    if math.prod(max(int(d), 1) for e in exponents for d in re.findall(r"\d+", e)) > MV_MAX_EXPONENT:
+        return False
+    # trigsimp of sin(poly) factors and expands: keep function arguments to small sums
+    limit = 4 if _MV_FUNCTION.search(pred) else MV_MAX_MONOMIALS
+    return _monomial_bound(pred) <= limit
+
+
+class _Deadline(BaseException):
+    """Raised by the timer; a BaseException so math-verify's `except Exception` cannot swallow it."""
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Interrupt the block after `seconds` (main thread only; elsewhere a no-op), restoring any outer timer."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable or signal.getsignal(signal.SIGALRM) is None:  # None: a handler set from C, not restorable
+        yield
+        return
+
+    def _raise(signum: int, frame: Any) -> None:
+        raise _Deadline
+
+    previous = signal.signal(signal.SIGALRM, _raise)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:  # even if the timer fired just now, inside this `finally`
+            signal.signal(signal.SIGALRM, previous)
+            if outer > 0:
+                signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
+
+
+@lru_cache(maxsize=1)
+def _math_verify_api() -> tuple[Any, Any]:
+    """Import (and warm) math-verify once, outside any deadline: an import cut short would break it."""
     from math_verify import parse, verify
 
-    t = 1 if threading.current_thread() is threading.main_thread() else None
-    wrap = lambda s: s if s.startswith("$") else f"${s}$"  # noqa: E731
-    g, p = parse(wrap(gold), parsing_timeout=t), parse(wrap(pred), parsing_timeout=t)
-    return bool(g and p and verify(g, p, timeout_seconds=t))
+    mv_log = logging.getLogger("math_verify")
+    level = mv_log.level
+    mv_log.setLevel(logging.ERROR)  # hide its one-time "timeout disabled" warning: we time it ourselves
+    try:
+        verify(parse("$1$", parsing_timeout=None), parse("$1$", parsing_timeout=None), timeout_seconds=None)
+    finally:
+        mv_log.setLevel(level)
+    return parse, verify
+
+
+def _math_verify(pred: str, gold: str) -> bool:
+    if not _mv_safe(pred) or len(gold) > 4 * _SHORT:
+        return False
+    parse, verify = _math_verify_api()
+    wrap = lambda s: s if s.startswith("$") else f"${s}$"
+    try:
+        with _deadline(MV_SECONDS):
+            # timeouts None: math-verify's own whole-second alarm would fight our timer
+            g = parse(wrap(gold), parsing_timeout=None)
+            p = parse(wrap(pred), parsing_timeout=None)
+            return bool(g and p and verify(g, p, timeout_seconds=None))
+    except _Deadline:
+        return False
+
+
+def _check(pred: str, gold: str, kind: str, choices: list[str] | None) -> bool:
+    if kind == "mc":
+        gold_letter = _letter_of(gold)
+        want = gold_letter or _choice_letter(gold, choices)
+        got = _letter_of(pred) or _choice_letter(pred, choices)
+        if want is not None and got is not None:
+            return got == want
+        # gold given as the option's text: the prediction may still state that text
+        return gold_letter is None and _check(pred, gold, _infer_type(gold, None), None)
+    if _norm(pred) == _norm(gold):
+        return True
+    a, b = _as_number(pred, units=True), _as_number(gold, units=True)
+    if a is not None and b is not None:
+        return _numbers_equal(a, b)
+    if kind in ("word", "yesno"):
+        return False
+    if kind in ("integer", "number") and _PROSE.search(_LATEX_COMMAND.sub("", pred)):
+        return False  # words around a number: math-verify would fish a number out of prose
+    return _math_verify(pred, gold)
 
 
 def is_correct(
-    prediction: str | None, gold: str, answer_type: str = "auto", choices: Sequence[str] | None = None
+    prediction: str | None,
+    gold: str,
+    answer_type: str = "auto",
+    choices: Sequence[str] | None = None,
 ) -> bool:
-    """Is `prediction` the `gold` answer? Letters, numbers/expressions, words and yes/no."""
+    """Does `prediction` (an extracted answer) match `gold`? Never raises; False on any doubt.
+
+    answer_type: auto | integer | number | mc | word | yesno | expression
+    ("auto" infers it from gold). Option letters accept "B", "(B)", "B.",
+    "B) text", "option B", and the option's text when `choices` is given.
+    """
     try:
         if prediction is None or gold is None:
             return False
-        pred, gold = _clean(str(prediction)[:_TAIL]), _clean(str(gold))
-        if not pred:
+        pred, gold = _clean(str(prediction)), _clean(str(gold))
+        if not pred or not gold:
             return False
-        kind = _infer_type(gold, choices) if answer_type in ("auto", None) else answer_type
-        if kind == "mc":
-            return _letter(pred, choices) == gold.upper()
-        if kind in ("word", "yesno"):
-            return _norm_word(pred) == _norm_word(gold)
-        a, b = _to_float(pred), _to_float(gold)
-        if a is not None and b is not None:
-            return abs(a - b) <= 1e-6 * max(1.0, abs(b))
-        if _norm_word(pred) == _norm_word(gold):
-            return True
-        return _math_verify(pred, gold)
-    except Exception:  # noqa: BLE001
+        choices = _as_choices(choices)
+        kind = str(answer_type or "auto").strip().lower()
+        kind = _ALIASES.get(kind, kind)
+        if kind not in ANSWER_TYPES or kind == "auto":
+            kind = _infer_type(gold, choices)
+        return bool(_check(pred, gold, kind, choices))
+    except Exception:  # noqa: BLE001 - a reward must never crash a training run
         return False

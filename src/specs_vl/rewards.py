@@ -1,7 +1,9 @@
 """Rewards in TRL's reward-function signature: `f(completions, **kwargs) -> list[float]`.
 
 Completions are plain strings or conversational (`[{"role": "assistant",
-"content": ...}]`). Gold answers arrive as dataset columns in kwargs.
+"content": ...}]`, content a string or a list of `{"type": "text"}` parts).
+Gold answers arrive as dataset columns in kwargs. A broken item scores 0.0
+instead of raising: one odd completion must not kill a training run.
 """
 
 from __future__ import annotations
@@ -15,25 +17,50 @@ from specs_vl.format import parse
 FORMAT_WEIGHT = 0.5
 ACCURACY_WEIGHT = 1.0
 
+RewardFn = Callable[..., list[float]]
 
-def completion_text(completion: Any) -> str:
-    """The assistant text of a plain or conversational completion."""
-    if isinstance(completion, str):
-        return completion
-    if isinstance(completion, list) and completion:
-        content = completion[-1].get("content", "") if isinstance(completion[-1], dict) else ""
-        if isinstance(content, list):
-            return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        return str(content)
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = (p if isinstance(p, str) else p.get("text") if isinstance(p, dict) else None for p in content)
+        return "".join(p for p in parts if isinstance(p, str))
     return ""
 
 
-def make_format_reward(weight: float = FORMAT_WEIGHT) -> Callable[..., list[float]]:
+def completion_text(completion: Any) -> str:
+    """The assistant text of a plain or conversational completion ("" when there is none)."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, dict):
+        return _content_text(completion.get("content"))
+    if isinstance(completion, (list, tuple)):
+        messages = [m for m in completion if isinstance(m, dict)]
+        assistant = [m for m in messages if m.get("role") == "assistant"] or messages
+        return _content_text(assistant[-1].get("content")) if assistant else ""
+    return ""
+
+
+def _column(kwargs: dict[str, Any], name: str, n: int) -> list[Any]:
+    """Dataset column `name` as a list of length n (missing or short columns give None)."""
+    value = kwargs.get(name)
+    if value is None:
+        return [None] * n
+    if isinstance(value, str):
+        return [value] * n
+    values = list(value)
+    return (values + [None] * n)[:n]
+
+
+def make_format_reward(weight: float = FORMAT_WEIGHT) -> RewardFn:
+    """Format reward: `weight` when the response is exactly `<think>..</think> <answer>..</answer>`."""
+
     def format_reward(completions: list[Any], **kwargs: Any) -> list[float]:
         out = []
         for c in completions:
             try:
-                out.append(weight if parse(completion_text(c)).valid else 0.0)
+                out.append(float(weight) if parse(completion_text(c)).valid else 0.0)
             except Exception:  # noqa: BLE001
                 out.append(0.0)
         return out
@@ -41,14 +68,25 @@ def make_format_reward(weight: float = FORMAT_WEIGHT) -> Callable[..., list[floa
     return format_reward
 
 
-def make_accuracy_reward(weight: float = ACCURACY_WEIGHT) -> Callable[..., list[float]]:
+def make_accuracy_reward(weight: float = ACCURACY_WEIGHT) -> RewardFn:
+    """Accuracy reward: `weight` when the extracted final answer matches the gold `answer` column.
+
+    Optional aligned columns `answer_type` and `choices` refine the check.
+    """
+
     def accuracy_reward(completions: list[Any], answer: list[str], **kwargs: Any) -> list[float]:
-        types = kwargs.get("answer_type") or [None] * len(completions)
-        choices = kwargs.get("choices") or [None] * len(completions)
+        n = len(completions)
+        golds = _column({"answer": answer}, "answer", n)
+        types, choices = _column(kwargs, "answer_type", n), _column(kwargs, "choices", n)
         out = []
-        for c, gold, t, ch in zip(completions, answer, types, choices):
-            ok = is_correct(extract_answer(completion_text(c)), gold, t or "auto", ch or None)
-            out.append(weight if ok else 0.0)
+        for c, gold, kind, options in zip(completions, golds, types, choices):
+            try:
+                ok = gold is not None and is_correct(
+                    extract_answer(completion_text(c)), str(gold), kind or "auto", options
+                )
+            except Exception:  # noqa: BLE001
+                ok = False
+            out.append(float(weight) if ok else 0.0)
         return out
 
     return accuracy_reward

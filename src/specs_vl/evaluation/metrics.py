@@ -1,28 +1,40 @@
-"""GF, pass@k and the Rollout Branching Factor."""
+"""Generalization Factor, pass@k and the Rollout Branching Factor (SPECS_METHOD.md)."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
+# Slack for float round-off in cumulative probabilities, so that a uniform
+# distribution over V tokens has a nucleus of exactly ceil(top_p * V).
+_NUCLEUS_EPS = 1e-7
+
 
 def generalization_factor(g_id: float, g_ood: float, beta: float = 2.0) -> float:
-    """GF = (1+b^2) G_ID G_OOD / (b^2 G_ID + G_OOD): an F-beta that weights the OOD gain.
+    """GF = (1 + b^2) G_ID G_OOD / (b^2 G_ID + G_OOD): an F-beta score that weights the OOD gain.
 
-    Returns 0.0 when either gain is <= 0: the F-beta form is only meaningful
-    for positive gains, and a cold start that loses ground on either side has
-    not generalised. Always report the raw gains beside GF.
+    Returns 0.0 when either gain is <= 0. The F-beta form only makes sense for
+    positive gains (with one negative gain it can even flip sign or divide by
+    zero), and a cold start that loses ground on either side has not
+    generalised. Because 0.0 hides how much was lost, callers must report the
+    raw gains beside GF.
     """
-    if g_id <= 0 or g_ood <= 0:
+    g_id, g_ood, b2 = float(g_id), float(g_ood), float(beta) ** 2
+    if not (g_id > 0 and g_ood > 0):
         return 0.0
-    b2 = beta * beta
     return (1 + b2) * g_id * g_ood / (b2 * g_id + g_ood)
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k of Chen et al. (2021): 1 - C(n-c, k) / C(n, k), in product form."""
+    """Unbiased pass@k (Chen et al. 2021): 1 - C(n-c, k) / C(n, k) from n samples with c correct.
+
+    Computed as the Codex paper's numerically stable product. Raises ValueError
+    unless 0 <= c <= n and 1 <= k <= n (pass@0 has no meaning).
+    """
+    n, c, k = operator.index(n), operator.index(c), operator.index(k)
     if n < 0 or c < 0 or k < 1 or c > n or k > n:
         raise ValueError(f"pass_at_k needs 0 <= c <= n and 1 <= k <= n, got n={n}, c={c}, k={k}")
     if n - c < k:
@@ -31,22 +43,46 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 
 def nucleus_size(logits: torch.Tensor, top_p: float = 0.95) -> torch.Tensor:
-    """Tokens in the smallest top-probability set whose mass reaches `top_p`."""
-    probs = torch.softmax(logits.float(), dim=-1)
-    sorted_p, _ = probs.sort(dim=-1, descending=True)
-    before = sorted_p.cumsum(-1) - sorted_p  # mass strictly above each token
-    return (before < top_p).sum(-1)
+    """Number of tokens in the top-p nucleus for each distribution in `logits` (..., vocab) -> (...).
+
+    The nucleus is the smallest set of most probable tokens whose mass reaches
+    `top_p`, the set top-p sampling draws from: a token is in it when the mass
+    of the tokens ranked above it is still below `top_p`.
+    """
+    if not 0.0 < top_p <= 1.0:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+    probs = torch.softmax(logits.double(), dim=-1)
+    sorted_p = probs.sort(dim=-1, descending=True).values
+    mass_above = sorted_p.cumsum(-1) - sorted_p
+    return (mass_above < top_p - _NUCLEUS_EPS).sum(-1)
 
 
 def rollout_branching_factor(
-    step_logits: Sequence[torch.Tensor] | torch.Tensor, mask: torch.Tensor | None = None, top_p: float = 0.95
+    step_logits: Sequence[torch.Tensor] | torch.Tensor,
+    mask: torch.Tensor | None = None,
+    top_p: float = 0.95,
 ) -> float:
-    """Mean nucleus size over generated positions; `step_logits` is (batch, vocab) per step."""
-    if isinstance(step_logits, torch.Tensor) and step_logits.dim() == 3:
-        sizes = nucleus_size(step_logits, top_p).float()
+    """Mean nucleus size over generated positions: how many tokens the policy still considers.
+
+    `step_logits` is what HF `generate(output_logits=True)` returns, one
+    (batch, vocab) tensor per step, or one (batch, steps, vocab) tensor. Use raw
+    logits: `output_scores` are already cut by the sampler's own top-k/top-p.
+    `mask` (batch, steps) marks real generated tokens (1) against padding after
+    EOS (0). Returns 0.0 when there is no generated position.
+    """
+    if isinstance(step_logits, torch.Tensor):
+        if step_logits.dim() != 3:
+            raise ValueError(f"step_logits tensor must be (batch, steps, vocab), got {tuple(step_logits.shape)}")
+        steps = list(step_logits.unbind(1))
     else:
-        sizes = torch.stack([nucleus_size(s, top_p) for s in step_logits], dim=1).float()
+        steps = [s if s.dim() == 2 else s.reshape(1, -1) for s in step_logits]
+    if not steps:
+        return 0.0
+    sizes = torch.stack([nucleus_size(s, top_p) for s in steps], dim=1).double()  # (batch, steps)
     if mask is None:
         return sizes.mean().item()
-    m = mask.float()
-    return ((sizes * m).sum() / m.sum().clamp(min=1)).item()
+    if tuple(mask.shape) != tuple(sizes.shape):
+        raise ValueError(f"mask shape {tuple(mask.shape)} does not match (batch, steps) {tuple(sizes.shape)}")
+    m = mask.to(device=sizes.device, dtype=sizes.dtype)
+    total = m.sum().item()
+    return (sizes * m).sum().item() / total if total > 0 else 0.0

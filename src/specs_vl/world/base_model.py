@@ -45,7 +45,7 @@ CHAT_TEMPLATE = (
     "{%- endfor -%}"
     "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\n' -}}{%- endif -%}"
 )
-CODE_VERSION = "1"  # bump when the corpus or training changes, to invalidate caches
+CODE_VERSION = "2"  # bump when the corpus or training changes, to invalidate caches
 
 
 class BaseModelConfig(BaseModel):
