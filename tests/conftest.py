@@ -51,3 +51,24 @@ def tiny_base(tiny_base_dir):
     from specs_vl.models import load_vlm
 
     return load_vlm(tiny_base_dir)
+
+
+def make_pairs_rows(world, n: int = 16) -> list[dict]:
+    """Preference pairs in our distill schema without sampling: chosen is valid, rejected a corruption."""
+    from specs_vl.format import corrupt
+    from specs_vl.world import build_split
+
+    rows = []
+    for i, ex in enumerate(build_split(world, "train", n)):
+        chosen = f"<think>I look at the picture. The answer is {ex['answer']}.</think> <answer>{ex['answer']}</answer>"
+        rows.append({"example": ex, "chosen": chosen, "rejected": corrupt(chosen, i % 5 + 1), "corruption": i % 5 + 1})
+    return rows
+
+
+@pytest.fixture(scope="session")
+def tiny_pairs_dir(tmp_path_factory, tiny_world) -> Path:
+    from specs_vl.stages.distill import to_preference_dataset
+
+    path = tmp_path_factory.mktemp("pairs") / "pairs"
+    to_preference_dataset(make_pairs_rows(tiny_world)).save_to_disk(str(path))
+    return path

@@ -25,8 +25,11 @@ def _fail(err: Exception) -> None:
 
 
 def _setup(quiet: bool) -> None:
+    from specs_vl.progress import hush_libraries
+
     if quiet:
         os.environ["SPECS_QUIET"] = "1"
+    hush_libraries()
 
 
 def _load_world(path: Optional[Path]):
@@ -198,6 +201,69 @@ def distill(
         run_dir = Path("runs") / cfg.name
         run_distill(dcfg, zero_model or str(run_dir / "zero" / "model"), _resolve_base(cfg, base),
                     out or run_dir / "pairs", cfg.world)
+    except (SpecsError, ValueError) as e:
+        _fail(e)
+
+
+@app.command("coldstart")
+def coldstart(
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML.")] = None,
+    method: Annotated[Optional[str], typer.Option("--method", "-m", help="dpo-sft (SPECS), dpo or sft.")] = None,
+    pairs: Annotated[Optional[str], typer.Option("--pairs", help="Pairs dir or .jsonl/.parquet (default runs/NAME/pairs).")] = None,
+    base: Annotated[Optional[str], typer.Option("--base", help="Model to start from (default: the base model).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output dir (default runs/NAME/coldstart-METHOD).")] = None,
+    sft_weight: Annotated[Optional[float], typer.Option("--lambda", help="Weight of the SFT term (dpo-sft).")] = None,
+    beta: Annotated[Optional[float], typer.Option("--beta", help="DPO beta.")] = None,
+    max_steps: Annotated[Optional[int], typer.Option("--max-steps", help="Override coldstart.max_steps.")] = None,
+    precompute_ref: Annotated[Optional[bool], typer.Option("--precompute-ref/--no-precompute-ref", help="DPO reference log-probs in one pass first.")] = None,
+    lora: Annotated[bool, typer.Option("--lora", help="Train LoRA adapters (peft) and merge them at the end.")] = False,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint.")] = True,
+    quiet: Quiet = False,
+) -> None:
+    """Stage 2: a cold start from the base model on the pairs, with its GF curve."""
+    _setup(quiet)
+    try:
+        from specs_vl.config import load_run_config, override
+        from specs_vl.stages.coldstart import run_coldstart
+
+        cfg = load_run_config(config)
+        ccfg = override(cfg.coldstart, "command line", method=method, sft_weight=sft_weight, beta=beta,
+                        max_steps=max_steps, precompute_ref=precompute_ref, lora={} if lora and not cfg.coldstart.lora else None)
+        run_dir = Path("runs") / cfg.name
+        run_coldstart(ccfg, _resolve_base(cfg, base), pairs or str(run_dir / "pairs"),
+                      out or run_dir / f"coldstart-{ccfg.method}", cfg.world, resume)
+    except (SpecsError, ValueError) as e:
+        _fail(e)
+
+
+@app.command("rl")
+def rl(
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML.")] = None,
+    start: Annotated[Optional[str], typer.Option("--from", help="Cold-start method (dpo-sft|dpo|sft), a model path, or 'base' for no cold start.")] = "dpo-sft",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output dir (default runs/NAME/rl-FROM).")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", help="Override rl.steps.")] = None,
+    eval_every: Annotated[Optional[int], typer.Option("--eval-every", help="Evaluate ID/OOD every N steps (0: at the end).")] = None,
+    data: Annotated[Optional[str], typer.Option("--data", help="A datasets dir in the example schema.")] = None,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint.")] = True,
+    quiet: Quiet = False,
+) -> None:
+    """Stage 3: GRPO with verifiable rewards (0.5 format + 1.0 accuracy) from a cold start or the base."""
+    _setup(quiet)
+    try:
+        from specs_vl.config import load_run_config, override
+        from specs_vl.stages.coldstart import METHODS
+        from specs_vl.stages.rl import run_rl
+
+        cfg = load_run_config(config)
+        rcfg = override(cfg.rl, "command line", steps=steps, eval_every=eval_every, data=data)
+        run_dir = Path("runs") / cfg.name
+        if start in ("base", "none"):
+            path, label = _resolve_base(cfg, None), "base"
+        elif start in METHODS:
+            path, label = str(run_dir / f"coldstart-{start}" / "model"), start
+        else:
+            path, label = start, Path(start).name
+        run_rl(rcfg, path, out or run_dir / f"rl-{label}", cfg.world, resume, label=f"rl {label}")
     except (SpecsError, ValueError) as e:
         _fail(e)
 

@@ -9,7 +9,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from specs_vl.errors import ConfigError
+from specs_vl.stages.coldstart import ColdstartConfig
 from specs_vl.stages.distill import DistillConfig
+from specs_vl.stages.rl import RLConfig
 from specs_vl.stages.zero import ZeroConfig
 from specs_vl.world.base_model import BaseModelConfig
 from specs_vl.world.dataset import WorldConfig
@@ -28,6 +30,14 @@ class RunConfig(BaseModel):
     base_model: str | None = None  # a model path or hub id; None = the world's tiny base model
     zero: ZeroConfig = Field(default_factory=ZeroConfig)
     distill: DistillConfig = Field(default_factory=DistillConfig)
+    coldstart: ColdstartConfig = Field(default_factory=ColdstartConfig)
+    rl: RLConfig = Field(default_factory=RLConfig)
+
+
+def override(section: M, source: str, **updates: Any) -> M:
+    """A config section with command-line overrides, validated like the file was."""
+    updates = {k: v for k, v in updates.items() if v is not None}
+    return validate_model(section.model_dump() | updates, type(section), source)
 
 
 def _describe(err: ValidationError, source: str) -> str:

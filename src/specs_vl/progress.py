@@ -44,3 +44,22 @@ def bar(description: str, total: float | None) -> Iterator[_Bar]:
 def say(message: str) -> None:
     """A one-line summary; printed even when quiet."""
     console.print(message, highlight=False)
+
+
+def hush_libraries() -> None:
+    """Our bars replace the libraries' own (weight loading, shard writing, datasets maps), and the
+    libraries' deprecation notices about their own internals are not something a user can act on."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\..*")
+    warnings.filterwarnings("ignore", message=r".*gradient_checkpointing.*")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        import datasets
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        datasets.disable_progress_bars()
+    except ImportError:  # pragma: no cover - both are dependencies
+        pass

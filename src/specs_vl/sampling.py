@@ -34,14 +34,22 @@ def chat_prompts(processor: Any, examples: Sequence[dict[str, Any]]) -> list[str
 
 
 def encode(processor: Any, examples: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
-    """Tokenise prompts with their images, padded on the left."""
-    processor.tokenizer.padding_side = "left"
-    return processor(
-        text=chat_prompts(processor, examples),
-        images=[ex["image"].convert("RGB") for ex in examples],
-        return_tensors="pt",
-        padding=True,
-    )
+    """Tokenise prompts with their images, padded on the left.
+
+    The processor may be shared with a trainer mid-run (the GF-curve callback),
+    so its padding side is restored afterwards.
+    """
+    tok = processor.tokenizer
+    side, tok.padding_side = tok.padding_side, "left"
+    try:
+        return processor(
+            text=chat_prompts(processor, examples),
+            images=[ex["image"].convert("RGB") for ex in examples],
+            return_tensors="pt",
+            padding=True,
+        )
+    finally:
+        tok.padding_side = side
 
 
 @torch.no_grad()
@@ -60,6 +68,7 @@ def generate(
     """
     cfg = cfg or SampleConfig()
     torch.manual_seed(cfg.seed)
+    was_training = model.training
     model.eval()
     flat = [ex for ex in examples for _ in range(cfg.n)]
     texts: list[str] = []
@@ -86,6 +95,7 @@ def generate(
             rbfs.extend(_per_response_rbf(out.logits, gen, pad_id, processor.tokenizer.eos_token_id, cfg))
         if on_batch:
             on_batch(len(batch))
+    model.train(was_training)
     grouped = [texts[i * cfg.n : (i + 1) * cfg.n] for i in range(len(examples))]
     if return_scores:
         return grouped, rbfs

@@ -1,0 +1,102 @@
+"""Evaluate ID and OOD while a model trains: the GF curve of a cold start, the eval curve of RL.
+
+Psi is one number per suite, the same definition for every method (default:
+strict success, i.e. the right answer in the format the prompt asked for).
+Gains are taken against step 0 and GF is `generalization_factor` of them, all
+in percentage points so the figures read like the paper's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from specs_vl.atomic import atomic_write
+from specs_vl.evaluation.metrics import generalization_factor
+
+PSI_METRICS = {"strict": "strict_success", "accuracy": "accuracy", "format": "format_valid_rate"}
+
+
+@dataclass
+class CurveSettings:
+    every: int = 10  # steps between evaluations; 0 = only at the start and the end
+    psi: str = "strict"
+    id_n: int | None = 120
+    ood_n: int | None = 200
+    temperature: float = 0.0  # greedy: a curve should move with the model, not the dice
+    max_new_tokens: int = 64
+    batch_size: int = 64
+
+
+def psi_point(model: Any, processor: Any, s: CurveSettings, world: Any, step: int) -> dict[str, Any]:
+    """Psi_ID and Psi_OOD (percent) plus the raw metrics, for the model as it is now."""
+    from specs_vl.evaluation.runner import EvalConfig, evaluate_model
+
+    if s.psi not in PSI_METRICS:
+        raise ValueError(f"psi must be one of {sorted(PSI_METRICS)}, got {s.psi!r}")
+    point: dict[str, Any] = {"step": step}
+    for key, suite, n in (("id", "world-id", s.id_n), ("ood", "world-ood", s.ood_n)):
+        cfg = EvalConfig(n=n, samples=1, temperature=s.temperature, max_new_tokens=s.max_new_tokens,
+                         batch_size=s.batch_size, rbf=False, suite_args={"world": world} if world else {})
+        _, metrics = evaluate_model(model, processor, suite, cfg)
+        overall = metrics["overall"]
+        point[f"psi_{key}"] = 100.0 * overall[PSI_METRICS[s.psi]]
+        point[key] = {k: overall[k] for k in ("accuracy", "format_valid_rate", "strict_success", "mean_length")}
+    return point
+
+
+def with_gains(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add G_ID, G_OOD and GF to every point, against the step-0 point."""
+    if not points:
+        return points
+    first = min(points, key=lambda p: p["step"])
+    for p in points:
+        p["g_id"] = p["psi_id"] - first["psi_id"]
+        p["g_ood"] = p["psi_ood"] - first["psi_ood"]
+        p["gf"] = generalization_factor(p["g_id"], p["g_ood"])
+    return points
+
+
+def read_curve(path: Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text()) if Path(path).exists() else {}
+
+
+class CurveCallback(TrainerCallback):
+    """Evaluates at step 0, every `every` steps and at the end; rewrites `path` after each point.
+
+    On resume the points up to the resumed step are kept and later ones are
+    redone, so a killed run's curve ends like an unbroken one.
+    """
+
+    def __init__(self, path: Path, settings: CurveSettings, processor: Any, world: Any = None,
+                 meta: dict[str, Any] | None = None):
+        self.path, self.s, self.processor, self.world = Path(path), settings, processor, world
+        self.meta = meta or {}
+        self.points: list[dict[str, Any]] = []
+
+    def _record(self, model: Any, step: int) -> None:
+        if any(p["step"] == step for p in self.points):
+            return
+        self.points.append(psi_point(model, self.processor, self.s, self.world, step))
+        self.points.sort(key=lambda p: p["step"])
+        doc = {**self.meta, "psi": self.s.psi, "psi_metric": PSI_METRICS[self.s.psi], "every": self.s.every,
+               "points": with_gains(self.points)}
+        atomic_write(self.path, json.dumps(doc, indent=2))
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        old = read_curve(self.path).get("points", [])
+        self.points = [p for p in old if p["step"] <= state.global_step]
+        if state.is_world_process_zero:
+            self._record(model, state.global_step)
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if self.s.every and state.global_step % self.s.every == 0 and state.is_world_process_zero:
+            self._record(model, state.global_step)
+
+    def on_train_end(self, args, state, control, model=None, **kwargs):
+        if state.is_world_process_zero:
+            self._record(model, state.global_step)

@@ -1,0 +1,70 @@
+"""Plots for curves: GF and its raw gains per cold-start method, and RL training curves.
+
+Matplotlib with the Agg backend, so plotting works on a headless machine.
+Every function writes one PNG atomically and returns its path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from specs_vl.atomic import atomic_path  # noqa: E402
+
+
+def _save(fig: Any, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return path
+
+
+def plot_gf_curve(curves: dict[str, list[dict[str, Any]]], path: Path) -> Path:
+    """GF on the left, G_ID and G_OOD on the right (GF is 0 when a gain is <= 0, so the gains go beside it)."""
+    fig, (ax_gf, ax_g) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for i, (method, points) in enumerate(sorted(curves.items())):
+        steps = [p["step"] for p in points]
+        color = f"C{i}"
+        ax_gf.plot(steps, [p["gf"] for p in points], "o-", color=color, label=method)
+        ax_g.plot(steps, [p["g_id"] for p in points], "o-", color=color, label=f"{method} G_ID")
+        ax_g.plot(steps, [p["g_ood"] for p in points], "s--", color=color, label=f"{method} G_OOD")
+    ax_gf.set(title="Generalization Factor", xlabel="cold-start step", ylabel="GF (points)")
+    ax_g.set(title="Gains over step 0", xlabel="cold-start step", ylabel="gain in Psi (points)")
+    ax_g.axhline(0, color="grey", lw=0.6)
+    for ax in (ax_gf, ax_g):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+RL_PANELS: Sequence[tuple[str, str]] = (
+    ("reward", "reward (mean)"), ("accuracy", "accuracy"), ("format_rate", "format rate"),
+    ("completion_length", "response length (tokens)"),
+)
+
+
+def plot_rl_curves(curves: dict[str, list[dict[str, Any]]], path: Path, smooth: int = 5) -> Path:
+    """One panel per RL metric, one line per run, smoothed with a trailing mean of `smooth` steps."""
+    fig, axes = plt.subplots(1, len(RL_PANELS), figsize=(4 * len(RL_PANELS), 3.4))
+    for i, (run, rows) in enumerate(sorted(curves.items())):
+        for ax, (key, title) in zip(axes, RL_PANELS):
+            pts = [(r["step"], r[key]) for r in rows if r.get(key) is not None]
+            if not pts:
+                continue
+            steps, vals = zip(*pts)
+            sm = [sum(vals[max(0, j - smooth + 1): j + 1]) / len(vals[max(0, j - smooth + 1): j + 1])
+                  for j in range(len(vals))]
+            ax.plot(steps, sm, color=f"C{i}", label=run)
+            ax.set(title=title, xlabel="RL step")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    return _save(fig, path)

@@ -1,0 +1,167 @@
+"""Stage 2, `specs coldstart`: a shallow cold start from the base model on the distilled pairs.
+
+- dpo-sft (SPECS): TRL's DPOTrainer, `loss_type=["sigmoid", "sft"]`,
+  `loss_weights=[1, lambda]`; the reference is the base model.
+- dpo: the same with lambda = 0.
+- sft: TRL's SFTTrainer on the chosen side of the same pairs, loss on the
+  completion only, so it sees exactly the tokens dpo-sft's SFT term sees.
+A CurveCallback evaluates world-id and world-ood as it trains; the gains and
+GF at each point go to `gf_curve.json` and `gf_curve.png`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from specs_vl.atomic import atomic_dir, atomic_write
+from specs_vl.progress import say
+
+METHODS = ("dpo-sft", "dpo", "sft")
+
+
+class LoraSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    r: int = Field(16, ge=1)
+    alpha: int = Field(32, ge=1)
+    dropout: float = Field(0.0, ge=0, lt=1)
+    target_modules: list[str] | str = "all-linear"
+
+
+class ColdstartConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Literal["dpo-sft", "dpo", "sft"] = "dpo-sft"
+    beta: float = Field(0.1, gt=0)
+    sft_weight: float = Field(1.0, ge=0)  # lambda; the dpo method forces 0
+    learning_rate: float = Field(5e-4, gt=0)
+    epochs: float = Field(2.0, gt=0)
+    max_steps: int | None = Field(None, ge=1)  # overrides epochs
+    batch_size: int = Field(16, ge=1)
+    gradient_accumulation_steps: int = Field(1, ge=1)
+    max_length: int | None = Field(None, ge=16)  # prompt + response tokens; None = no truncation
+    precompute_ref: bool = False  # DPO: reference log-probs in one pass before training
+    lora: LoraSettings | None = None
+    warmup_ratio: float = Field(0.0, ge=0, lt=1)
+    save_steps: int = Field(10, ge=1)
+    curve_every: int = Field(5, ge=0)  # GF-curve evaluation interval; 0 = only start and end
+    psi: Literal["strict", "accuracy", "format"] = "strict"
+    curve_id_n: int | None = Field(120, ge=1)
+    curve_ood_n: int | None = Field(200, ge=1)
+    seed: int = 0
+
+
+def _common_args(cfg: ColdstartConfig, output_dir: Path) -> dict[str, Any]:
+    import torch
+
+    cuda = torch.cuda.is_available()
+    return dict(
+        output_dir=str(output_dir), learning_rate=cfg.learning_rate, num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps or -1, per_device_train_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps, warmup_steps=cfg.warmup_ratio,
+        logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
+        report_to=[], use_cpu=not cuda, bf16=cuda, seed=cfg.seed, disable_tqdm=True,
+        dataloader_num_workers=0, max_length=cfg.max_length, remove_unused_columns=False,
+    )
+
+
+def sft_dataset(pairs: Any) -> Any:
+    """The chosen side as TRL's prompt-completion data, so the loss covers the completion only."""
+    return pairs.map(lambda r: {"completion": r["chosen"]}, remove_columns=[c for c in pairs.column_names
+                                                                            if c not in ("prompt", "images")])
+
+
+def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, ckpt_dir: Path, callbacks: list):
+    """The TRL trainer for `cfg.method`; public so benchmarks time exactly what the stage runs."""
+    peft_config = None
+    if cfg.lora is not None:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
+                                 target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM")
+    if cfg.method == "sft":
+        from trl import SFTConfig, SFTTrainer
+
+        args = SFTConfig(**_common_args(cfg, ckpt_dir), completion_only_loss=True)
+        return SFTTrainer(model=model, args=args, train_dataset=sft_dataset(pairs), processing_class=processor,
+                          peft_config=peft_config, callbacks=callbacks)
+    from trl import DPOConfig, DPOTrainer
+
+    lam = 0.0 if cfg.method == "dpo" else cfg.sft_weight
+    losses = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, lam]} if lam > 0 else {"loss_type": ["sigmoid"]}
+    args = DPOConfig(**_common_args(cfg, ckpt_dir), beta=cfg.beta, precompute_ref_log_probs=cfg.precompute_ref,
+                     **losses)
+    pairs = pairs.select_columns(["prompt", "chosen", "rejected", "images"])
+    # ref_model=None: TRL copies the policy at step 0, which is the base model (or, with
+    # LoRA, disables the adapters), so the reference is the base as the paper has it.
+    return DPOTrainer(model=model, ref_model=None, args=args, train_dataset=pairs, processing_class=processor,
+                      peft_config=peft_config, callbacks=callbacks)
+
+
+def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path, out: Path, world: Any = None,
+                  resume: bool = True) -> dict[str, Any]:
+    """Train a cold start from `base`; writes `out/{model,log.jsonl,gf_curve.json,gf_curve.png,result.json}`."""
+    from transformers.trainer_callback import PrinterCallback
+
+    from specs_vl.evaluation.curve import CurveCallback, CurveSettings
+    from specs_vl.evaluation.plots import plot_gf_curve
+    from specs_vl.models import load_vlm
+    from specs_vl.pairs import load_pairs
+    from specs_vl.stages.common import LogCallback, last_checkpoint, read_log
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    pairs = load_pairs(pairs_path)
+    model, processor = load_vlm(base)
+    model.config.use_cache = False  # training; the saved model turns it back on
+    ckpt_dir = out / "checkpoints"
+    resume_from = last_checkpoint(ckpt_dir, resume)
+    log_path, curve_path = out / "log.jsonl", out / "gf_curve.json"
+    if resume_from is None:
+        log_path.unlink(missing_ok=True)
+        curve_path.unlink(missing_ok=True)
+    settings = CurveSettings(every=cfg.curve_every, psi=cfg.psi, id_n=cfg.curve_id_n, ood_n=cfg.curve_ood_n)
+    curve = CurveCallback(curve_path, settings, processor, world, meta={"method": cfg.method})
+    steps = _planned_steps(cfg, len(pairs))
+    callbacks = [LogCallback(log_path, f"coldstart {cfg.method}", steps), curve]
+    trainer = make_trainer(cfg, model, processor, pairs, ckpt_dir, callbacks)
+    trainer.remove_callback(PrinterCallback)
+    trainer.train(resume_from_checkpoint=resume_from)
+    model = trainer.model
+    if cfg.lora is not None:
+        model = model.merge_and_unload()  # RL and eval load a plain model
+    model.config.use_cache = True
+    with atomic_dir(out / "model") as tmp:
+        model.save_pretrained(str(tmp))
+        processor.save_pretrained(str(tmp))
+    points = curve.points
+    plot_gf_curve({cfg.method: points}, out / "gf_curve.png")
+    log = read_log(log_path)
+    result = {
+        "method": cfg.method, "steps": trainer.state.global_step, "pairs": len(pairs),
+        "seconds": round(time.time() - t0, 1), "resumed_from": resume_from,
+        "first_loss": next((r["loss"] for r in log if "loss" in r), None),
+        "last_loss": next((r["loss"] for r in reversed(log) if "loss" in r), None),
+        "final": points[-1] if points else None,
+    }
+    atomic_write(out / "result.json", json.dumps(result, indent=2))
+    fin = result["final"] or {}
+    say(f"coldstart {cfg.method}: {result['steps']} steps in {result['seconds']}s; Psi_ID {fin.get('psi_id', 0):.1f} "
+        f"Psi_OOD {fin.get('psi_ood', 0):.1f} (gains {fin.get('g_id', 0):+.1f}/{fin.get('g_ood', 0):+.1f}), "
+        f"GF {fin.get('gf', 0):.1f}")
+    return result
+
+
+def _planned_steps(cfg: ColdstartConfig, n_pairs: int) -> int:
+    if cfg.max_steps:
+        return cfg.max_steps
+    import math
+
+    per_epoch = math.ceil(n_pairs / (cfg.batch_size * cfg.gradient_accumulation_steps))
+    return math.ceil(per_epoch * cfg.epochs)

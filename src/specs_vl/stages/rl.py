@@ -1,0 +1,107 @@
+"""Stage 3, `specs rl`: GRPO with verifiable rewards from a cold start (or from the base, the baseline).
+
+Same trainer and settings as zero (`zero.grpo_args`): reward 0.5 * format +
+1.0 * accuracy, beta = 0, clip-higher, `num_generations` rollouts a prompt.
+What differs is length and what is watched: every step logs reward mean/std,
+format rate, accuracy, response length, entropy and the fraction of groups
+whose rewards all tie (no signal); ID and OOD are evaluated at the end, and
+every `eval_every` steps when asked.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from specs_vl.atomic import atomic_dir, atomic_write
+from specs_vl.progress import say
+from specs_vl.stages.zero import ZeroConfig
+
+# TRL's GRPO log keys -> the names our curves and report use.
+LOG_KEYS = {
+    "reward": "reward", "reward_std": "reward_std", "entropy": "entropy",
+    "completions/mean_length": "completion_length", "frac_reward_zero_std": "frac_reward_zero_std",
+}
+
+
+class RLConfig(ZeroConfig):
+    steps: int = Field(100, ge=1)
+    eval_every: int = Field(0, ge=0)  # 0 = evaluate at the end only
+    eval_id_n: int | None = Field(120, ge=1)
+    eval_ood_n: int | None = Field(200, ge=1)
+    eval_temperature: float = Field(0.0, ge=0)
+
+
+def rl_curve(log: list[dict[str, Any]], format_weight: float = 0.5, accuracy_weight: float = 1.0) -> list[dict[str, Any]]:
+    """Per-step rows with the issue's names, from TRL's log lines (rates undo the reward weights)."""
+    rows = []
+    for r in log:
+        if "reward" not in r:
+            continue
+        row = {"step": r["step"], **{ours: r.get(theirs) for theirs, ours in LOG_KEYS.items()}}
+        fmt, acc = r.get("rewards/format_reward/mean"), r.get("rewards/accuracy_reward/mean")
+        row["format_rate"] = fmt / format_weight if fmt is not None and format_weight else None
+        row["accuracy"] = acc / accuracy_weight if acc is not None and accuracy_weight else None
+        rows.append(row)
+    return rows
+
+
+def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resume: bool = True,
+           label: str = "rl") -> dict[str, Any]:
+    """GRPO from `start`; writes `out/{model,log.jsonl,curve.json,eval_curve.json,rl_curve.png,result.json}`."""
+    from transformers.trainer_callback import PrinterCallback
+    from trl import GRPOTrainer
+
+    from specs_vl.evaluation.curve import CurveCallback, CurveSettings
+    from specs_vl.evaluation.plots import plot_rl_curves
+    from specs_vl.models import load_vlm
+    from specs_vl.rewards import make_accuracy_reward, make_format_reward
+    from specs_vl.stages.common import LogCallback, last_checkpoint, load_examples, read_log, rl_dataset
+    from specs_vl.stages.zero import grpo_args
+    from specs_vl.world import WorldConfig
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    world = world or WorldConfig()
+    examples = load_examples(cfg.data, world, cfg.train_size)
+    model, processor = load_vlm(start)
+    ckpt_dir = out / "checkpoints"
+    resume_from = last_checkpoint(ckpt_dir, resume)
+    log_path, eval_path = out / "log.jsonl", out / "eval_curve.json"
+    if resume_from is None:
+        log_path.unlink(missing_ok=True)
+        eval_path.unlink(missing_ok=True)
+    settings = CurveSettings(every=cfg.eval_every, id_n=cfg.eval_id_n, ood_n=cfg.eval_ood_n,
+                             temperature=cfg.eval_temperature, max_new_tokens=max(64, cfg.max_completion_length))
+    evals = CurveCallback(eval_path, settings, processor, world, meta={"run": label, "start": str(start)})
+    trainer = GRPOTrainer(
+        model=model, processing_class=processor, args=grpo_args(cfg, ckpt_dir, cfg.steps),
+        reward_funcs=[make_format_reward(cfg.format_weight), make_accuracy_reward(cfg.accuracy_weight)],
+        train_dataset=rl_dataset(examples), callbacks=[LogCallback(log_path, label, cfg.steps), evals],
+    )
+    trainer.remove_callback(PrinterCallback)
+    trainer.train(resume_from_checkpoint=resume_from)
+    trainer.model.config.use_cache = True
+    with atomic_dir(out / "model") as tmp:
+        trainer.save_model(str(tmp))
+        processor.save_pretrained(str(tmp))
+    curve = rl_curve(read_log(log_path), cfg.format_weight, cfg.accuracy_weight)
+    atomic_write(out / "curve.json", json.dumps(curve))
+    plot_rl_curves({label: curve}, out / "rl_curve.png")
+    final = evals.points[-1] if evals.points else {}
+    result = {
+        "run": label, "start": str(start), "steps": trainer.state.global_step, "seconds": round(time.time() - t0, 1),
+        "resumed_from": resume_from, "id": final.get("id"), "ood": final.get("ood"),
+        "initial": {"id": evals.points[0]["id"], "ood": evals.points[0]["ood"]} if evals.points else None,
+    }
+    atomic_write(out / "result.json", json.dumps(result, indent=2))
+    fid, food = result["id"] or {}, result["ood"] or {}
+    say(f"{label}: {result['steps']} GRPO steps in {result['seconds']}s; ID acc {fid.get('accuracy', 0):.1%} "
+        f"format {fid.get('format_valid_rate', 0):.1%}; OOD acc {food.get('accuracy', 0):.1%} "
+        f"strict {food.get('strict_success', 0):.1%}")
+    return result
