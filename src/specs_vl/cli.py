@@ -268,28 +268,64 @@ def rl(
         _fail(e)
 
 
-@app.command("demo")
-def demo(quiet: Quiet = False) -> None:
-    """Run the embedded demo: build the world and the tiny base VLM, print their calibration."""
-    _setup(quiet)
-    from specs_vl.config import demo_config_path, load_run_config
-    from specs_vl.progress import say
-    from specs_vl.world import build_split
-    from specs_vl.world.base_model import build_base_model
+def _pipeline(config: Path, name: Optional[str], seeds: Optional[str], runs: Path) -> None:
+    from specs_vl.config import load_run_config
+    from specs_vl.pipeline import run_pipeline
 
+    cfg = load_run_config(config)
+    if name:
+        cfg = cfg.model_copy(update={"name": name})
+    seed_list = [int(x) for x in seeds.split(",") if x.strip()] if seeds else None
+    run_pipeline(cfg, runs, seed_list)
+
+
+@app.command("pipeline")
+def pipeline(
+    config: Annotated[Path, typer.Argument(help="Run config YAML.")],
+    name: Annotated[Optional[str], typer.Option("--name", help="Run name (default: the config's name).")] = None,
+    seeds: Annotated[Optional[str], typer.Option("--seeds", help="Comma-separated seeds, e.g. 0,1,2.")] = None,
+    runs: Annotated[Path, typer.Option("--runs", help="Directory that holds run directories.")] = Path("runs"),
+    quiet: Quiet = False,
+) -> None:
+    """The whole recipe: base, zero, distill, cold starts, RL, eval, report. Resumes; skips what is done."""
+    _setup(quiet)
     try:
-        cfg = load_run_config(demo_config_path())
-        for split in ("train", "id_test", "ood_test"):
-            exs = build_split(cfg.world, split, min(50, cfg.world.size(split)))
-            fams = sorted({e["family"] for e in exs})
-            styles = sorted({e["instruction_style"] for e in exs})
-            say(f"world {split}: {cfg.world.size(split)} examples; families {fams}; styles {styles}")
-        path = build_base_model(cfg.world, cfg.base)
+        _pipeline(config, name, seeds, runs)
     except (SpecsError, ValueError) as e:
         _fail(e)
-    calib = json.loads((path / "calibration.json").read_text())
-    say(f"base model at {path}")
-    say(json.dumps(calib, indent=2))
+
+
+@app.command("demo")
+def demo(
+    name: Annotated[Optional[str], typer.Option("--name", help="Run name.")] = None,
+    seeds: Annotated[Optional[str], typer.Option("--seeds", help="Comma-separated seeds.")] = None,
+    quiet: Quiet = False,
+) -> None:
+    """`specs pipeline` on the embedded demo: the procedural world and a tiny Qwen2.5-VL, on the CPU."""
+    _setup(quiet)
+    from specs_vl.config import demo_config_path
+
+    try:
+        _pipeline(demo_config_path(), name, seeds, Path("runs"))
+    except (SpecsError, ValueError) as e:
+        _fail(e)
+
+
+@app.command("report")
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/NAME).")],
+    quiet: Quiet = False,
+) -> None:
+    """Write (or rewrite) a run's report: report/index.html and report.md with plots."""
+    _setup(quiet)
+    try:
+        from specs_vl.report import write_report
+
+        if not run_dir.exists():
+            raise ValueError(f"{run_dir}: run directory does not exist")
+        typer.echo(f"wrote {write_report(run_dir)}")
+    except (SpecsError, ValueError) as e:
+        _fail(e)
 
 
 if __name__ == "__main__":  # pragma: no cover

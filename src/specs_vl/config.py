@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from specs_vl.errors import ConfigError
 from specs_vl.stages.coldstart import ColdstartConfig
@@ -17,6 +17,33 @@ from specs_vl.world.base_model import BaseModelConfig
 from specs_vl.world.dataset import WorldConfig
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class EvalSettings(BaseModel):
+    """How the pipeline evaluates every model. Sampled (T=1) with several samples, for pass@k and RBF."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    suites: list[str] = ["world-id", "world-ood"]
+    n: int | None = Field(None, ge=1)  # prompts per suite; None = all
+    samples: int = Field(4, ge=1)
+    ks: list[int] = [1, 4]
+    temperature: float = Field(1.0, ge=0)
+    max_new_tokens: int = Field(64, ge=1)
+    batch_size: int = Field(64, ge=1)
+    seed: int = 0
+    suite_args: dict[str, dict[str, Any]] = Field(default_factory=dict)  # e.g. {"mathvista": {"path": ...}}
+
+    @model_validator(mode="after")
+    def _check(self) -> "EvalSettings":
+        from specs_vl.evaluation.suites import SUITES
+
+        unknown = [s for s in self.suites if s not in SUITES]
+        if unknown:
+            raise ValueError(f"unknown suite(s) {unknown}; known: {sorted(SUITES)}")
+        if any(k < 1 or k > self.samples for k in self.ks):
+            raise ValueError(f"every k in ks must be between 1 and samples={self.samples}, got {self.ks}")
+        return self
 
 
 class RunConfig(BaseModel):
@@ -32,6 +59,10 @@ class RunConfig(BaseModel):
     distill: DistillConfig = Field(default_factory=DistillConfig)
     coldstart: ColdstartConfig = Field(default_factory=ColdstartConfig)
     rl: RLConfig = Field(default_factory=RLConfig)
+    methods: list[Literal["dpo-sft", "dpo", "sft"]] = ["dpo-sft", "sft", "dpo"]  # cold starts to compare
+    rl_from_base: bool = True  # the "no cold start" baseline
+    eval: EvalSettings = Field(default_factory=EvalSettings)
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
 
 
 def override(section: M, source: str, **updates: Any) -> M:

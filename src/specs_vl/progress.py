@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -41,9 +43,20 @@ def bar(description: str, total: float | None) -> Iterator[_Bar]:
         yield _Bar(p, p.add_task(description, total=total))
 
 
+_log_file: list[Path] = []
+
+
+def log_to(path: Path | None) -> None:
+    """Also append every `say` line to `path` (the pipeline's logs/pipeline.log)."""
+    _log_file[:] = [Path(path)] if path else []
+
+
 def say(message: str) -> None:
     """A one-line summary; printed even when quiet."""
     console.print(message, highlight=False)
+    for path in _log_file:
+        with path.open("a") as f:
+            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
 
 
 def hush_libraries() -> None:

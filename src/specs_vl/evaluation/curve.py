@@ -87,11 +87,17 @@ class CurveCallback(TrainerCallback):
                "points": with_gains(self.points)}
         atomic_write(self.path, json.dumps(doc, indent=2))
 
+    def complete(self, model: Any, step: int) -> None:
+        """Finish the curve of a run whose training was already done (restored, not trained)."""
+        self.points = read_curve(self.path).get("points", [])
+        self._record(model, step)
+
     def on_train_begin(self, args, state, control, model=None, **kwargs):
         old = read_curve(self.path).get("points", [])
         self.points = [p for p in old if p["step"] <= state.global_step]
-        if state.is_world_process_zero:
-            self._record(model, state.global_step)
+        step = state.global_step
+        if state.is_world_process_zero and (step == 0 or (self.s.every and step % self.s.every == 0)):
+            self._record(model, step)  # skipped when the point survived the interruption
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if self.s.every and state.global_step % self.s.every == 0 and state.is_world_process_zero:

@@ -59,13 +59,15 @@ class ColdstartConfig(BaseModel):
 def _common_args(cfg: ColdstartConfig, output_dir: Path) -> dict[str, Any]:
     import torch
 
+    from specs_vl.stages.common import report_to
+
     cuda = torch.cuda.is_available()
     return dict(
         output_dir=str(output_dir), learning_rate=cfg.learning_rate, num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps or -1, per_device_train_batch_size=cfg.batch_size,
         gradient_accumulation_steps=cfg.gradient_accumulation_steps, warmup_steps=cfg.warmup_ratio,
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
-        report_to=[], use_cpu=not cuda, bf16=cuda, seed=cfg.seed, disable_tqdm=True,
+        report_to=report_to(), use_cpu=not cuda, bf16=cuda, seed=cfg.seed, disable_tqdm=True,
         dataloader_num_workers=0, max_length=cfg.max_length, remove_unused_columns=False,
     )
 
@@ -112,12 +114,12 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     from specs_vl.evaluation.plots import plot_gf_curve
     from specs_vl.models import load_vlm
     from specs_vl.pairs import load_pairs
-    from specs_vl.stages.common import LogCallback, last_checkpoint, read_log
+    from specs_vl.stages.common import LogCallback, last_checkpoint, read_log, train
 
+    t0 = time.time()
+    pairs = load_pairs(pairs_path)  # validated before anything is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    t0 = time.time()
-    pairs = load_pairs(pairs_path)
     model, processor = load_vlm(base)
     model.config.use_cache = False  # training; the saved model turns it back on
     ckpt_dir = out / "checkpoints"
@@ -132,7 +134,8 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     callbacks = [LogCallback(log_path, f"coldstart {cfg.method}", steps), curve]
     trainer = make_trainer(cfg, model, processor, pairs, ckpt_dir, callbacks)
     trainer.remove_callback(PrinterCallback)
-    trainer.train(resume_from_checkpoint=resume_from)
+    if not train(trainer, resume_from):
+        curve.complete(trainer.model, trainer.state.global_step)
     model = trainer.model
     if cfg.lora is not None:
         model = model.merge_and_unload()  # RL and eval load a plain model

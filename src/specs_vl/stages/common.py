@@ -83,3 +83,54 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def report_to() -> list[str]:
+    """TensorBoard when it is installed (its directory comes from TENSORBOARD_LOGGING_DIR), else nothing."""
+    import importlib.util
+
+    return ["tensorboard"] if importlib.util.find_spec("tensorboard") else []
+
+
+def load_checkpoint_weights(model: Any, checkpoint: str | Path) -> None:
+    """Load a Trainer checkpoint's weights into `model`, strictly.
+
+    transformers 5.x saves Qwen2.5-VL checkpoints under the legacy key names
+    (`model.layers.*`) while the live module uses `model.language_model.*`, and
+    `Trainer._load_from_checkpoint` loads with `strict=False`, so a resumed run
+    silently continues from the start weights. `from_pretrained` applies the
+    key conversion; the strict copy then fails loudly if anything is off.
+    """
+    import torch
+
+    fresh = type(model).from_pretrained(str(checkpoint), dtype=next(model.parameters()).dtype)
+    with torch.no_grad():
+        model.load_state_dict(fresh.state_dict(), strict=True)
+    del fresh
+
+
+def train(trainer: Any, resume_from: str | None) -> bool:
+    """`trainer.train`, with resumes that really restore the weights.
+
+    Besides the key-name problem above, a checkpoint that already holds the
+    whole run (killed after the last checkpoint, before the outputs were
+    written) makes transformers neither train nor load anything; then the
+    checkpoint's weights and state are loaded here and training is skipped.
+    Returns True when training ran.
+    """
+    from transformers import TrainerState
+
+    if resume_from is None:
+        trainer.train()
+        return True
+    if not hasattr(trainer.model, "peft_config"):  # peft adapters keep their own names and load fine
+        load_checkpoint_weights(trainer.model, resume_from)
+    state_file = Path(resume_from) / "trainer_state.json"
+    state = TrainerState.load_from_json(str(state_file)) if state_file.exists() else None
+    if state is not None and state.max_steps > 0 and state.global_step >= state.max_steps:
+        if hasattr(trainer.model, "peft_config"):
+            trainer._load_from_checkpoint(resume_from)
+        trainer.state = state
+        return False
+    trainer.train(resume_from_checkpoint=resume_from)
+    return True

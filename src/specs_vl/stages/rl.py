@@ -60,7 +60,7 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
     from specs_vl.evaluation.plots import plot_rl_curves
     from specs_vl.models import load_vlm
     from specs_vl.rewards import make_accuracy_reward, make_format_reward
-    from specs_vl.stages.common import LogCallback, last_checkpoint, load_examples, read_log, rl_dataset
+    from specs_vl.stages.common import LogCallback, last_checkpoint, train, load_examples, read_log, rl_dataset
     from specs_vl.stages.zero import grpo_args
     from specs_vl.world import WorldConfig
 
@@ -85,7 +85,8 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
         train_dataset=rl_dataset(examples), callbacks=[LogCallback(log_path, label, cfg.steps), evals],
     )
     trainer.remove_callback(PrinterCallback)
-    trainer.train(resume_from_checkpoint=resume_from)
+    if not train(trainer, resume_from):
+        evals.complete(trainer.model, trainer.state.global_step)
     trainer.model.config.use_cache = True
     with atomic_dir(out / "model") as tmp:
         trainer.save_model(str(tmp))

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from specs_vl.atomic import atomic_dir, atomic_write
 from specs_vl.progress import say
@@ -25,6 +25,7 @@ class ZeroConfig(BaseModel):
     learning_rate: float = Field(5e-4, gt=0)
     num_generations: int = Field(8, ge=2)
     prompts_per_step: int = Field(4, ge=1)
+    rollout_batch_size: int | None = Field(None, ge=1)  # the paper's "rollout batch"; sets prompts_per_step
     max_completion_length: int = Field(48, ge=1)
     temperature: float = Field(1.0, gt=0)
     epsilon_high: float = Field(0.28, ge=0)
@@ -36,10 +37,22 @@ class ZeroConfig(BaseModel):
     save_steps: int = Field(50, ge=1)
     seed: int = 0
 
+    @model_validator(mode="after")
+    def _rollout_batch(self):
+        """A rollout batch is whole groups: `rollout_batch_size` = prompts x `num_generations`."""
+        if self.rollout_batch_size is not None:
+            if self.rollout_batch_size % self.num_generations:
+                raise ValueError(f"rollout_batch_size {self.rollout_batch_size} is not a multiple of "
+                                 f"num_generations {self.num_generations}; each prompt needs a whole group")
+            object.__setattr__(self, "prompts_per_step", self.rollout_batch_size // self.num_generations)
+        return self
+
 
 def grpo_args(cfg: Any, output_dir: Path, max_steps: int):
     """The GRPOConfig both GRPO stages use (zero and rl)."""
     from trl import GRPOConfig
+
+    from specs_vl.stages.common import report_to
 
     return GRPOConfig(
         output_dir=str(output_dir), max_steps=max_steps, learning_rate=cfg.learning_rate,
@@ -47,7 +60,7 @@ def grpo_args(cfg: Any, output_dir: Path, max_steps: int):
         per_device_train_batch_size=cfg.prompts_per_step * cfg.num_generations,
         max_completion_length=cfg.max_completion_length, temperature=cfg.temperature,
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
-        report_to=[], use_cpu=not _cuda(), bf16=_cuda(), seed=cfg.seed, disable_tqdm=True,
+        report_to=report_to(), use_cpu=not _cuda(), bf16=_cuda(), seed=cfg.seed, disable_tqdm=True,
         dataloader_num_workers=0,
     )
 
@@ -64,7 +77,7 @@ def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, re
 
     from specs_vl.models import load_vlm
     from specs_vl.rewards import make_accuracy_reward, make_format_reward
-    from specs_vl.stages.common import LogCallback, last_checkpoint, load_examples, read_log, rl_dataset
+    from specs_vl.stages.common import LogCallback, last_checkpoint, train, load_examples, read_log, rl_dataset
     from specs_vl.world import WorldConfig
 
     out = Path(out)
@@ -85,7 +98,7 @@ def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, re
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # our LogCallback logs to a file and draws the bar
-    trainer.train(resume_from_checkpoint=resume_from)
+    train(trainer, resume_from)
     trainer.model.config.use_cache = True  # the saved model is for sampling
     with atomic_dir(out / "model") as tmp:
         trainer.save_model(str(tmp))

@@ -1,0 +1,209 @@
+"""`specs pipeline`: every stage of the recipe in order, resumable, skipping what is done.
+
+    base -> zero -> distill -> coldstart-<m> (each method) -> rl-<m> and rl-base -> eval-<model> -> report
+
+Each stage has a hash of its own config section and of the hashes of the
+stages it reads from, recorded in `manifest.json` when it completes. A stage
+whose hash matches and whose output is there is skipped; one whose hash
+changed is cleared and rerun, and so (through the chained hashes) is
+everything downstream. An interrupted training stage resumes from its
+checkpoint, because its output dir is kept while its hash still matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from specs_vl.atomic import atomic_write
+from specs_vl.config import RunConfig
+from specs_vl.progress import hush_libraries, log_to, say
+
+
+@dataclass
+class Stage:
+    name: str  # e.g. "zero", "coldstart-dpo-sft", "eval-rl-base"
+    out: Path  # what must exist for the stage to count as done
+    settings: Any  # JSON-able: what the stage's result depends on
+    deps: list[str]
+    run: Callable[[], Any] = field(repr=False)
+
+
+def _hash(settings: Any, dep_hashes: list[str]) -> str:
+    blob = json.dumps([settings, dep_hashes], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class Manifest:
+    """`manifest.json`: what ran, with which config hash, how long it took. Rewritten atomically."""
+
+    def __init__(self, path: Path, name: str, seeds: list[int]):
+        self.path = path
+        old = json.loads(path.read_text()) if path.exists() else {}
+        self.data = {"name": name, "seeds": seeds, "stages": old.get("stages", {})}
+
+    def done(self, key: str, h: str, out: Path) -> bool:
+        rec = self.data["stages"].get(key, {})
+        return rec.get("hash") == h and rec.get("status") == "complete" and out.exists()
+
+    def stale(self, key: str, h: str) -> bool:
+        rec = self.data["stages"].get(key)
+        return rec is not None and rec.get("hash") != h
+
+    def mark(self, key: str, **record: Any) -> None:
+        self.data["stages"][key] = record
+        atomic_write(self.path, json.dumps(self.data, indent=2))
+
+
+def seed_config(cfg: RunConfig, seed: int) -> RunConfig:
+    """The run config with every stage's training seed set to `seed` (the world stays the same)."""
+    update = {s: getattr(cfg, s).model_copy(update={"seed": seed}) for s in ("zero", "distill", "coldstart", "rl")}
+    return cfg.model_copy(update=update)
+
+
+def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str]) -> list[Stage]:
+    """The stages of one seed, in order. `base_path` builds (or finds) the base model lazily."""
+    from specs_vl.stages.coldstart import run_coldstart
+    from specs_vl.stages.distill import run_distill
+    from specs_vl.stages.rl import run_rl
+    from specs_vl.stages.zero import run_zero
+
+    d = seed_dir
+    stages = [
+        Stage("zero", d / "zero" / "result.json", cfg.zero.model_dump(mode="json"), ["base"],
+              lambda: run_zero(cfg.zero, base_path(), d / "zero", cfg.world)),
+        Stage("distill", d / "pairs" / "stats.json", cfg.distill.model_dump(mode="json"), ["base", "zero"],
+              lambda: run_distill(cfg.distill, d / "zero" / "model", base_path(), d / "pairs", cfg.world)),
+    ]
+    models = {"base": None, "zero": d / "zero" / "model"}
+    for m in cfg.methods:
+        ccfg = cfg.coldstart.model_copy(update={"method": m})
+        stages.append(Stage(f"coldstart-{m}", d / f"coldstart-{m}" / "result.json", ccfg.model_dump(mode="json"),
+                            ["base", "distill"],
+                            lambda c=ccfg, m=m: run_coldstart(c, base_path(), d / "pairs", d / f"coldstart-{m}", cfg.world)))
+        models[f"coldstart-{m}"] = d / f"coldstart-{m}" / "model"
+    starts = [(m, f"coldstart-{m}") for m in cfg.methods] + ([("base", "base")] if cfg.rl_from_base else [])
+    for label, dep in starts:
+        start = (lambda: base_path()) if dep == "base" else (lambda p=d / dep / "model": str(p))
+        stages.append(Stage(f"rl-{label}", d / f"rl-{label}" / "result.json", cfg.rl.model_dump(mode="json"), [dep],
+                            lambda s=start, lab=label: run_rl(cfg.rl, s(), d / f"rl-{lab}", cfg.world,
+                                                              label=f"rl {lab}")))
+        models[f"rl-{label}"] = d / f"rl-{label}" / "model"
+    for model, path in models.items():
+        dep = {"zero": "zero"}.get(model, model)
+        stages.append(Stage(f"eval-{model}", d / "eval" / model / "done.json", cfg.eval.model_dump(mode="json"),
+                            [dep], lambda model=model, path=path: evaluate_stage(cfg, path or base_path(),
+                                                                                 d / "eval" / model)))
+    return stages
+
+
+def evaluate_stage(cfg: RunConfig, model_path: str | Path, out: Path) -> None:
+    """Every configured suite for one model: `out/<suite>/{metrics.json,generations.jsonl}`, then `done.json`."""
+    from specs_vl.evaluation.runner import EvalConfig, evaluate_model, write_outputs
+    from specs_vl.models import load_vlm
+
+    e = cfg.eval
+    model, processor = load_vlm(model_path)
+    summary = {}
+    for suite in e.suites:
+        ecfg = EvalConfig(n=e.n, samples=e.samples, ks=tuple(e.ks), temperature=e.temperature,
+                          max_new_tokens=e.max_new_tokens, batch_size=e.batch_size, seed=e.seed,
+                          suite_args={"world": cfg.world, **e.suite_args.get(suite, {})})
+        records, metrics = evaluate_model(model, processor, suite, ecfg)
+        write_outputs(out / suite, records, metrics)
+        o = metrics["overall"]
+        summary[suite] = {k: o.get(k) for k in ("accuracy", "format_valid_rate", "strict_success")}
+        say(f"  eval {out.name} on {suite}: accuracy {o['accuracy']:.1%}, format {o['format_valid_rate']:.1%}, "
+            f"strict {o['strict_success']:.1%}")
+    atomic_write(out / "done.json", json.dumps({"model": str(model_path), "suites": summary}, indent=2))
+
+
+def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int] | None = None,
+                 report: bool = True) -> Path:
+    """Run (or finish) the whole recipe under `runs_root/cfg.name`; returns the run directory."""
+    hush_libraries()
+    seeds = seeds or list(cfg.seeds)
+    run_dir = Path(runs_root) / cfg.name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "logs").mkdir(exist_ok=True)
+    log_to(run_dir / "logs" / "pipeline.log")
+    atomic_write(run_dir / "config.yaml", yaml.safe_dump(_public(cfg.model_dump(mode="json")), sort_keys=False))
+    manifest = Manifest(run_dir / "manifest.json", cfg.name, seeds)
+    t_all = time.time()
+
+    base_settings = {"base_model": cfg.base_model, "world": cfg.world.model_dump(mode="json"),
+                     "base": cfg.base.model_dump(mode="json") if cfg.base_model is None else None}
+    hashes = {"base": _hash(base_settings, [])}
+    base_cache: list[str] = []
+
+    def base_path() -> str:
+        if not base_cache:
+            t = time.time()
+            if cfg.base_model:
+                from specs_vl.models import check_vlm_dir
+
+                if Path(cfg.base_model).exists():
+                    check_vlm_dir(cfg.base_model)
+                base_cache.append(cfg.base_model)
+            else:
+                from specs_vl.world.base_model import build_base_model
+
+                base_cache.append(str(build_base_model(cfg.world, cfg.base)))
+            if manifest.data["stages"].get("base", {}).get("hash") != hashes["base"]:
+                manifest.mark("base", hash=hashes["base"], status="complete", seconds=round(time.time() - t, 1),
+                              finished=_now(), path=base_cache[0])
+        return base_cache[0]
+
+    base_path()  # fail early on a bad base, and time it as its own stage
+    for seed in seeds:
+        scfg = seed_config(cfg, seed)
+        seed_dir = run_dir if len(seeds) == 1 else run_dir / f"seed-{seed}"
+        prefix = "" if len(seeds) == 1 else f"seed-{seed}/"
+        local = dict(hashes)
+        for st in plan(scfg, seed_dir, base_path):
+            h = _hash(st.settings, [local[x] for x in st.deps])
+            local[st.name] = h
+            key = prefix + st.name
+            if manifest.done(key, h, st.out):
+                say(f"{key}: complete, skipped")
+                continue
+            if manifest.stale(key, h):
+                say(f"{key}: config changed since the last run; starting it over")
+                shutil.rmtree(st.out.parent, ignore_errors=True)
+            manifest.mark(key, hash=h, status="running", started=_now())
+            os.environ["TENSORBOARD_LOGGING_DIR"] = str(run_dir / "logs" / "tensorboard" / key)
+            t = time.time()
+            st.run()
+            manifest.mark(key, hash=h, status="complete", seconds=round(time.time() - t, 1), finished=_now())
+    if report:
+        from specs_vl.report import write_report
+
+        t = time.time()
+        index = write_report(run_dir)
+        manifest.mark("report", status="complete", seconds=round(time.time() - t, 1), finished=_now(), hash="-")
+        say(f"report: {index}")
+    say(f"pipeline {cfg.name}: done in {time.time() - t_all:.0f}s; run dir {run_dir}")
+    return run_dir
+
+
+def _public(d: Any) -> Any:
+    """The config as written to disk: any key that looks like a secret is masked."""
+    if isinstance(d, dict):
+        return {k: ("***" if "api_key" in k and not k.endswith("_env") and v else _public(v)) for k, v in d.items()}
+    if isinstance(d, list):
+        return [_public(x) for x in d]
+    return d
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

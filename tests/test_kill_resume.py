@@ -1,0 +1,125 @@
+"""A training stage killed with SIGKILL mid-run resumes from its last checkpoint and ends at the configured step."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+
+def _run_config(tmp_path: Path, world, base_dir: Path, section: str, settings: dict) -> Path:
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump({"name": "kill", "world": world.model_dump(mode="json"),
+                                    "base_model": str(base_dir), section: settings}))
+    return path
+
+
+def _kill_after(cmd: list[str], marker: Path, cwd: Path, timeout: float = 300) -> None:
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, "SPECS_QUIET": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    t0 = time.time()
+    while not marker.exists():
+        assert proc.poll() is None, f"finished before the kill: {proc.stderr.read().decode()[-2000:]}"
+        assert time.time() - t0 < timeout, "no checkpoint appeared"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _steps(log: Path) -> list[int]:
+    return [json.loads(line)["step"] for line in log.read_text().splitlines() if '"loss"' in line]
+
+
+def test_coldstart_killed_mid_training_resumes_to_the_configured_step(tiny_world, tiny_base_dir, tiny_pairs_dir,
+                                                                       tmp_path):
+    cfg = _run_config(tmp_path, tiny_world, tiny_base_dir, "coldstart", {
+        "batch_size": 2, "max_steps": 24, "save_steps": 2, "curve_every": 0, "curve_id_n": 4, "curve_ood_n": 4})
+    out = tmp_path / "cs"
+    cmd = [sys.executable, "-m", "specs_vl.cli", "coldstart", "-q", "-c", str(cfg), "--pairs", str(tiny_pairs_dir),
+           "--out", str(out)]
+    _kill_after(cmd, out / "checkpoints" / "checkpoint-4", tmp_path)
+    assert not (out / "result.json").exists() and not (out / "model").exists()  # it died mid-training
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads((out / "result.json").read_text())
+    resumed_at = int(result["resumed_from"].rsplit("-", 1)[1])
+    assert resumed_at >= 4 and result["steps"] == 24
+    assert set(_steps(out / "log.jsonl")) == set(range(1, 25))
+    curve = json.loads((out / "gf_curve.json").read_text())
+    assert [p["step"] for p in curve["points"]] == [0, 24]  # step 0 kept from before the kill
+
+
+def test_rl_killed_mid_training_resumes_to_the_configured_step(tiny_world, tiny_base_dir, tmp_path):
+    cfg = _run_config(tmp_path, tiny_world, tiny_base_dir, "rl", {
+        "steps": 16, "num_generations": 2, "prompts_per_step": 2, "max_completion_length": 16, "save_steps": 2,
+        "train_size": 16, "eval_id_n": 4, "eval_ood_n": 4})
+    out = tmp_path / "rl"
+    cmd = [sys.executable, "-m", "specs_vl.cli", "rl", "-q", "-c", str(cfg), "--from", str(tiny_base_dir),
+           "--out", str(out)]
+    _kill_after(cmd, out / "checkpoints" / "checkpoint-4", tmp_path)
+    assert not (out / "result.json").exists()
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads((out / "result.json").read_text())
+    assert int(result["resumed_from"].rsplit("-", 1)[1]) >= 4 and result["steps"] == 16
+    assert [r["step"] for r in json.loads((out / "curve.json").read_text())][-1] == 16
+
+
+def test_a_run_killed_after_its_last_checkpoint_keeps_the_trained_weights(tiny_world, tiny_base_dir,
+                                                                          tiny_pairs_dir, tmp_path):
+    """Resuming a checkpoint at max_steps makes transformers skip both training and weight loading;
+    the stage must still end with the trained model, not the start model."""
+    import shutil
+
+    import torch
+
+    from specs_vl.models import load_vlm
+    from specs_vl.stages.coldstart import ColdstartConfig, run_coldstart
+
+    cfg = ColdstartConfig(batch_size=2, max_steps=4, save_steps=2, curve_every=0, curve_id_n=4, curve_ood_n=4,
+                          learning_rate=2e-3)
+    out = tmp_path / "cs"
+    run_coldstart(cfg, tiny_base_dir, tiny_pairs_dir, out, tiny_world)
+    trained, _ = load_vlm(out / "model")
+    shutil.rmtree(out / "model")
+    (out / "result.json").unlink()  # as if killed while writing outputs
+    res = run_coldstart(cfg, tiny_base_dir, tiny_pairs_dir, out, tiny_world)
+    assert res["resumed_from"].endswith("checkpoint-4") and res["steps"] == 4
+    again, _ = load_vlm(out / "model")
+    base, _ = load_vlm(tiny_base_dir)
+    for a, b, c in zip(again.parameters(), trained.parameters(), base.parameters()):
+        assert torch.equal(a, b)
+    assert any(not torch.equal(a, c) for a, c in zip(again.parameters(), base.parameters()))
+
+
+def test_a_resumed_run_ends_with_the_weights_of_an_unbroken_run(tiny_world, tiny_base_dir, tiny_pairs_dir, tmp_path):
+    """The trap: transformers 5 resumes Qwen2.5-VL checkpoints with strict=False under renamed keys, so
+    a resumed run would silently restart from the start weights while its step counter says otherwise."""
+    import shutil
+
+    import torch
+
+    from specs_vl.models import load_vlm
+    from specs_vl.stages.coldstart import ColdstartConfig, run_coldstart
+
+    cfg = ColdstartConfig(batch_size=2, max_steps=4, save_steps=2, curve_every=0, curve_id_n=4, curve_ood_n=4,
+                          learning_rate=2e-3)
+    unbroken = tmp_path / "a"
+    run_coldstart(cfg, tiny_base_dir, tiny_pairs_dir, unbroken, tiny_world)
+    broken = tmp_path / "b"
+    shutil.copytree(unbroken, broken)
+    for p in ("model", "checkpoints/checkpoint-4"):
+        shutil.rmtree(broken / p)
+    (broken / "result.json").unlink()  # as if killed between checkpoint-2 and checkpoint-4
+    res = run_coldstart(cfg, tiny_base_dir, tiny_pairs_dir, broken, tiny_world)
+    assert res["resumed_from"].endswith("checkpoint-2") and res["steps"] == 4
+    a, _ = load_vlm(unbroken / "model")
+    b, _ = load_vlm(broken / "model")
+    for (name, pa), pb in zip(a.named_parameters(), b.parameters()):
+        assert torch.allclose(pa, pb, atol=1e-5), name
