@@ -78,3 +78,24 @@ def test_bad_config_values_are_refused():
     for bad in ({"method": "ppo"}, {"learning_rate": -1.0}, {"unknown_key": 1}, {"batch_size": "eight"}):
         with pytest.raises(ValidationError):
             ColdstartConfig(**bad)
+
+
+def test_precomputed_reference_gives_the_live_reference_losses(tiny_base_dir, tiny_pairs_dir, tmp_path):
+    """TRL refuses precompute for vision data; ours must match the live reference step for step."""
+    from datasets import load_from_disk
+
+    from specs_vl.models import load_vlm
+
+    losses = {}
+    for pre in (False, True):
+        model, processor = load_vlm(tiny_base_dir)
+        cfg = ColdstartConfig(method="dpo-sft", batch_size=4, max_steps=3, curve_every=0, precompute_ref=pre,
+                              learning_rate=2e-3, save_steps=100)
+        trainer = make_trainer(cfg, model, processor, load_from_disk(str(tiny_pairs_dir)), tmp_path / str(pre), [])
+        if pre:
+            assert trainer.ref_model is None and "ref_chosen_logps" in trainer.train_dataset.column_names
+        trainer.train()
+        losses[pre] = [r["loss"] for r in trainer.state.log_history if "loss" in r]
+    assert len(losses[True]) == 3
+    for a, b in zip(losses[False], losses[True]):
+        assert abs(a - b) < 1e-3 * max(1.0, abs(a)), losses

@@ -92,7 +92,9 @@ def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, c
         args = SFTConfig(**_common_args(cfg, ckpt_dir), completion_only_loss=True)
         return SFTTrainer(model=model, args=args, train_dataset=sft_dataset(pairs), processing_class=processor,
                           peft_config=peft_config, callbacks=callbacks)
-    from trl import DPOConfig, DPOTrainer
+    from trl import DPOConfig
+
+    from specs_vl.stages.ref_logps import PrecomputedRefDPOTrainer
 
     lam = 0.0 if cfg.method == "dpo" else cfg.sft_weight
     losses = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, lam]} if lam > 0 else {"loss_type": ["sigmoid"]}
@@ -101,7 +103,8 @@ def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, c
     pairs = pairs.select_columns(["prompt", "chosen", "rejected", "images"])
     # ref_model=None: TRL copies the policy at step 0, which is the base model (or, with
     # LoRA, disables the adapters), so the reference is the base as the paper has it.
-    return DPOTrainer(model=model, ref_model=None, args=args, train_dataset=pairs, processing_class=processor,
+    # With precompute_ref the reference runs once over the pairs first (ref_logps.py).
+    return PrecomputedRefDPOTrainer(model=model, ref_model=None, args=args, train_dataset=pairs, processing_class=processor,
                       peft_config=peft_config, callbacks=callbacks)
 
 

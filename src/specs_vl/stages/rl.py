@@ -53,15 +53,11 @@ def rl_curve(log: list[dict[str, Any]], format_weight: float = 0.5, accuracy_wei
 def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resume: bool = True,
            label: str = "rl") -> dict[str, Any]:
     """GRPO from `start`; writes `out/{model,log.jsonl,curve.json,eval_curve.json,rl_curve.png,result.json}`."""
-    from transformers.trainer_callback import PrinterCallback
-    from trl import GRPOTrainer
-
     from specs_vl.evaluation.curve import CurveCallback, CurveSettings
     from specs_vl.evaluation.plots import plot_rl_curves
     from specs_vl.models import load_vlm
-    from specs_vl.rewards import make_accuracy_reward, make_format_reward
-    from specs_vl.stages.common import LogCallback, last_checkpoint, train, load_examples, read_log, rl_dataset
-    from specs_vl.stages.zero import grpo_args
+    from specs_vl.stages.common import LogCallback, last_checkpoint, load_examples, read_log, train
+    from specs_vl.stages.zero import make_grpo_trainer
     from specs_vl.world import WorldConfig
 
     out = Path(out)
@@ -79,12 +75,8 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
     settings = CurveSettings(every=cfg.eval_every, id_n=cfg.eval_id_n, ood_n=cfg.eval_ood_n,
                              temperature=cfg.eval_temperature, max_new_tokens=max(64, cfg.max_completion_length))
     evals = CurveCallback(eval_path, settings, processor, world, meta={"run": label, "start": str(start)})
-    trainer = GRPOTrainer(
-        model=model, processing_class=processor, args=grpo_args(cfg, ckpt_dir, cfg.steps),
-        reward_funcs=[make_format_reward(cfg.format_weight), make_accuracy_reward(cfg.accuracy_weight)],
-        train_dataset=rl_dataset(examples), callbacks=[LogCallback(log_path, label, cfg.steps), evals],
-    )
-    trainer.remove_callback(PrinterCallback)
+    trainer = make_grpo_trainer(cfg, model, processor, examples, ckpt_dir,
+                                [LogCallback(log_path, label, cfg.steps), evals])
     if not train(trainer, resume_from):
         evals.complete(trainer.model, trainer.state.global_step)
     trainer.model.config.use_cache = True

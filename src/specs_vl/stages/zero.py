@@ -65,6 +65,24 @@ def grpo_args(cfg: Any, output_dir: Path, max_steps: int):
     )
 
 
+def make_grpo_trainer(cfg: Any, model: Any, processor: Any, examples: list[dict[str, Any]], ckpt_dir: Path,
+                      callbacks: list) -> Any:
+    """TRL's GRPOTrainer with our rewards and data; public so benchmarks time exactly what the stages run."""
+    from transformers.trainer_callback import PrinterCallback
+    from trl import GRPOTrainer
+
+    from specs_vl.rewards import make_accuracy_reward, make_format_reward
+    from specs_vl.stages.common import rl_dataset
+
+    trainer = GRPOTrainer(
+        model=model, processing_class=processor, args=grpo_args(cfg, ckpt_dir, cfg.steps),
+        reward_funcs=[make_format_reward(cfg.format_weight), make_accuracy_reward(cfg.accuracy_weight)],
+        train_dataset=rl_dataset(examples), callbacks=callbacks,
+    )
+    trainer.remove_callback(PrinterCallback)  # our LogCallback logs to a file and draws the bar
+    return trainer
+
+
 def _cuda() -> bool:
     import torch
 
@@ -73,11 +91,8 @@ def _cuda() -> bool:
 
 def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, resume: bool = True) -> dict[str, Any]:
     """Train zero from `base`; writes `out/model`, `out/log.jsonl`, `out/result.json`."""
-    from trl import GRPOTrainer
-
     from specs_vl.models import load_vlm
-    from specs_vl.rewards import make_accuracy_reward, make_format_reward
-    from specs_vl.stages.common import LogCallback, last_checkpoint, train, load_examples, read_log, rl_dataset
+    from specs_vl.stages.common import LogCallback, last_checkpoint, load_examples, read_log, train
     from specs_vl.world import WorldConfig
 
     out = Path(out)
@@ -90,14 +105,8 @@ def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, re
     log_path = out / "log.jsonl"
     if resume_from is None:
         log_path.unlink(missing_ok=True)
-    trainer = GRPOTrainer(
-        model=model, processing_class=processor, args=grpo_args(cfg, ckpt_dir, cfg.steps),
-        reward_funcs=[make_format_reward(cfg.format_weight), make_accuracy_reward(cfg.accuracy_weight)],
-        train_dataset=rl_dataset(examples), callbacks=[LogCallback(log_path, "zero (GRPO)", cfg.steps)],
-    )
-    from transformers.trainer_callback import PrinterCallback
-
-    trainer.remove_callback(PrinterCallback)  # our LogCallback logs to a file and draws the bar
+    trainer = make_grpo_trainer(cfg, model, processor, examples, ckpt_dir,
+                                [LogCallback(log_path, "zero (GRPO)", cfg.steps)])
     train(trainer, resume_from)
     trainer.model.config.use_cache = True  # the saved model is for sampling
     with atomic_dir(out / "model") as tmp:
