@@ -99,3 +99,23 @@ def test_precomputed_reference_gives_the_live_reference_losses(tiny_base_dir, ti
     assert len(losses[True]) == 3
     for a, b in zip(losses[False], losses[True]):
         assert abs(a - b) < 1e-3 * max(1.0, abs(a)), losses
+
+
+def test_lora_cold_start_trains_adapters_and_saves_a_merged_model(tiny_base_dir, tiny_pairs_dir, tiny_world, tmp_path):
+    import torch
+
+    from specs_vl.models import load_vlm
+    from specs_vl.stages.coldstart import LoraSettings
+
+    cfg = ColdstartConfig(method="dpo-sft", lora=LoraSettings(r=4, alpha=8), batch_size=4, max_steps=3,
+                          learning_rate=5e-3, curve_every=0, curve_id_n=4, curve_ood_n=4, save_steps=100)
+    out = tmp_path / "lora"
+    run_coldstart(cfg, tiny_base_dir, tiny_pairs_dir, out, tiny_world)
+    assert not (out / "model" / "adapter_config.json").exists()  # merged: RL and eval load a plain model
+    merged, _ = load_vlm(out / "model")
+    base, _ = load_vlm(tiny_base_dir)
+    assert sum(p.numel() for p in merged.parameters()) == sum(p.numel() for p in base.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(merged.parameters(), base.parameters()))
+    margins = [r["rewards/margins"] for r in map(json.loads, (out / "log.jsonl").read_text().splitlines())
+               if "rewards/margins" in r]
+    assert margins[-1] > margins[0]  # the reference (adapters off) stayed the base
