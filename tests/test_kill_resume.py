@@ -123,3 +123,18 @@ def test_a_resumed_run_ends_with_the_weights_of_an_unbroken_run(tiny_world, tiny
     b, _ = load_vlm(broken / "model")
     for (name, pa), pb in zip(a.named_parameters(), b.parameters()):
         assert torch.allclose(pa, pb, atol=1e-5), name
+
+
+def test_a_checkpoint_cut_short_while_saving_is_skipped(tmp_path):
+    from specs_vl.stages.common import last_checkpoint
+
+    ckpts = tmp_path / "checkpoints"
+    for step, whole in ((2, True), (4, True), (6, False)):
+        d = ckpts / f"checkpoint-{step}"
+        d.mkdir(parents=True)
+        (d / "model.safetensors").write_bytes(b"x")
+        if whole:
+            (d / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+    assert last_checkpoint(ckpts, resume=True).endswith("checkpoint-4")
+    assert not (ckpts / "checkpoint-6").exists()
+    assert last_checkpoint(ckpts, resume=False) is None

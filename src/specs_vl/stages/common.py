@@ -11,7 +11,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from specs_vl.data import fill_defaults, user_message, validate_examples
 from specs_vl.errors import DataError
-from specs_vl.progress import bar
+from specs_vl.progress import bar, say
 
 
 def load_examples(data: str | None, world: Any, n: int | None = None) -> list[dict[str, Any]]:
@@ -73,16 +73,39 @@ class LogCallback(TrainerCallback):
             self._bar_cm.__exit__(None, None, None)
 
 
+def _complete(checkpoint: Path) -> bool:
+    """transformers writes trainer_state.json last, so a checkpoint with a readable one is whole."""
+    try:
+        json.loads((checkpoint / "trainer_state.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def last_checkpoint(ckpt_dir: Path, resume: bool) -> str | None:
-    if not resume or not ckpt_dir.exists():
+    """The newest complete checkpoint; newer ones cut short by a kill mid-save are removed."""
+    import shutil
+
+    if not resume or not Path(ckpt_dir).exists():
         return None
-    return get_last_checkpoint(str(ckpt_dir))
+    while (found := get_last_checkpoint(str(ckpt_dir))) is not None:
+        if _complete(Path(found)):
+            return found
+        say(f"{found}: incomplete (killed while saving); removed, resuming from the one before")
+        shutil.rmtree(found)
+    return None
 
 
 def read_log(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:  # a line cut short by a kill
+            continue
+    return rows
 
 
 def report_to() -> list[str]:
@@ -127,7 +150,8 @@ def train(trainer: Any, resume_from: str | None) -> bool:
         load_checkpoint_weights(trainer.model, resume_from)
     state_file = Path(resume_from) / "trainer_state.json"
     state = TrainerState.load_from_json(str(state_file)) if state_file.exists() else None
-    if state is not None and state.max_steps > 0 and state.global_step >= state.max_steps:
+    target = trainer.args.max_steps if trainer.args.max_steps > 0 else (state.max_steps if state else 0)
+    if state is not None and target > 0 and state.global_step >= target:
         if hasattr(trainer.model, "peft_config"):
             trainer._load_from_checkpoint(resume_from)
         trainer.state = state
