@@ -97,6 +97,7 @@ def test_findings_follow_the_numbers(tmp_path, gf_dpo, gf_sft, expected):
     assert by_claim["after RL, SPECS >= the SFT cold start on ID"]["status"] == "did not hold"
     assert "0.300" in by_claim["after RL, SPECS >= the SFT cold start on ID"]["evidence"]
     assert by_claim["SPECS explores more (pass@k, RBF)"]["status"] == "held"
+    assert by_claim["after RL, SPECS >= no cold start (RL from the base) on ID and OOD"]["status"] == "held"
 
 
 def test_run_text_is_escaped(tmp_path):

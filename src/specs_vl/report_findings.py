@@ -80,6 +80,13 @@ def findings(run_dir: Path) -> list[dict[str, str]]:
         out.append(_verdict(f"after RL, SPECS >= the SFT cold start on {label}", ok,
                             "not measured" if ok is None else f"{suite} accuracy after RL: from dpo-sft {a:.3f}, from sft {b:.3f}"))
 
+    a_id, a_ood, b_id, b_ood = (_metric(dirs, m, s, "accuracy") for m in ("rl-dpo-sft", "rl-base")
+                                for s in ("world-id", "world-ood"))
+    ok = None if None in (a_id, a_ood, b_id, b_ood) else (a_id >= b_id and a_ood >= b_ood)
+    out.append(_verdict("after RL, SPECS >= no cold start (RL from the base) on ID and OOD", ok,
+                        "not measured" if ok is None else f"accuracy after RL, from dpo-sft vs from base: "
+                        f"ID {a_id:.3f} vs {b_id:.3f}, OOD {a_ood:.3f} vs {b_ood:.3f}"))
+
     k, pk_a = _pass_k(dirs, "rl-dpo-sft")
     pk_b = _metric(dirs, "rl-sft", "world-id", k)
     rbf_a, rbf_b = (_metric(dirs, m, "world-id", "rbf") for m in ("rl-dpo-sft", "rl-sft"))

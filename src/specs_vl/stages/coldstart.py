@@ -117,7 +117,7 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     from specs_vl.evaluation.plots import plot_gf_curve
     from specs_vl.models import load_vlm
     from specs_vl.pairs import load_pairs
-    from specs_vl.stages.common import LogCallback, last_checkpoint, read_log, train
+    from specs_vl.stages.common import LogCallback, read_log, resume_point, save_final, train
 
     t0 = time.time()
     pairs = load_pairs(pairs_path)  # validated before anything is written
@@ -125,12 +125,8 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     out.mkdir(parents=True, exist_ok=True)
     model, processor = load_vlm(base)
     model.config.use_cache = False  # training; the saved model turns it back on
-    ckpt_dir = out / "checkpoints"
-    resume_from = last_checkpoint(ckpt_dir, resume)
+    ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "gf_curve.json"))
     log_path, curve_path = out / "log.jsonl", out / "gf_curve.json"
-    if resume_from is None:
-        log_path.unlink(missing_ok=True)
-        curve_path.unlink(missing_ok=True)
     settings = CurveSettings(every=cfg.curve_every, psi=cfg.psi, id_n=cfg.curve_id_n, ood_n=cfg.curve_ood_n)
     curve = CurveCallback(curve_path, settings, processor, world, meta={"method": cfg.method})
     steps = _planned_steps(cfg, len(pairs))
@@ -139,13 +135,18 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     trainer.remove_callback(PrinterCallback)
     if not train(trainer, resume_from):
         curve.complete(trainer.model, trainer.state.global_step)
-    model = trainer.model
-    if cfg.lora is not None:
-        model = model.merge_and_unload()  # RL and eval load a plain model
-    model.config.use_cache = True
-    with atomic_dir(out / "model") as tmp:
-        model.save_pretrained(str(tmp))
-        processor.save_pretrained(str(tmp))
+    if cfg.lora is not None:  # RL and eval load a plain model (merging needs unsharded weights)
+        if trainer.accelerator.is_main_process:
+            model = trainer.model.merge_and_unload()
+            model.config.use_cache = True
+            with atomic_dir(out / "model") as tmp:
+                model.save_pretrained(str(tmp))
+                processor.save_pretrained(str(tmp))
+        trainer.accelerator.wait_for_everyone()
+        if not trainer.accelerator.is_main_process:
+            return {"steps": trainer.state.global_step}
+    elif not save_final(trainer, processor, out / "model"):
+        return {"steps": trainer.state.global_step}  # not the main process: it writes the rest
     points = curve.points
     plot_gf_curve({cfg.method: points}, out / "gf_curve.png")
     log = read_log(log_path)

@@ -158,3 +158,41 @@ def train(trainer: Any, resume_from: str | None) -> bool:
         return False
     trainer.train(resume_from_checkpoint=resume_from)
     return True
+
+
+def save_final(trainer: Any, processor: Any, final: Path) -> bool:
+    """Save the trained model to `final` atomically from every rank; True on the process that writes.
+
+    Every rank calls `save_model` (DeepSpeed ZeRO-3 gathers the shards
+    collectively); only the main process writes, into a temp dir that is
+    renamed over `final` once complete.
+    """
+    import os
+    import shutil
+
+    main = trainer.accelerator.is_main_process
+    tmp = final.with_name(f".{final.name}.partial")
+    if main:
+        shutil.rmtree(tmp, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
+    trainer.model.config.use_cache = True  # the saved model is for sampling
+    trainer.save_model(str(tmp))
+    if main:
+        processor.save_pretrained(str(tmp))
+        old = final.with_name(f".{final.name}.old")
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
+    return main
+
+
+def resume_point(out: Path, resume: bool, logs: tuple[str, ...]) -> tuple[Path, str | None]:
+    """(checkpoint dir, checkpoint to resume from); a fresh start removes the old run's logs in `logs`."""
+    ckpt_dir = Path(out) / "checkpoints"
+    resume_from = last_checkpoint(ckpt_dir, resume)
+    if resume_from is None:
+        for name in logs:
+            (Path(out) / name).unlink(missing_ok=True)
+    return ckpt_dir, resume_from

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import Field
 
-from specs_vl.atomic import atomic_dir, atomic_write
+from specs_vl.atomic import atomic_write
 from specs_vl.progress import say
 from specs_vl.stages.zero import ZeroConfig
 
@@ -56,7 +56,7 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
     from specs_vl.evaluation.curve import CurveCallback, CurveSettings
     from specs_vl.evaluation.plots import plot_rl_curves
     from specs_vl.models import load_vlm
-    from specs_vl.stages.common import LogCallback, last_checkpoint, load_examples, read_log, train
+    from specs_vl.stages.common import LogCallback, load_examples, read_log, resume_point, save_final, train
     from specs_vl.stages.zero import make_grpo_trainer
     from specs_vl.world import WorldConfig
 
@@ -66,12 +66,8 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
     world = world or WorldConfig()
     examples = load_examples(cfg.data, world, cfg.train_size)
     model, processor = load_vlm(start)
-    ckpt_dir = out / "checkpoints"
-    resume_from = last_checkpoint(ckpt_dir, resume)
+    ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "eval_curve.json"))
     log_path, eval_path = out / "log.jsonl", out / "eval_curve.json"
-    if resume_from is None:
-        log_path.unlink(missing_ok=True)
-        eval_path.unlink(missing_ok=True)
     settings = CurveSettings(every=cfg.eval_every, id_n=cfg.eval_id_n, ood_n=cfg.eval_ood_n,
                              temperature=cfg.eval_temperature, max_new_tokens=max(64, cfg.max_completion_length))
     evals = CurveCallback(eval_path, settings, processor, world, meta={"run": label, "start": str(start)})
@@ -79,10 +75,8 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
                                 [LogCallback(log_path, label, cfg.steps), evals])
     if not train(trainer, resume_from):
         evals.complete(trainer.model, trainer.state.global_step)
-    trainer.model.config.use_cache = True
-    with atomic_dir(out / "model") as tmp:
-        trainer.save_model(str(tmp))
-        processor.save_pretrained(str(tmp))
+    if not save_final(trainer, processor, out / "model"):
+        return {"steps": trainer.state.global_step}  # not the main process: it writes the rest
     curve = rl_curve(read_log(log_path), cfg.format_weight, cfg.accuracy_weight)
     atomic_write(out / "curve.json", json.dumps(curve))
     plot_rl_curves({label: curve}, out / "rl_curve.png")

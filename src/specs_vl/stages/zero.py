@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from specs_vl.atomic import atomic_dir, atomic_write
+from specs_vl.atomic import atomic_write
 from specs_vl.progress import say
 
 
@@ -92,7 +92,7 @@ def _cuda() -> bool:
 def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, resume: bool = True) -> dict[str, Any]:
     """Train zero from `base`; writes `out/model`, `out/log.jsonl`, `out/result.json`."""
     from specs_vl.models import load_vlm
-    from specs_vl.stages.common import LogCallback, last_checkpoint, load_examples, read_log, train
+    from specs_vl.stages.common import LogCallback, load_examples, read_log, resume_point, save_final, train
     from specs_vl.world import WorldConfig
 
     out = Path(out)
@@ -100,18 +100,13 @@ def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, re
     t0 = time.time()
     examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
     model, processor = load_vlm(base)
-    ckpt_dir = out / "checkpoints"
-    resume_from = last_checkpoint(ckpt_dir, resume)
+    ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl",))
     log_path = out / "log.jsonl"
-    if resume_from is None:
-        log_path.unlink(missing_ok=True)
     trainer = make_grpo_trainer(cfg, model, processor, examples, ckpt_dir,
                                 [LogCallback(log_path, "zero (GRPO)", cfg.steps)])
     train(trainer, resume_from)
-    trainer.model.config.use_cache = True  # the saved model is for sampling
-    with atomic_dir(out / "model") as tmp:
-        trainer.save_model(str(tmp))
-        processor.save_pretrained(str(tmp))
+    if not save_final(trainer, processor, out / "model"):
+        return {"steps": trainer.state.global_step}  # not the main process: it writes the rest
     log = [r for r in read_log(log_path) if "reward" in r]
     last = log[-10:] or [{}]
     fmt_key, acc_key = "rewards/format_reward/mean", "rewards/accuracy_reward/mean"
