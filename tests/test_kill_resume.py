@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 
@@ -138,3 +139,30 @@ def test_a_checkpoint_cut_short_while_saving_is_skipped(tmp_path):
     assert last_checkpoint(ckpts, resume=True).endswith("checkpoint-4")
     assert not (ckpts / "checkpoint-6").exists()
     assert last_checkpoint(ckpts, resume=False) is None
+
+
+def test_a_non_finite_loss_stops_the_stage_naming_the_step_and_keeps_the_checkpoint(tiny_world, tiny_base_dir,
+                                                                                   tiny_pairs_dir, tmp_path,
+                                                                                   monkeypatch):
+    import torch
+    from transformers import TrainerCallback
+
+    import specs_vl.stages.coldstart as coldstart
+    from specs_vl.errors import TrainingError
+
+    class PoisonAtStep3(TrainerCallback):  # weights go NaN as step 3 begins, after checkpoint-2 is saved
+        def on_step_begin(self, args, state, control, model=None, **kwargs):
+            if state.global_step == 2:
+                with torch.no_grad():
+                    next(model.parameters()).fill_(float("nan"))
+
+    real = coldstart.make_trainer
+    monkeypatch.setattr(coldstart, "make_trainer", lambda *a: real(*a[:-1], [*a[-1], PoisonAtStep3()]))
+    cfg = coldstart.ColdstartConfig(batch_size=2, max_steps=6, save_steps=2, curve_every=0, curve_id_n=4,
+                                    curve_ood_n=4)
+    out = tmp_path / "cs"
+    with pytest.raises(TrainingError, match=r"step 3: the loss is nan.*checkpoint-2"):
+        coldstart.run_coldstart(cfg, tiny_base_dir, tiny_pairs_dir, out, tiny_world)
+    assert (out / "checkpoints" / "checkpoint-2" / "trainer_state.json").exists()
+    assert not (out / "checkpoints" / "checkpoint-4").exists()
+    assert not (out / "model").exists() and not (out / "result.json").exists()

@@ -26,3 +26,7 @@ class ConfigError(SpecsError, ValueError):
 
 class ModelError(SpecsError, ValueError):
     """A model directory that cannot serve as a VLM."""
+
+
+class TrainingError(SpecsError, RuntimeError):
+    """Training cannot go on (a non-finite loss); the message names the step and the checkpoint kept."""

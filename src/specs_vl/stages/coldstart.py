@@ -69,6 +69,7 @@ def _common_args(cfg: ColdstartConfig, output_dir: Path) -> dict[str, Any]:
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
         report_to=report_to(), use_cpu=not cuda, bf16=cuda, seed=cfg.seed, disable_tqdm=True,
         dataloader_num_workers=0, max_length=cfg.max_length, remove_unused_columns=False,
+        logging_nan_inf_filter=False,  # a NaN must reach NonFiniteLossGuard, not be averaged away
     )
 
 
@@ -80,6 +81,9 @@ def sft_dataset(pairs: Any) -> Any:
 
 def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, ckpt_dir: Path, callbacks: list):
     """The TRL trainer for `cfg.method`; public so benchmarks time exactly what the stage runs."""
+    from specs_vl.stages.common import NonFiniteLossGuard
+
+    callbacks = [*callbacks, NonFiniteLossGuard()]
     peft_config = None
     if cfg.lora is not None:
         from peft import LoraConfig

@@ -73,6 +73,26 @@ class LogCallback(TrainerCallback):
             self._bar_cm.__exit__(None, None, None)
 
 
+class NonFiniteLossGuard(TrainerCallback):
+    """Stop at the first NaN/inf loss, before that step is checkpointed, naming the step.
+
+    transformers logs before it saves, so raising here keeps the last good
+    checkpoint as the newest one; `--resume` continues from it (e.g. with a
+    lower learning rate).
+    """
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        import math
+
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            from specs_vl.errors import TrainingError
+
+            last = get_last_checkpoint(args.output_dir) if Path(args.output_dir).exists() else None
+            raise TrainingError(f"step {state.global_step}: the loss is {loss}; training stopped. "
+                                f"Last good checkpoint: {last or 'none (no checkpoint saved yet)'}")
+
+
 def _complete(checkpoint: Path) -> bool:
     """transformers writes trainer_state.json last, so a checkpoint with a readable one is whole."""
     try:

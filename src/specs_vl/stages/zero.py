@@ -61,7 +61,7 @@ def grpo_args(cfg: Any, output_dir: Path, max_steps: int):
         max_completion_length=cfg.max_completion_length, temperature=cfg.temperature,
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
         report_to=report_to(), use_cpu=not _cuda(), bf16=_cuda(), seed=cfg.seed, disable_tqdm=True,
-        dataloader_num_workers=0,
+        dataloader_num_workers=0, logging_nan_inf_filter=False,
     )
 
 
@@ -72,12 +72,12 @@ def make_grpo_trainer(cfg: Any, model: Any, processor: Any, examples: list[dict[
     from trl import GRPOTrainer
 
     from specs_vl.rewards import make_accuracy_reward, make_format_reward
-    from specs_vl.stages.common import rl_dataset
+    from specs_vl.stages.common import NonFiniteLossGuard, rl_dataset
 
     trainer = GRPOTrainer(
         model=model, processing_class=processor, args=grpo_args(cfg, ckpt_dir, cfg.steps),
         reward_funcs=[make_format_reward(cfg.format_weight), make_accuracy_reward(cfg.accuracy_weight)],
-        train_dataset=rl_dataset(examples), callbacks=callbacks,
+        train_dataset=rl_dataset(examples), callbacks=[*callbacks, NonFiniteLossGuard()],
     )
     trainer.remove_callback(PrinterCallback)  # our LogCallback logs to a file and draws the bar
     return trainer
