@@ -56,7 +56,7 @@ def render_html(doc: dict[str, Any]) -> str:
              f"<style>{CSS}</style></head><body>",
              f"<h1>SPECS report: {_esc(doc['name'])}</h1>",
              f"<p class='muted'>Seeds: {_esc(', '.join(doc['seeds']))}. Psi = strict success (the right answer in "
-             "the format the prompt asked for), in percent.</p>", "<h2>Findings</h2><ul>"]
+             "the format the prompt asked for), in percent, from greedy decoding; the model table samples at the eval temperature.</p>", "<h2>Findings</h2><ul>"]
     for f in doc["findings"]:
         cls = f["status"].replace(" ", "-")
         parts.append(f"<li>{_esc(f['claim'])}: <span class='{cls}'>{_esc(f['status'])}</span>"
