@@ -139,3 +139,28 @@ def test_report_renders_in_headless_chromium_with_its_images(tmp_path):
                    capture_output=True, timeout=120)
     colours = Image.open(shot).convert("RGB").getcolors(maxcolors=1 << 20)
     assert colours is None or len(colours) > 50  # not a blank page
+
+
+def test_report_says_when_trust_remote_code_was_on(tmp_path):
+    run = make_run(tmp_path / "off", with_pairs=False)
+    assert "trust_remote_code: off" in write_report(run).read_text()
+    run = make_run(tmp_path / "on", with_pairs=False)
+    (run / "config.yaml").write_text("name: t\ntrust_remote_code: true\n")
+    page = write_report(run).read_text()
+    assert "trust_remote_code was ON" in page
+    assert "trust_remote_code was ON" in (run / "report" / "report.md").read_text()
+
+
+def test_trust_remote_code_is_off_unless_the_config_turns_it_on(tmp_path, monkeypatch):
+    from specs_vl.config import load_run_config
+    from specs_vl.models import trusts_remote_code
+
+    monkeypatch.delenv("SPECS_TRUST_REMOTE_CODE", raising=False)
+    assert trusts_remote_code() is False
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("trust_remote_code: true\n")
+    load_run_config(cfg)
+    assert trusts_remote_code() is True and trusts_remote_code(False) is False
+    cfg.write_text("name: x\n")
+    load_run_config(cfg)
+    assert trusts_remote_code() is False

@@ -63,6 +63,14 @@ class RunConfig(BaseModel):
     rl_from_base: bool = True  # the "no cold start" baseline
     eval: EvalSettings = Field(default_factory=EvalSettings)
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    trust_remote_code: bool = False  # run model code from the hub; off unless you trust the repository
+
+
+def apply_run_settings(cfg: RunConfig) -> None:
+    """Settings every stage reads, passed on through the environment (see models.load_vlm)."""
+    import os
+
+    os.environ["SPECS_TRUST_REMOTE_CODE"] = "1" if cfg.trust_remote_code else "0"
 
 
 def override(section: M, source: str, **updates: Any) -> M:
@@ -107,7 +115,9 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
 
 
 def load_run_config(path: Path | None) -> RunConfig:
-    return load_yaml_model(path, RunConfig) if path else RunConfig()
+    cfg = load_yaml_model(path, RunConfig) if path else RunConfig()
+    apply_run_settings(cfg)
+    return cfg
 
 
 def demo_config_path() -> Path:

@@ -14,6 +14,7 @@ line.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -144,14 +145,28 @@ def _load_error(path: str | Path, local: bool, e: Exception) -> ModelError:
     return ModelError(f"{path}: could not load as a vision-language model{where}: {e}")
 
 
+def trusts_remote_code(explicit: bool | None = None) -> bool:
+    """An explicit choice wins; otherwise the run config's, via the environment; otherwise off."""
+    if explicit is not None:
+        return explicit
+    return os.environ.get("SPECS_TRUST_REMOTE_CODE", "") == "1"
+
+
 def load_vlm(
     path: str | Path,
     dtype: torch.dtype | str = "float32",
     device: str | None = None,
-    trust_remote_code: bool = False,
+    trust_remote_code: bool | None = None,
 ) -> tuple[Any, Any]:
-    """(model, processor) from a local directory or a hub id."""
+    """(model, processor) from a local directory or a hub id.
+
+    `trust_remote_code` is off unless asked for, here or by a run config's
+    `trust_remote_code: true` (which the pipeline and the CLI pass on as
+    SPECS_TRUST_REMOTE_CODE=1, so every stage loads alike).
+    """
     from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    trust_remote_code = trusts_remote_code(trust_remote_code)
 
     local = Path(path).exists() or _looks_local(str(path))
     tensors = _check_dir(path)[1] if local else {}

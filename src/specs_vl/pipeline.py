@@ -131,7 +131,10 @@ def evaluate_stage(cfg: RunConfig, model_path: str | Path, out: Path) -> None:
 def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int] | None = None,
                  report: bool = True) -> Path:
     """Run (or finish) the whole recipe under `runs_root/cfg.name`; returns the run directory."""
+    from specs_vl.config import apply_run_settings
+
     hush_libraries()
+    apply_run_settings(cfg)
     seeds = seeds or list(cfg.seeds)
     run_dir = Path(runs_root) / cfg.name
     run_dir.mkdir(parents=True, exist_ok=True)

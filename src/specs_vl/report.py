@@ -150,6 +150,8 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
             "pair_stats": _json(dirs[0] / "pairs" / "stats.json"), "pairs": example_pairs(dirs[0], tmp),
             "times": stage_times(run_dir), "findings": findings(run_dir),
             "config": _mask(config.read_text()) if config.exists() else "(no config.yaml)",
+            "trust_remote_code": bool(re.search(r"(?m)^trust_remote_code:\s*true\s*$", config.read_text()))
+            if config.exists() else False,
         }
         (tmp / "index.html").write_text(render_html(doc))
         (tmp / "report.md").write_text(render_markdown(doc))

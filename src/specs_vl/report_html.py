@@ -56,7 +56,10 @@ def render_html(doc: dict[str, Any]) -> str:
              f"<style>{CSS}</style></head><body>",
              f"<h1>SPECS report: {_esc(doc['name'])}</h1>",
              f"<p class='muted'>Seeds: {_esc(', '.join(doc['seeds']))}. Psi = strict success (the right answer in "
-             "the format the prompt asked for), in percent, from greedy decoding; the model table samples at the eval temperature.</p>", "<h2>Findings</h2><ul>"]
+             "the format the prompt asked for), in percent, from greedy decoding; the model table samples at the eval temperature.</p>",
+             "<p class='did-not-hold'>trust_remote_code was ON for this run: model code from the hub was executed.</p>"
+             if doc.get("trust_remote_code") else "<p class='muted'>trust_remote_code: off.</p>",
+             "<h2>Findings</h2><ul>"]
     for f in doc["findings"]:
         cls = f["status"].replace(" ", "-")
         parts.append(f"<li>{_esc(f['claim'])}: <span class='{cls}'>{_esc(f['status'])}</span>"
@@ -89,7 +92,9 @@ def render_html(doc: dict[str, Any]) -> str:
 
 
 def render_markdown(doc: dict[str, Any]) -> str:
-    lines = [f"# SPECS report: {doc['name']}", "", f"Seeds: {', '.join(doc['seeds'])}.", "", "## Findings", ""]
+    lines = [f"# SPECS report: {doc['name']}", "", f"Seeds: {', '.join(doc['seeds'])}.", "",
+             "**trust_remote_code was ON for this run: model code from the hub was executed.**"
+             if doc.get("trust_remote_code") else "trust_remote_code: off.", "", "## Findings", ""]
     lines += [f"- {f['claim']}: **{f['status']}**. {f['evidence']}" for f in doc["findings"]]
     lines += ["", "## Models", "", _md_table(*doc["models"]), "", "## Cold starts: Generalization Factor", ""]
     lines += [_md_table(*doc["gf"]) if doc["gf"][1] else "not run", ""]
