@@ -15,6 +15,9 @@ from specs_vl.errors import SpecsError
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="SPECS: self-distilled preference cold start for VLM RL.")
 world_app = typer.Typer(no_args_is_help=True, help="The embedded procedural world.")
 app.add_typer(world_app, name="world")
+from specs_vl.cli_export import export_app  # noqa: E402
+
+app.add_typer(export_app, name="export")
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 

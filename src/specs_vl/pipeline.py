@@ -142,6 +142,9 @@ def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int
     log_to(run_dir / "logs" / "pipeline.log")
     atomic_write(run_dir / "config.yaml", yaml.safe_dump(_public(cfg.model_dump(mode="json")), sort_keys=False))
     manifest = Manifest(run_dir / "manifest.json", cfg.name, seeds)
+    swept = sweep_temp_files(run_dir)
+    if swept:
+        say(f"removed {swept} temp file(s) left by an interrupted run")
     t_all = time.time()
 
     base_settings = {"base_model": cfg.base_model, "world": cfg.world.model_dump(mode="json"),
@@ -197,6 +200,22 @@ def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int
         say(f"report: {index}")
     say(f"pipeline {cfg.name}: done in {time.time() - t_all:.0f}s; run dir {run_dir}")
     return run_dir
+
+
+def sweep_temp_files(run_dir: Path) -> int:
+    """Remove what a killed run left half-written: atomic writes' hidden temp files and dirs.
+
+    Every temp path our writers make is hidden and named `.<target>.<suffix>`
+    (atomic.py, stages.common.save_final); a run directory holds no other
+    hidden files, and completed outputs were renamed into place.
+    """
+    n = 0
+    for p in sorted(Path(run_dir).rglob(".*.*"), key=lambda p: len(p.parts), reverse=True):
+        if not p.exists() or "checkpoints" in p.parts:
+            continue
+        shutil.rmtree(p) if p.is_dir() else p.unlink()
+        n += 1
+    return n
 
 
 def _public(d: Any) -> Any:

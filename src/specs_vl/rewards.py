@@ -8,7 +8,7 @@ instead of raising: one odd completion must not kill a training run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from specs_vl.answers import extract_answer, is_correct
@@ -94,3 +94,25 @@ def make_accuracy_reward(weight: float = ACCURACY_WEIGHT) -> RewardFn:
 
 format_reward = make_format_reward()
 accuracy_reward = make_accuracy_reward()
+
+
+def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any = None,
+                  **kwargs: Any) -> float:
+    """The SPECS reward in verl's custom-reward signature (`custom_reward_function.path/.name`).
+
+    verl calls it by keyword once per response: 0.5 for a valid format plus
+    1.0 for a correct final answer. `extra_info` (the row's, from `specs
+    export verl`) may give `answer_type` and `choices`; `**kwargs` absorbs
+    whatever newer verl versions add. Never raises: odd input scores 0.0.
+    """
+    try:
+        text = completion_text(solution_str)
+        fmt = FORMAT_WEIGHT if parse(text).valid else 0.0
+        info = extra_info if isinstance(extra_info, Mapping) else {}
+        kind = info.get("answer_type") or "auto"
+        ok = ground_truth is not None and is_correct(
+            extract_answer(text), str(ground_truth), str(kind), info.get("choices")
+        )
+        return float(fmt + (ACCURACY_WEIGHT if ok else 0.0))
+    except Exception:  # noqa: BLE001 - a reward must never crash a training run
+        return 0.0

@@ -1,0 +1,193 @@
+"""Scaling out: `specs export verl` parquet, verl's `compute_score`, and the accelerate configs."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from datasets import Dataset, load_dataset
+from PIL import Image
+from typer.testing import CliRunner
+
+from specs_vl.cli_export import export_app
+from specs_vl.errors import ConfigError, DataError
+from specs_vl.export_verl import export_verl
+from specs_vl.rewards import compute_score
+from specs_vl.world import WorldConfig, build_split
+from specs_vl.world.export import FEATURES
+
+ROOT = Path(__file__).resolve().parents[1]
+VERL_COLUMNS = ["data_source", "prompt", "images", "ability", "reward_model", "extra_info"]
+WORLD = WorldConfig(train_size=8)
+
+
+def verl_messages(prompt: list[dict]) -> list[dict]:
+    """What verl's RLHFDataset._build_messages does to a row's prompt when the row has images."""
+    out = []
+    for m in prompt:
+        parts = [{"type": "image"} if s == "<image>" else {"type": "text", "text": s}
+                 for s in re.split("(<image>|<video>)", m["content"])]
+        out.append({"role": m["role"], "content": parts})
+    return out
+
+
+def check_verl_parquet(path: Path, n: int) -> pd.DataFrame:
+    df = pd.read_parquet(path)
+    assert list(df.columns) == VERL_COLUMNS and len(df) == n
+    for _, row in df.iterrows():
+        prompt = [dict(m) for m in row["prompt"]]
+        slots = sum(p["type"] == "image" for m in verl_messages(prompt) for p in m["content"])
+        assert slots == len(row["images"]) >= 1
+        for img in row["images"]:  # {"bytes", "path"}: what verl's process_image opens
+            assert Image.open(io.BytesIO(img["bytes"])).convert("RGB").size[0] > 0
+        assert row["reward_model"]["style"] == "rule" and row["reward_model"]["ground_truth"]
+        assert row["extra_info"]["answer"] == row["reward_model"]["ground_truth"]
+        assert row["ability"] and row["data_source"] == "specs_vl"
+    assert list(df["extra_info"].map(lambda e: e["index"])) == list(range(n))
+    decoded = load_dataset("parquet", data_files=str(path))["train"]  # how verl reads it
+    assert isinstance(decoded[0]["images"][0], Image.Image)
+    return df
+
+
+def test_world_export(tmp_path: Path) -> None:
+    out = tmp_path / "train.parquet"
+    summary = export_verl(out, n=4, world=WORLD)
+    assert summary["rows"] == 4
+    df = check_verl_parquet(out, 4)
+    examples = build_split(WORLD, "train", 4)
+    for (_, row), ex in zip(df.iterrows(), examples):
+        info = row["extra_info"]
+        assert (info["id"], info["answer_type"], list(info["choices"])) == (ex["id"], ex["answer_type"], ex["choices"])
+        assert row["prompt"][0]["content"].startswith("<image>" + ex["question"])
+        assert "<think>" in row["prompt"][0]["content"]  # the format instruction is in the prompt
+
+
+def test_rl_data_dir_via_cli(tmp_path: Path) -> None:
+    Dataset.from_list(build_split(WORLD, "train", 3), features=FEATURES).save_to_disk(str(tmp_path / "rl"))
+    out = tmp_path / "rl.parquet"
+    res = CliRunner().invoke(export_app, ["verl", "--rl-data", str(tmp_path / "rl"), "--n", "2", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    check_verl_parquet(out, 2)
+    res = CliRunner().invoke(export_app, ["verl", "--rl-data", str(tmp_path / "rl"), str(out)])
+    assert res.exit_code == 2 and "--force" in res.output  # no silent overwrite
+    res = CliRunner().invoke(export_app, ["verl", "--pairs", "a", "--rl-data", "b", str(tmp_path / "x.parquet")])
+    assert res.exit_code == 2 and "not both" in res.output
+
+
+def make_pairs(path: Path) -> None:
+    """What `specs distill` writes: two pairs for q1 (one RL row), one for q2."""
+    def row(id_: str, answer: str, color: str) -> dict:
+        return {
+            "prompt": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": f"Color? ({id_})"}]}],
+            "chosen": [{"role": "assistant", "content": f"<think>look</think> <answer>{answer}</answer>"}],
+            "rejected": [{"role": "assistant", "content": f"look. Answer: {answer}"}],
+            "images": [Image.new("RGB", (16, 12), color)],
+            "id": id_, "answer": answer, "family": "color", "corruption": 5,
+        }
+    Dataset.from_list([row("q1", "red", "red"), row("q1", "red", "red"), row("q2", "blue", "blue")]).save_to_disk(str(path))
+
+
+def test_pairs_export(tmp_path: Path) -> None:
+    make_pairs(tmp_path / "pairs")
+    out = tmp_path / "pairs.parquet"
+    assert export_verl(out, pairs=tmp_path / "pairs")["rows"] == 2  # one row per unique id
+    df = check_verl_parquet(out, 2)
+    assert list(df["extra_info"].map(lambda e: e["id"])) == ["q1", "q2"]
+    assert df.iloc[1]["prompt"][0]["content"] == "<image>Color? (q2)"
+    assert Image.open(io.BytesIO(df.iloc[1]["images"][0]["bytes"])).getpixel((0, 0)) == (0, 0, 255)
+    Dataset.load_from_disk(str(tmp_path / "pairs")).remove_columns("answer").save_to_disk(str(tmp_path / "no_answer"))
+    with pytest.raises(DataError, match="answer"):
+        export_verl(tmp_path / "no_answer.parquet", pairs=tmp_path / "no_answer")
+
+
+def test_bad_row_names_row_and_field_and_leaves_nothing(tmp_path: Path) -> None:
+    rows = build_split(WORLD, "train", 3)
+    rows[1]["question"] = "  "
+    Dataset.from_list(rows, features=FEATURES).save_to_disk(str(tmp_path / "bad"))
+    out = tmp_path / "out" / "train.parquet"
+    with pytest.raises(DataError) as e:
+        export_verl(out, rl_data=tmp_path / "bad")
+    assert (e.value.row, e.value.field) == (1, "question") and "row 1" in str(e.value)
+    rows = build_split(WORLD, "train", 2)
+    rows[1]["image"] = {"bytes": b"not an image", "path": None}
+    Dataset.from_list(rows, features=FEATURES).save_to_disk(str(tmp_path / "bad_img"))
+    with pytest.raises(DataError) as e:
+        export_verl(out, rl_data=tmp_path / "bad_img")
+    assert (e.value.row, e.value.field) == (1, "image")
+    with pytest.raises(ConfigError):
+        export_verl(tmp_path / "train.json", n=1, world=WORLD)
+    assert not out.exists() and not any(p.is_file() for p in tmp_path.rglob("*parquet*"))
+
+
+def test_failed_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def half_write(self: Dataset, path: str, **kwargs: object) -> None:
+        Path(path).write_bytes(b"PAR1 half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Dataset, "to_parquet", half_write)
+    with pytest.raises(OSError, match="disk full"):
+        export_verl(tmp_path / "train.parquet", n=2, world=WORLD)
+    assert list(tmp_path.iterdir()) == []
+
+
+VALID = "<think>Two circles.</think> <answer>{}</answer>"
+
+
+@pytest.mark.parametrize("response, gold, expected", [
+    (VALID.format(2), "2", 1.5),  # format and answer
+    ("There are two circles. <answer>2</answer>", "2", 1.0),  # answer only
+    (VALID.format(3), "2", 0.5),  # format only
+    ("I think 3.", "2", 0.0),
+    (VALID.format("blue"), "B", 1.5),  # option text, with choices from extra_info
+])
+def test_compute_score(response: str, gold: str, expected: float) -> None:
+    info = {"answer_type": "mc", "choices": ["red", "blue"]} if gold == "B" else {"answer_type": "integer"}
+    assert compute_score(data_source="specs_vl", solution_str=response, ground_truth=gold, extra_info=info) == expected
+
+
+@pytest.mark.parametrize("args", [
+    ("specs_vl", None, "2", None), ("specs_vl", 123, None, "junk"), (None, ["odd"], object(), {"choices": 5}),
+    ("specs_vl", "\x00" * 10_000 + "<answer>", "2", {"answer_type": ["x"]}),
+])
+def test_compute_score_never_raises(args: tuple) -> None:
+    assert compute_score(*args) == 0.0
+    assert compute_score(*args, reward_router_address=None) == 0.0  # unknown keywords from newer verl
+
+
+@pytest.mark.parametrize("name", ["cpu_2proc", "ddp", "deepspeed_zero2", "deepspeed_zero3", "fsdp"])
+def test_accelerate_config(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each config loads in accelerate's own classes, has only known keys, and gives the launcher its env."""
+    from accelerate.commands.config.config_args import ClusterConfig
+    from accelerate.commands.launch import (
+        _validate_launch_command,
+        launch_command_parser,
+        prepare_multi_gpu_env,
+        prepare_simple_launcher_cmd_env,
+    )
+
+    path = ROOT / "configs" / "accelerate" / f"{name}.yaml"
+    cfg = ClusterConfig.from_yaml_file(str(path))  # unknown top-level keys raise
+    parser = launch_command_parser()
+    known = vars(parser.parse_args(["train.py"]))
+    for key in (cfg.deepspeed_config or {}) | (cfg.fsdp_config or {}):
+        assert key in known, f"{name}: unknown key {key}"
+    args, _, _ = _validate_launch_command(parser.parse_args(["--config_file", str(path), "train.py"]))
+    if name == "cpu_2proc":
+        assert (cfg.distributed_type, cfg.num_processes, cfg.use_cpu) == ("MULTI_CPU", 2, True)
+        _, env = prepare_simple_launcher_cmd_env(args)
+        assert env["ACCELERATE_USE_CPU"] == "True"
+    elif name.startswith("deepspeed"):
+        assert args.use_deepspeed and args.zero_stage == int(name[-1])
+    else:
+        env = prepare_multi_gpu_env(args)
+        if name == "fsdp":
+            from accelerate.utils import FullyShardedDataParallelPlugin
+
+            for k, v in env.items():
+                if k.startswith(("ACCELERATE_", "FSDP_")):
+                    monkeypatch.setenv(k, v)
+            plugin = FullyShardedDataParallelPlugin()
+            assert plugin.fsdp_version == 2 and plugin.reshard_after_forward is True
