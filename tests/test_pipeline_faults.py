@@ -75,3 +75,31 @@ def test_killed_inside_a_stage_the_rerun_completes_and_loses_nothing(stage, tiny
     for model_dir in run.glob("*/model"):
         load_vlm(model_dir)
     assert not list(run.rglob(".*"))  # the rerun swept the killed run's temp files
+
+
+def test_disk_full_while_saving_is_a_clear_error_and_keeps_the_previous_output(tmp_path, monkeypatch):
+    """ENOSPC at the final rename (as on a full disk) while rewriting a report: exit 2, one clear line,
+    and the previous complete report is byte-for-byte intact, with no temp dir left over."""
+    import errno
+
+    from typer.testing import CliRunner
+
+    import specs_vl.atomic as atomic
+    from specs_vl.cli import app
+    from test_report import make_run
+
+    run = make_run(tmp_path / "run", with_pairs=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["report", str(run), "-q"]).exit_code == 0
+    before = (run / "report" / "index.html").read_bytes()
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
+
+    monkeypatch.setattr(atomic.os, "replace", full)
+    res = runner.invoke(app, ["report", str(run), "-q"])
+    assert res.exit_code == 2
+    assert "No space left on device" in res.output and "previous complete output is unchanged" in res.output
+    assert "Traceback" not in res.output
+    assert (run / "report" / "index.html").read_bytes() == before
+    assert not [p for p in run.iterdir() if p.name.startswith(".")]

@@ -23,6 +23,11 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 
 
 def _fail(err: Exception) -> None:
+    """Errors a user can act on: one line, exit 2. Outputs are written by rename, so the last
+    complete output of a stage that failed while saving (disk full, permissions) is still there."""
+    if isinstance(err, OSError) and not isinstance(err, SpecsError) and err.strerror:
+        where = f" {err.filename}" if err.filename else ""
+        err = f"could not read or write{where}: {err.strerror}; the previous complete output is unchanged"
     typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
 
@@ -57,7 +62,7 @@ def world_export(
 
         cfg = _load_world(config)
         path = export_split(cfg, split, out, n)
-    except (SpecsError, ValueError, FileExistsError) as e:
+    except (SpecsError, ValueError, OSError) as e:
         _fail(e)
     typer.echo(f"wrote {path}")
 
@@ -74,7 +79,7 @@ def world_show(
 
         for ex in build_split(_load_world(config), split, n):
             typer.echo(json.dumps({k: v for k, v in ex.items() if k != "image"} | {"prompt": prompt_text(ex)}))
-    except (SpecsError, ValueError) as e:
+    except (SpecsError, ValueError, OSError) as e:
         _fail(e)
 
 
@@ -92,7 +97,7 @@ def base(
 
         cfg = load_run_config(config)
         path = build_base_model(cfg.world, cfg.base, force=force)
-    except (SpecsError, ValueError) as e:
+    except (SpecsError, ValueError, OSError) as e:
         _fail(e)
     typer.echo(path)
     typer.echo((path / "calibration.json").read_text())
@@ -129,7 +134,7 @@ def eval_cmd(
         records, metrics = evaluate_model(m, proc, suite, cfg)
         out_dir = out or Path("runs") / "eval" / f"{Path(model).name}-{suite}"
         write_outputs(out_dir, records, metrics)
-    except (SpecsError, ValueError, FileNotFoundError) as e:
+    except (SpecsError, ValueError, OSError) as e:
         _fail(e)
     o = metrics["overall"]
     passes = " ".join(f"pass@{x}={o[f'pass@{x}']:.3f}" for x in ks if o.get(f"pass@{x}") is not None)
@@ -168,7 +173,7 @@ def zero(
         cfg = load_run_config(config)
         zcfg = cfg.zero.model_copy(update={k: v for k, v in {"steps": steps, "data": data}.items() if v is not None})
         run_zero(zcfg, _resolve_base(cfg, base), out or Path("runs") / cfg.name / "zero", cfg.world, resume)
-    except (SpecsError, ValueError) as e:
+    except (SpecsError, ValueError, OSError) as e:
         _fail(e)
 
 
@@ -204,7 +209,7 @@ def distill(
         run_dir = Path("runs") / cfg.name
         run_distill(dcfg, zero_model or str(run_dir / "zero" / "model"), _resolve_base(cfg, base),
                     out or run_dir / "pairs", cfg.world)
-    except (SpecsError, ValueError) as e:
+    except (SpecsError, ValueError, OSError) as e:
         _fail(e)
 
 
@@ -235,7 +240,7 @@ def coldstart(
         run_dir = Path("runs") / cfg.name
         run_coldstart(ccfg, _resolve_base(cfg, base), pairs or str(run_dir / "pairs"),
                       out or run_dir / f"coldstart-{ccfg.method}", cfg.world, resume)
-    except (SpecsError, ValueError) as e:
+    except (SpecsError, ValueError, OSError) as e:
         _fail(e)
 
 
@@ -267,7 +272,7 @@ def rl(
         else:
             path, label = start, Path(start).name
         run_rl(rcfg, path, out or run_dir / f"rl-{label}", cfg.world, resume, label=f"rl {label}")
-    except (SpecsError, ValueError) as e:
+    except (SpecsError, ValueError, OSError) as e:
         _fail(e)
 
 
@@ -294,7 +299,7 @@ def pipeline(
     _setup(quiet)
     try:
         _pipeline(config, name, seeds, runs)
-    except (SpecsError, ValueError) as e:
+    except (SpecsError, ValueError, OSError) as e:
         _fail(e)
 
 
@@ -310,7 +315,7 @@ def demo(
 
     try:
         _pipeline(demo_config_path(), name, seeds, Path("runs"))
-    except (SpecsError, ValueError) as e:
+    except (SpecsError, ValueError, OSError) as e:
         _fail(e)
 
 
@@ -327,7 +332,7 @@ def report(
         if not run_dir.exists():
             raise ValueError(f"{run_dir}: run directory does not exist")
         typer.echo(f"wrote {write_report(run_dir)}")
-    except (SpecsError, ValueError) as e:
+    except (SpecsError, ValueError, OSError) as e:
         _fail(e)
 
 
