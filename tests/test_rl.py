@@ -43,3 +43,16 @@ def test_rl_curve_undoes_the_reward_weights():
            {"step": 1, "train_runtime": 3.0}]
     (row,) = rl_curve(log, 0.5, 1.0)
     assert row["format_rate"] == 0.5 and row["accuracy"] == 1.0 and row["entropy"] is None
+
+
+def test_too_little_data_for_one_step_is_a_clear_error(tiny_base_dir, tiny_world, tmp_path, tiny_pairs_dir):
+    import pytest
+
+    from specs_vl.errors import DataError
+    from specs_vl.stages.coldstart import ColdstartConfig, run_coldstart
+
+    with pytest.raises(DataError, match="3 examples, fewer than the 4 prompts"):
+        run_rl(RLConfig(**{**TINY, "train_size": 3, "prompts_per_step": 4}), tiny_base_dir, tmp_path / "rl", tiny_world)
+    with pytest.raises(DataError, match=r"16 pairs, fewer than one batch of coldstart.batch_size=32"):
+        run_coldstart(ColdstartConfig(batch_size=32), tiny_base_dir, tiny_pairs_dir, tmp_path / "cs", tiny_world)
+    assert not (tmp_path / "cs").exists()

@@ -125,6 +125,11 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
 
     t0 = time.time()
     pairs = load_pairs(pairs_path)  # validated before anything is written
+    if len(pairs) < cfg.batch_size:
+        from specs_vl.errors import DataError
+
+        raise DataError(str(pairs_path), None, None, f"{len(pairs)} pairs, fewer than one batch of "
+                        f"coldstart.batch_size={cfg.batch_size}; lower the batch size or distill more pairs")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model, processor = load_vlm(base)

@@ -36,6 +36,13 @@ def load_examples(data: str | None, world: Any, n: int | None = None) -> list[di
     return [fill_defaults(r, i, "train") for i, r in enumerate(rows)]
 
 
+def check_enough(examples: list[dict[str, Any]], per_step: int, source: str) -> None:
+    """A GRPO step needs `per_step` distinct prompts; fewer is a config/data mismatch, said plainly."""
+    if len(examples) < per_step:
+        raise DataError(source, None, None, f"{len(examples)} examples, fewer than the {per_step} prompts one "
+                        "GRPO step uses (prompts_per_step); lower prompts_per_step or add data")
+
+
 def rl_dataset(examples: list[dict[str, Any]]):
     """TRL's conversational prompt with its image, plus the columns the rewards read."""
     from datasets import Dataset

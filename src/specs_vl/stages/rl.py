@@ -56,7 +56,7 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
     from specs_vl.evaluation.curve import CurveCallback, CurveSettings
     from specs_vl.evaluation.plots import plot_rl_curves
     from specs_vl.models import load_vlm
-    from specs_vl.stages.common import LogCallback, load_examples, read_log, resume_point, save_final, train
+    from specs_vl.stages.common import LogCallback, check_enough, load_examples, read_log, resume_point, save_final, train
     from specs_vl.stages.zero import make_grpo_trainer
     from specs_vl.world import WorldConfig
 
@@ -65,6 +65,7 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
     t0 = time.time()
     world = world or WorldConfig()
     examples = load_examples(cfg.data, world, cfg.train_size)
+    check_enough(examples, cfg.prompts_per_step, cfg.data or "the world's train split")
     model, processor = load_vlm(start)
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "eval_curve.json"))
     log_path, eval_path = out / "log.jsonl", out / "eval_curve.json"

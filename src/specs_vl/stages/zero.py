@@ -74,6 +74,9 @@ def make_grpo_trainer(cfg: Any, model: Any, processor: Any, examples: list[dict[
     from specs_vl.rewards import make_accuracy_reward, make_format_reward
     from specs_vl.stages.common import NonFiniteLossGuard, rl_dataset
 
+    # TRL re-tokenises prompts with this processor for the loss pass and expects left padding;
+    # hub Qwen processors pad right, which breaks the M-RoPE index (trl#5785; tests/test_families.py).
+    processor.tokenizer.padding_side = "left"
     trainer = GRPOTrainer(
         model=model, processing_class=processor, args=grpo_args(cfg, ckpt_dir, cfg.steps),
         reward_funcs=[make_format_reward(cfg.format_weight), make_accuracy_reward(cfg.accuracy_weight)],
@@ -92,13 +95,14 @@ def _cuda() -> bool:
 def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, resume: bool = True) -> dict[str, Any]:
     """Train zero from `base`; writes `out/model`, `out/log.jsonl`, `out/result.json`."""
     from specs_vl.models import load_vlm
-    from specs_vl.stages.common import LogCallback, load_examples, read_log, resume_point, save_final, train
+    from specs_vl.stages.common import LogCallback, check_enough, load_examples, read_log, resume_point, save_final, train
     from specs_vl.world import WorldConfig
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
+    check_enough(examples, cfg.prompts_per_step, cfg.data or "the world's train split")
     model, processor = load_vlm(base)
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl",))
     log_path = out / "log.jsonl"
