@@ -32,6 +32,7 @@ class EvalSettings(BaseModel):
     max_new_tokens: int = Field(64, ge=1)
     batch_size: int = Field(64, ge=1)
     seed: int = 0
+    backend: Literal["auto", "hf", "vllm"] = "auto"  # vllm: no RBF (it needs the logits)
     suite_args: dict[str, dict[str, Any]] = Field(default_factory=dict)  # e.g. {"mathvista": {"path": ...}}
 
     @model_validator(mode="after")

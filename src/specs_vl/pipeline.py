@@ -112,20 +112,47 @@ def evaluate_stage(cfg: RunConfig, model_path: str | Path, out: Path) -> None:
     from specs_vl.evaluation.runner import EvalConfig, evaluate_model, write_outputs
     from specs_vl.models import load_vlm
 
+    from specs_vl.backends import resolve_backend
+
     e = cfg.eval
-    model, processor = load_vlm(model_path)
+    backend = resolve_backend(e.backend, f"eval {out.name}")
+    model, processor = load_vlm(model_path) if backend == "hf" else (None, None)
     summary = {}
     for suite in e.suites:
         ecfg = EvalConfig(n=e.n, samples=e.samples, ks=tuple(e.ks), temperature=e.temperature,
                           max_new_tokens=e.max_new_tokens, batch_size=e.batch_size, seed=e.seed,
-                          suite_args={"world": cfg.world, **e.suite_args.get(suite, {})})
-        records, metrics = evaluate_model(model, processor, suite, ecfg)
+                          rbf=backend == "hf", suite_args={"world": cfg.world, **e.suite_args.get(suite, {})})
+        if backend == "hf":
+            records, metrics = evaluate_model(model, processor, suite, ecfg)
+        else:
+            records, metrics = _evaluate_vllm(model_path, suite, ecfg)
+        metrics["backend"] = backend
         write_outputs(out / suite, records, metrics)
         o = metrics["overall"]
         summary[suite] = {k: o.get(k) for k in ("accuracy", "format_valid_rate", "strict_success")}
         say(f"  eval {out.name} on {suite}: accuracy {o['accuracy']:.1%}, format {o['format_valid_rate']:.1%}, "
             f"strict {o['strict_success']:.1%}")
     atomic_write(out / "done.json", json.dumps({"model": str(model_path), "suites": summary}, indent=2))
+
+
+def _evaluate_vllm(model_path: str | Path, suite_name: str, ecfg: Any) -> tuple[list, dict]:
+    from transformers import AutoProcessor
+
+    from specs_vl.backends import generate_vllm
+    from specs_vl.evaluation.runner import aggregate, score_responses
+    from specs_vl.evaluation.suites import get_suite
+    from specs_vl.sampling import SampleConfig
+
+    suite = get_suite(suite_name)
+    examples = suite.load(n=ecfg.n, **ecfg.suite_args)
+    processor = AutoProcessor.from_pretrained(str(model_path))
+    scfg = SampleConfig(n=ecfg.samples, temperature=ecfg.temperature, top_p=ecfg.top_p,
+                        max_new_tokens=ecfg.max_new_tokens, batch_size=ecfg.batch_size, seed=ecfg.seed)
+    records = score_responses(suite, examples, generate_vllm(model_path, processor, examples, scfg),
+                              processor.tokenizer)
+    metrics = aggregate(records, ecfg.ks)
+    metrics["suite"] = suite_name
+    return records, metrics
 
 
 def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int] | None = None,

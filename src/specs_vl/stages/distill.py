@@ -42,6 +42,7 @@ class DistillConfig(BaseModel):
     judge_timeout: float = Field(30.0, gt=0)
     judge_retries: int = Field(3, ge=0)
     judge_concurrency: int = Field(8, ge=1)
+    backend: str = Field("auto", pattern="^(auto|hf|vllm)$")  # sampling engine; vllm needs a GPU
     chosen_model: str | None = None  # default: the zero model
     rejected_model: str | None = None  # default: the base model
     train_size: int | None = Field(None, ge=1)
@@ -154,14 +155,22 @@ def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Pat
     examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
     scfg = SampleConfig(n=cfg.samples, temperature=cfg.temperature, top_p=cfg.top_p,
                         max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, seed=cfg.seed)
-    outs, timings = {}, {}
+    from specs_vl.backends import generate_vllm, resolve_backend
+
+    backend = resolve_backend(cfg.backend, "distill")
+    outs, timings = {}, {"backend": backend}
     for side, path in (("chosen", cfg.chosen_model or zero), ("rejected", cfg.rejected_model or base)):
         t = time.time()
-        model, proc = load_vlm(path)
-        with bar(f"distill: sampling {side} side", len(examples) * cfg.samples) as b:
-            outs[side] = generate(model, proc, examples, scfg, on_batch=b.advance)
+        if backend == "vllm":
+            from transformers import AutoProcessor
+
+            outs[side] = generate_vllm(path, AutoProcessor.from_pretrained(str(path)), examples, scfg)
+        else:
+            model, proc = load_vlm(path)
+            with bar(f"distill: sampling {side} side", len(examples) * cfg.samples) as b:
+                outs[side] = generate(model, proc, examples, scfg, on_batch=b.advance)
+            del model
         timings[f"sample_{side}_seconds"] = round(time.time() - t, 1)
-        del model
     judge = make_judge(cfg, cache=Path(out).parent / "judge_cache.jsonl")
     pairs, stats = build_pairs(examples, outs["chosen"], outs["rejected"], cfg, judge)
     stats.update(timings, chosen_model=str(cfg.chosen_model or zero), rejected_model=str(cfg.rejected_model or base))

@@ -36,6 +36,9 @@ class ZeroConfig(BaseModel):
     data: str | None = None  # a datasets dir in the example schema; default: the world's train split
     save_steps: int = Field(50, ge=1)
     seed: int = 0
+    vllm: str | None = Field(None, pattern="^(colocate|server)$")  # rollouts through TRL's use_vllm
+    vllm_server_host: str = "127.0.0.1"  # for vllm: server (start it with `trl vllm-serve --model ...`)
+    vllm_server_port: int = 8000
 
     @model_validator(mode="after")
     def _rollout_batch(self):
@@ -61,8 +64,26 @@ def grpo_args(cfg: Any, output_dir: Path, max_steps: int):
         max_completion_length=cfg.max_completion_length, temperature=cfg.temperature,
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
         report_to=report_to(), use_cpu=not _cuda(), bf16=_cuda(), seed=cfg.seed, disable_tqdm=True,
-        dataloader_num_workers=0, logging_nan_inf_filter=False,
+        dataloader_num_workers=0, logging_nan_inf_filter=False, **_vllm_args(cfg),
     )
+
+
+def _vllm_args(cfg: Any) -> dict[str, Any]:
+    """TRL's vLLM rollouts when the config asks for them; HF generate otherwise. Logged either way."""
+    from specs_vl.progress import say
+
+    if cfg.vllm is None:
+        say("GRPO rollouts: HF generate")
+        return {}
+    from specs_vl.backends import vllm_available
+    from specs_vl.errors import ConfigError
+
+    if not vllm_available():
+        raise ConfigError(f"vllm: {cfg.vllm} needs `pip install vllm` and a CUDA GPU; remove it to use HF generate")
+    say(f"GRPO rollouts: vLLM ({cfg.vllm})")
+    extra = {"vllm_server_host": cfg.vllm_server_host, "vllm_server_port": cfg.vllm_server_port} \
+        if cfg.vllm == "server" else {}
+    return {"use_vllm": True, "vllm_mode": cfg.vllm, **extra}
 
 
 def make_grpo_trainer(cfg: Any, model: Any, processor: Any, examples: list[dict[str, Any]], ckpt_dir: Path,

@@ -1,0 +1,56 @@
+"""The generation backend is a config choice, logged; vLLM paths run only where vLLM and CUDA are."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+import torch
+
+from specs_vl.backends import resolve_backend, vllm_available
+from specs_vl.errors import ConfigError
+
+HAS_VLLM = importlib.util.find_spec("vllm") is not None and torch.cuda.is_available()
+
+
+def test_auto_falls_back_to_hf_and_says_so(capsys):
+    if HAS_VLLM:
+        pytest.skip("vLLM is available here")
+    assert resolve_backend("auto", "distill") == "hf"
+    assert "distill: generation backend hf (auto)" in capsys.readouterr().err
+    assert resolve_backend("hf", "eval") == "hf"
+
+
+def test_asking_for_vllm_without_it_is_a_clear_error():
+    if HAS_VLLM:
+        pytest.skip("vLLM is available here")
+    with pytest.raises(ConfigError, match="needs `pip install vllm` and a CUDA GPU"):
+        resolve_backend("vllm", "distill")
+    with pytest.raises(ConfigError, match="backend must be auto, hf or vllm"):
+        resolve_backend("tgi", "eval")
+
+
+def test_grpo_vllm_mode_reaches_trl_or_fails_clearly(tmp_path):
+    from specs_vl.stages.zero import ZeroConfig, grpo_args
+
+    assert not getattr(grpo_args(ZeroConfig(), tmp_path, 1), "use_vllm", False)
+    if vllm_available():
+        args = grpo_args(ZeroConfig(vllm="colocate"), tmp_path, 1)
+        assert args.use_vllm and args.vllm_mode == "colocate"
+    else:
+        with pytest.raises(ConfigError, match="vllm: colocate needs"):
+            grpo_args(ZeroConfig(vllm="colocate"), tmp_path, 1)
+
+
+@pytest.mark.skipif(not HAS_VLLM, reason="needs vllm and a CUDA GPU")
+def test_vllm_sampling_matches_the_request_shape(tiny_base_dir, tiny_world):  # pragma: no cover - GPU only
+    from transformers import AutoProcessor
+
+    from specs_vl.backends import generate_vllm
+    from specs_vl.sampling import SampleConfig
+    from specs_vl.world import build_split
+
+    exs = build_split(tiny_world, "id_test", 4)
+    outs = generate_vllm(tiny_base_dir, AutoProcessor.from_pretrained(str(tiny_base_dir)), exs,
+                         SampleConfig(n=2, max_new_tokens=16), gpu_memory_utilization=0.3)
+    assert len(outs) == 4 and all(len(o) == 2 and all(isinstance(t, str) for t in o) for o in outs)
