@@ -63,6 +63,9 @@ class LogCallback(TrainerCallback):
         self._bar = None
 
     def on_train_begin(self, args, state, control, **kwargs):
+        if self.path.exists() and not self.path.read_bytes().endswith(b"\n") and self.path.stat().st_size:
+            with self.path.open("a") as f:  # a line cut by a kill stays alone, not glued to the next
+                f.write("\n")
         self._bar_cm = bar(self.description, self.total)
         self._bar = self._bar_cm.__enter__()
         self._bar.advance(state.global_step)
