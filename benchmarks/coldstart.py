@@ -22,7 +22,7 @@ os.environ.setdefault("SPECS_QUIET", "1")
 def _time(method: str, pairs, base: Path, steps: int, batch: int, precompute: bool = False) -> dict:
     import torch
 
-    from specs_vl.models import load_vlm
+    from specs_vl.models.load import load_vlm
     from specs_vl.stages.coldstart import ColdstartConfig, make_trainer
 
     torch.manual_seed(0)

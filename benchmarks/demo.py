@@ -28,7 +28,7 @@ def main(fresh: bool, name: str) -> dict:
     if run_dir.exists():
         raise SystemExit(f"{run_dir} exists; pick another --name")
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "specs_vl.cli", "demo", "-q", "--name", name], env=env,
+    proc = subprocess.run([sys.executable, "-m", "specs_vl.cli.app", "demo", "-q", "--name", name], env=env,
                           capture_output=True, text=True)
     wall = time.perf_counter() - t
     if proc.returncode:

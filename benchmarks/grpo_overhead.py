@@ -27,9 +27,9 @@ def main(steps: int, rounds: int) -> dict:
     from trl import GRPOTrainer
 
     from specs_vl.config import demo_config_path, load_run_config
-    from specs_vl.models import load_vlm
-    from specs_vl.rewards import make_accuracy_reward, make_format_reward
-    from specs_vl.stages.common import LogCallback, rl_dataset
+    from specs_vl.models.load import load_vlm
+    from specs_vl.scoring.rewards import make_accuracy_reward, make_format_reward
+    from specs_vl.stages.train import LogCallback, rl_dataset
     from specs_vl.stages.zero import grpo_args, make_grpo_trainer
     from specs_vl.world import build_split
     from specs_vl.world.base_model import build_base_model

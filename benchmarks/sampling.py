@@ -19,8 +19,8 @@ def main(n: int = 64, max_new_tokens: int = 48) -> dict:
     import torch
 
     from specs_vl.config import demo_config_path, load_run_config
-    from specs_vl.models import load_vlm
-    from specs_vl.sampling import SampleConfig, generate
+    from specs_vl.models.load import load_vlm
+    from specs_vl.models.sampling import SampleConfig, generate
     from specs_vl.world import build_split
     from specs_vl.world.base_model import build_base_model
 

@@ -49,14 +49,14 @@ def tiny_base_dir(tmp_path_factory, tiny_world, tiny_base_config) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_base(tiny_base_dir):
-    from specs_vl.models import load_vlm
+    from specs_vl.models.load import load_vlm
 
     return load_vlm(tiny_base_dir)
 
 
 def make_pairs_rows(world, n: int = 16) -> list[dict]:
     """Preference pairs in our distill schema without sampling: chosen is valid, rejected a corruption."""
-    from specs_vl.format import corrupt
+    from specs_vl.scoring.format import corrupt
     from specs_vl.world import build_split
 
     rows = []

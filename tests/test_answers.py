@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specs_vl.answers import extract_answer, is_correct, last_boxed
+from specs_vl.scoring.answers import extract_answer, is_correct, last_boxed
 
 COLORS = ["red", "green", "blue", "yellow"]
 

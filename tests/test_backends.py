@@ -7,8 +7,8 @@ import importlib.util
 import pytest
 import torch
 
-from specs_vl.backends import resolve_backend, vllm_available
-from specs_vl.errors import ConfigError
+from specs_vl.models.vllm import resolve_backend, vllm_available
+from specs_vl.util.errors import ConfigError
 
 HAS_VLLM = importlib.util.find_spec("vllm") is not None and torch.cuda.is_available()
 
@@ -46,8 +46,8 @@ def test_grpo_vllm_mode_reaches_trl_or_fails_clearly(tmp_path):
 def test_vllm_sampling_matches_the_request_shape(tiny_base_dir, tiny_world):  # pragma: no cover - GPU only
     from transformers import AutoProcessor
 
-    from specs_vl.backends import generate_vllm
-    from specs_vl.sampling import SampleConfig
+    from specs_vl.models.vllm import generate_vllm
+    from specs_vl.models.sampling import SampleConfig
     from specs_vl.world import build_split
 
     exs = build_split(tiny_world, "id_test", 4)

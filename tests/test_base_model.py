@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from specs_vl.sampling import SampleConfig, encode, generate
+from specs_vl.models.sampling import SampleConfig, encode, generate
 from specs_vl.world import build_split
 
 
@@ -109,7 +109,7 @@ def test_mrope_position_ids(tiny_base, tiny_world):
 
 def test_load_vlm_turns_the_kv_cache_back_on(tiny_base_dir, tmp_path):
     """Trainers save use_cache=false; sampling without a cache is several times slower."""
-    from specs_vl.models import load_vlm
+    from specs_vl.models.load import load_vlm
 
     model, proc = load_vlm(tiny_base_dir)
     model.config.use_cache = False

@@ -15,7 +15,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from specs_vl.errors import DataError  # noqa: E402
+from specs_vl.util.errors import DataError  # noqa: E402
 from specs_vl.evaluation.benchmarks import (  # noqa: E402
     BENCHMARKS,
     BenchmarkDataError,

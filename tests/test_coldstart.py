@@ -49,7 +49,7 @@ def test_dpo_receives_image_grid_thw_and_matching_pixels(tiny_base_dir, tiny_pai
     """The trap: DPO collators that drop image_grid_thw make Qwen2.5-VL mis-place image features."""
     from datasets import load_from_disk
 
-    from specs_vl.models import load_vlm
+    from specs_vl.models.load import load_vlm
 
     for method in ("dpo-sft", "sft"):
         model, processor = load_vlm(tiny_base_dir)
@@ -84,7 +84,7 @@ def test_precomputed_reference_gives_the_live_reference_losses(tiny_base_dir, ti
     """TRL refuses precompute for vision data; ours must match the live reference step for step."""
     from datasets import load_from_disk
 
-    from specs_vl.models import load_vlm
+    from specs_vl.models.load import load_vlm
 
     losses = {}
     for pre in (False, True):
@@ -104,7 +104,7 @@ def test_precomputed_reference_gives_the_live_reference_losses(tiny_base_dir, ti
 def test_lora_cold_start_trains_adapters_and_saves_a_merged_model(tiny_base_dir, tiny_pairs_dir, tiny_world, tmp_path):
     import torch
 
-    from specs_vl.models import load_vlm
+    from specs_vl.models.load import load_vlm
     from specs_vl.stages.coldstart import LoraSettings
 
     cfg = ColdstartConfig(method="dpo-sft", lora=LoraSettings(r=4, alpha=8), batch_size=4, max_steps=3,

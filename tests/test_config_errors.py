@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from specs_vl.cli import app
+from specs_vl.cli.app import app
 
 runner = CliRunner()
 

@@ -6,9 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
-from specs_vl.answers import extract_answer, is_correct
-from specs_vl.cli import app
-from specs_vl.format import parse
+from specs_vl.scoring.answers import extract_answer, is_correct
+from specs_vl.cli.app import app
+from specs_vl.scoring.format import parse
 from specs_vl.stages.distill import DistillConfig, build_pairs, to_preference_dataset
 from specs_vl.world import WorldConfig, build_split
 

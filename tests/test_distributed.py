@@ -36,7 +36,7 @@ def _run(args: list[str], procs: int, cwd: Path) -> None:
 
 @pytest.mark.skipif(not ACCELERATE.exists(), reason="accelerate CLI not installed")
 def test_two_process_coldstart_matches_one_process(tiny_world, tiny_base_dir, tiny_pairs_dir, tmp_path):
-    from specs_vl.models import load_vlm
+    from specs_vl.models.load import load_vlm
 
     common = {"method": "dpo", "max_steps": 3, "save_steps": 3, "curve_every": 0, "curve_id_n": 4,
               "curve_ood_n": 4, "learning_rate": 2e-3}

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from specs_vl.cli import app
+from specs_vl.cli.app import app
 from specs_vl.evaluation.suites import score_world
 
 runner = CliRunner()

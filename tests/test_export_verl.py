@@ -12,10 +12,10 @@ from datasets import Dataset, load_dataset
 from PIL import Image
 from typer.testing import CliRunner
 
-from specs_vl.cli_export import export_app
-from specs_vl.errors import ConfigError, DataError
-from specs_vl.export_verl import export_verl
-from specs_vl.rewards import compute_score
+from specs_vl.cli.export_cmds import export_app
+from specs_vl.util.errors import ConfigError, DataError
+from specs_vl.export.verl import export_verl
+from specs_vl.scoring.rewards import compute_score
 from specs_vl.world import WorldConfig, build_split
 from specs_vl.world.export import FEATURES
 

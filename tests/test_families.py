@@ -1,7 +1,7 @@
 """Every supported VLM family runs our stages: generation, the cold start (dpo-sft and sft) and a GRPO step.
 
 Each family is a tiny randomly initialised model with a locally built processor
-(specs_vl.families), saved and loaded back through `load_vlm`, so the real
+(specs_vl.models.tiny), saved and loaded back through `load_vlm`, so the real
 loading path, the real processor and TRL's real collators are exercised.
 """
 
@@ -12,7 +12,7 @@ import math
 import pytest
 import torch
 
-from specs_vl.families import FAMILIES
+from specs_vl.models.tiny import FAMILIES
 
 torch.set_num_threads(1)
 
@@ -48,7 +48,7 @@ def family_dir(request, tmp_path_factory):
 
 
 def _load(path):
-    from specs_vl.models import load_vlm
+    from specs_vl.models.load import load_vlm
 
     model, processor = load_vlm(path)
     return model, processor
@@ -76,7 +76,7 @@ def test_build_is_tiny_and_loads_as_its_family(family_dir):
 
 
 def test_generate_batched_equals_unbatched(family_dir, examples):
-    from specs_vl.sampling import SampleConfig, encode, generate
+    from specs_vl.models.sampling import SampleConfig, encode, generate
 
     name, path = family_dir
     model, processor = _load(path)

@@ -5,8 +5,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest
 
-from specs_vl.answers import extract_answer
-from specs_vl.format import KINDS, Parsed, corrupt, corrupt_with_kind, parse
+from specs_vl.scoring.answers import extract_answer
+from specs_vl.scoring.format import KINDS, Parsed, corrupt, corrupt_with_kind, parse
 
 VALID = "<think>red: 2. blue: 1. 2 + 1 = 3.</think> <answer>3</answer>"
 MULTILINE = "<think>\nred: 2.\nblue: 1.\n</think>\n<answer>\n3\n</answer>"

@@ -1,6 +1,7 @@
 import pytest
 
-from specs_vl.judge import conclusion, get_judge, rule_judge
+from specs_vl.judge import get_judge
+from specs_vl.judge.rule import conclusion, rule_judge
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from specs_vl.judge_http import HttpJudge, JudgeError
+from specs_vl.judge.http import HttpJudge, JudgeError
 
 OK = "<think>red: 3. blue: 2. So yes.</think> <answer>yes</answer>"
 BAD = "<think>red: 3. blue: 2. So yes.</think> <answer>no</answer>"
@@ -75,7 +75,7 @@ def test_unreachable_judge_is_a_clear_error(tmp_path, tiny_base_dir):
         HttpJudge(url, timeout=1).check()
     with pytest.raises(JudgeError, match="failed after 2 tries"):
         HttpJudge(url, timeout=1, retries=1, backoff=0.01)("q", OK)
-    from specs_vl.cli import app
+    from specs_vl.cli.app import app
 
     cfg = tmp_path / "run.yaml"
     cfg.write_text(f"distill:\n  judge: http\n  judge_url: {url}\n  train_size: 4\n")

@@ -80,7 +80,7 @@ def test_a_run_killed_after_its_last_checkpoint_keeps_the_trained_weights(tiny_w
 
     import torch
 
-    from specs_vl.models import load_vlm
+    from specs_vl.models.load import load_vlm
     from specs_vl.stages.coldstart import ColdstartConfig, run_coldstart
 
     cfg = ColdstartConfig(batch_size=2, max_steps=4, save_steps=2, curve_every=0, curve_id_n=4, curve_ood_n=4,
@@ -106,7 +106,7 @@ def test_a_resumed_run_ends_with_the_weights_of_an_unbroken_run(tiny_world, tiny
 
     import torch
 
-    from specs_vl.models import load_vlm
+    from specs_vl.models.load import load_vlm
     from specs_vl.stages.coldstart import ColdstartConfig, run_coldstart
 
     cfg = ColdstartConfig(batch_size=2, max_steps=4, save_steps=2, curve_every=0, curve_id_n=4, curve_ood_n=4,
@@ -127,7 +127,7 @@ def test_a_resumed_run_ends_with_the_weights_of_an_unbroken_run(tiny_world, tiny
 
 
 def test_a_checkpoint_cut_short_while_saving_is_skipped(tmp_path):
-    from specs_vl.stages.common import last_checkpoint
+    from specs_vl.stages.train import last_checkpoint
 
     ckpts = tmp_path / "checkpoints"
     for step, whole in ((2, True), (4, True), (6, False)):
@@ -148,7 +148,7 @@ def test_a_non_finite_loss_stops_the_stage_naming_the_step_and_keeps_the_checkpo
     from transformers import TrainerCallback
 
     import specs_vl.stages.coldstart as coldstart
-    from specs_vl.errors import TrainingError
+    from specs_vl.util.errors import TrainingError
 
     class PoisonAtStep3(TrainerCallback):  # weights go NaN as step 3 begins, after checkpoint-2 is saved
         def on_step_begin(self, args, state, control, model=None, **kwargs):

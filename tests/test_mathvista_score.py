@@ -8,7 +8,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 
 import pytest  # noqa: E402
 
-from specs_vl.evaluation.mathvista_score import (  # noqa: E402
+from specs_vl.evaluation.benchmarks.mathvista_score import (  # noqa: E402
     extract_response_answer,
     get_most_similar,
     levenshtein,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from specs_vl.errors import ModelError
-from specs_vl.models import check_vlm_dir, load_vlm
+from specs_vl.util.errors import ModelError
+from specs_vl.models.load import check_vlm_dir, load_vlm
 
 TENSOR = "model.layers.0.mlp.up_proj.weight"  # as a saved Qwen2.5-VL checkpoint names it
 

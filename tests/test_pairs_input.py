@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from specs_vl.errors import DataError
-from specs_vl.pairs import load_pairs
+from specs_vl.util.errors import DataError
+from specs_vl.data.pairs import load_pairs
 
 CHOSEN = "<think>Two and two make four.</think> <answer>4</answer>"
 REJECTED = "Two and two make four. Answer: 4"

@@ -42,7 +42,7 @@ def mini_run(tmp_path_factory, tiny_base_dir):
 
 
 def test_every_stage_writes_well_formed_outputs(mini_run):
-    from specs_vl.models import load_vlm
+    from specs_vl.models.load import load_vlm
 
     _, run = mini_run
     manifest = json.loads((run / "manifest.json").read_text())

@@ -30,7 +30,7 @@ def _manifest(run: Path) -> dict:
 def test_killed_inside_a_stage_the_rerun_completes_and_loses_nothing(stage, tiny_base_dir, tmp_path):
     from datasets import load_from_disk
 
-    from specs_vl.models import load_vlm
+    from specs_vl.models.load import load_vlm
 
     cfg = mini_config(tiny_base_dir, methods=["dpo-sft"], rl_from_base=False,
                       zero={"steps": 6, "save_steps": 2}, coldstart={"max_steps": 6, "save_steps": 2},
@@ -84,8 +84,8 @@ def test_disk_full_while_saving_is_a_clear_error_and_keeps_the_previous_output(t
 
     from typer.testing import CliRunner
 
-    import specs_vl.atomic as atomic
-    from specs_vl.cli import app
+    import specs_vl.util.atomic as atomic
+    from specs_vl.cli.app import app
     from test_report import make_run
 
     run = make_run(tmp_path / "run", with_pairs=False)

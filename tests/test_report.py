@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from specs_vl.report import write_report
-from specs_vl.report_findings import findings
+from specs_vl.report.findings import findings
 
 MODELS = ["base", "zero", "coldstart-dpo-sft", "coldstart-sft", "coldstart-dpo", "rl-dpo-sft", "rl-sft", "rl-dpo",
           "rl-base"]
@@ -153,7 +153,7 @@ def test_report_says_when_trust_remote_code_was_on(tmp_path):
 
 def test_trust_remote_code_is_off_unless_the_config_turns_it_on(tmp_path, monkeypatch):
     from specs_vl.config import load_run_config
-    from specs_vl.models import trusts_remote_code
+    from specs_vl.models.load import trusts_remote_code
 
     monkeypatch.delenv("SPECS_TRUST_REMOTE_CODE", raising=False)
     assert trusts_remote_code() is False

@@ -4,7 +4,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest
 
-from specs_vl.rewards import (
+from specs_vl.scoring.rewards import (
     ACCURACY_WEIGHT,
     FORMAT_WEIGHT,
     accuracy_reward,

@@ -48,7 +48,7 @@ def test_rl_curve_undoes_the_reward_weights():
 def test_too_little_data_for_one_step_is_a_clear_error(tiny_base_dir, tiny_world, tmp_path, tiny_pairs_dir):
     import pytest
 
-    from specs_vl.errors import DataError
+    from specs_vl.util.errors import DataError
     from specs_vl.stages.coldstart import ColdstartConfig, run_coldstart
 
     with pytest.raises(DataError, match="3 examples, fewer than the 4 prompts"):

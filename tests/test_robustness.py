@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specs_vl.answers import extract_answer, is_correct
-from specs_vl.format import KINDS, corrupt, parse
-from specs_vl.rewards import accuracy_reward, format_reward
+from specs_vl.scoring.answers import extract_answer, is_correct
+from specs_vl.scoring.format import KINDS, corrupt, parse
+from specs_vl.scoring.rewards import accuracy_reward, format_reward
 
 MB = 1_000_000
 ADVERSARIAL = {

@@ -203,7 +203,7 @@ def test_unknown_split_is_named():
 
 def test_malformed_world_yaml_names_file_and_key(tmp_path):
     from specs_vl.config import load_run_config
-    from specs_vl.errors import ConfigError
+    from specs_vl.util.errors import ConfigError
 
     bad = tmp_path / "run.yaml"
     bad.write_text("world:\n  seed: 0\n  trian_size: 10\n")

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from specs_vl.cli import app
+from specs_vl.cli.app import app
 from specs_vl.stages.zero import ZeroConfig, run_zero
 
 runner = CliRunner()
@@ -15,7 +15,7 @@ TINY = dict(steps=4, num_generations=4, prompts_per_step=2, max_completion_lengt
 
 
 def test_zero_trains_logs_and_saves(tiny_base_dir, tiny_world, tmp_path):
-    from specs_vl.models import load_vlm
+    from specs_vl.models.load import load_vlm
 
     res = run_zero(ZeroConfig(**TINY), tiny_base_dir, tmp_path / "zero", tiny_world)
     assert res["steps"] == 4

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from specs_vl.errors import ConfigError
+from specs_vl.evaluation.suites import SUITES
 from specs_vl.stages.coldstart import ColdstartConfig
 from specs_vl.stages.distill import DistillConfig
 from specs_vl.stages.rl import RLConfig
 from specs_vl.stages.zero import ZeroConfig
+from specs_vl.util.errors import ConfigError
 from specs_vl.world.base_model import BaseModelConfig
 from specs_vl.world.dataset import WorldConfig
 
@@ -37,7 +39,6 @@ class EvalSettings(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> "EvalSettings":
-        from specs_vl.evaluation.suites import SUITES
 
         unknown = [s for s in self.suites if s not in SUITES]
         if unknown:
@@ -69,7 +70,6 @@ class RunConfig(BaseModel):
 
 def apply_run_settings(cfg: RunConfig) -> None:
     """Settings every stage reads, passed on through the environment (see models.load_vlm)."""
-    import os
 
     os.environ["SPECS_TRUST_REMOTE_CODE"] = "1" if cfg.trust_remote_code else "0"
 

@@ -25,9 +25,26 @@ from typing import Any
 
 import yaml
 
-from specs_vl.atomic import atomic_write
-from specs_vl.config import RunConfig
-from specs_vl.progress import hush_libraries, log_to, say
+from specs_vl.config import RunConfig, apply_run_settings
+from specs_vl.evaluation.runner import (
+    EvalConfig,
+    aggregate,
+    evaluate_model,
+    score_responses,
+    write_outputs,
+)
+from specs_vl.evaluation.suites import get_suite
+from specs_vl.models.load import check_vlm_dir, load_vlm
+from specs_vl.models.sampling import SampleConfig
+from specs_vl.models.vllm import generate_vllm, resolve_backend
+from specs_vl.report import write_report
+from specs_vl.stages.coldstart import run_coldstart
+from specs_vl.stages.distill import run_distill
+from specs_vl.stages.rl import run_rl
+from specs_vl.stages.zero import run_zero
+from specs_vl.util.atomic import atomic_write
+from specs_vl.util.progress import hush_libraries, log_to, say
+from specs_vl.world.base_model import build_base_model
 
 
 @dataclass
@@ -73,10 +90,6 @@ def seed_config(cfg: RunConfig, seed: int) -> RunConfig:
 
 def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str]) -> list[Stage]:
     """The stages of one seed, in order. `base_path` builds (or finds) the base model lazily."""
-    from specs_vl.stages.coldstart import run_coldstart
-    from specs_vl.stages.distill import run_distill
-    from specs_vl.stages.rl import run_rl
-    from specs_vl.stages.zero import run_zero
 
     d = seed_dir
     stages = [
@@ -109,10 +122,6 @@ def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str]) -> list[S
 
 def evaluate_stage(cfg: RunConfig, model_path: str | Path, out: Path) -> None:
     """Every configured suite for one model: `out/<suite>/{metrics.json,generations.jsonl}`, then `done.json`."""
-    from specs_vl.evaluation.runner import EvalConfig, evaluate_model, write_outputs
-    from specs_vl.models import load_vlm
-
-    from specs_vl.backends import resolve_backend
 
     e = cfg.eval
     backend = resolve_backend(e.backend, f"eval {out.name}")
@@ -136,12 +145,8 @@ def evaluate_stage(cfg: RunConfig, model_path: str | Path, out: Path) -> None:
 
 
 def _evaluate_vllm(model_path: str | Path, suite_name: str, ecfg: Any) -> tuple[list, dict]:
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers import AutoProcessor
-
-    from specs_vl.backends import generate_vllm
-    from specs_vl.evaluation.runner import aggregate, score_responses
-    from specs_vl.evaluation.suites import get_suite
-    from specs_vl.sampling import SampleConfig
 
     suite = get_suite(suite_name)
     examples = suite.load(n=ecfg.n, **ecfg.suite_args)
@@ -158,7 +163,6 @@ def _evaluate_vllm(model_path: str | Path, suite_name: str, ecfg: Any) -> tuple[
 def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int] | None = None,
                  report: bool = True) -> Path:
     """Run (or finish) the whole recipe under `runs_root/cfg.name`; returns the run directory."""
-    from specs_vl.config import apply_run_settings
 
     hush_libraries()
     apply_run_settings(cfg)
@@ -183,13 +187,11 @@ def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int
         if not base_cache:
             t = time.time()
             if cfg.base_model:
-                from specs_vl.models import check_vlm_dir
 
                 if Path(cfg.base_model).exists():
                     check_vlm_dir(cfg.base_model)
                 base_cache.append(cfg.base_model)
             else:
-                from specs_vl.world.base_model import build_base_model
 
                 base_cache.append(str(build_base_model(cfg.world, cfg.base)))
             if manifest.data["stages"].get("base", {}).get("hash") != hashes["base"]:
@@ -219,7 +221,6 @@ def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int
             st.run()
             manifest.mark(key, hash=h, status="complete", seconds=round(time.time() - t, 1), finished=_now())
     if report:
-        from specs_vl.report import write_report
 
         t = time.time()
         index = write_report(run_dir)

@@ -15,8 +15,9 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from specs_vl.atomic import atomic_write
 from specs_vl.evaluation.metrics import generalization_factor
+from specs_vl.evaluation.runner import EvalConfig, evaluate_model
+from specs_vl.util.atomic import atomic_write
 
 PSI_METRICS = {"strict": "strict_success", "accuracy": "accuracy", "format": "format_valid_rate"}
 
@@ -34,7 +35,6 @@ class CurveSettings:
 
 def psi_point(model: Any, processor: Any, s: CurveSettings, world: Any, step: int) -> dict[str, Any]:
     """Psi_ID and Psi_OOD (percent) plus the raw metrics, for the model as it is now."""
-    from specs_vl.evaluation.runner import EvalConfig, evaluate_model
 
     if s.psi not in PSI_METRICS:
         raise ValueError(f"psi must be one of {sorted(PSI_METRICS)}, got {s.psi!r}")

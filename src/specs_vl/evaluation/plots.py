@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from specs_vl.atomic import atomic_path  # noqa: E402
+from specs_vl.util.atomic import atomic_path  # noqa: E402
 
 
 def _save(fig: Any, path: Path) -> Path:

@@ -16,10 +16,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from specs_vl.atomic import atomic_write
+from specs_vl.evaluation.metrics import pass_at_k
 from specs_vl.evaluation.suites import Suite, get_suite
-from specs_vl.progress import bar
-from specs_vl.sampling import SampleConfig, generate
+from specs_vl.models.sampling import SampleConfig, generate
+from specs_vl.scoring.format import parse
+from specs_vl.util.atomic import atomic_write
+from specs_vl.util.progress import bar
 
 
 @dataclass
@@ -39,7 +41,6 @@ class EvalConfig:
 def score_responses(suite: Suite, examples: Sequence[dict[str, Any]], responses: Sequence[Sequence[str]],
                     tokenizer: Any = None, rbfs: Sequence[float] | None = None) -> list[dict[str, Any]]:
     """One record per (prompt, sample)."""
-    from specs_vl.format import parse
 
     records = []
     flat_i = 0
@@ -59,7 +60,6 @@ def score_responses(suite: Suite, examples: Sequence[dict[str, Any]], responses:
 
 
 def _summary(records: list[dict[str, Any]], ks: Sequence[int]) -> dict[str, Any]:
-    from specs_vl.evaluation.metrics import pass_at_k
 
     n = len(records)
     out: dict[str, Any] = {"n_responses": n, "n_prompts": len({r["id"] for r in records})}

@@ -11,6 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from specs_vl.evaluation.benchmarks import load_benchmark, score_example
+from specs_vl.scoring.answers import extract_answer, is_correct
+from specs_vl.world import WorldConfig, build_split
+from specs_vl.world.styles import strict_answer
+
 
 @dataclass(frozen=True)
 class Score:
@@ -21,8 +26,6 @@ class Score:
 
 
 def score_world(response: str, ex: dict[str, Any]) -> Score:
-    from specs_vl.answers import extract_answer, is_correct
-    from specs_vl.world.styles import strict_answer
 
     kind, choices = ex.get("answer_type", "auto"), ex.get("choices") or None
     extracted = extract_answer(response)
@@ -35,7 +38,6 @@ def score_world(response: str, ex: dict[str, Any]) -> Score:
 
 def _benchmark_scorer(name: str) -> Callable[[str, dict[str, Any]], Score]:
     def score(response: str, ex: dict[str, Any]) -> Score:
-        from specs_vl.evaluation.benchmarks import score_example
 
         extracted, correct = score_example(name, response, ex)
         return Score(extracted, bool(correct), True, bool(correct))
@@ -52,7 +54,6 @@ class Suite:
 
 def _world_loader(split: str) -> Callable[..., list[dict[str, Any]]]:
     def load(n: int | None = None, world=None, **_: Any) -> list[dict[str, Any]]:
-        from specs_vl.world import WorldConfig, build_split
 
         world = world or WorldConfig()
         return build_split(world, split, n if n is not None else world.size(split))
@@ -62,7 +63,6 @@ def _world_loader(split: str) -> Callable[..., list[dict[str, Any]]]:
 
 def _benchmark_loader(name: str) -> Callable[..., list[dict[str, Any]]]:
     def load(n: int | None = None, path: str | None = None, split: str | None = None, **_: Any):
-        from specs_vl.evaluation.benchmarks import load_benchmark
 
         return load_benchmark(name, path, split, n)
 

@@ -12,14 +12,30 @@ GF at each point go to `gf_curve.json` and `gf_curve.png`.
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from specs_vl.atomic import atomic_dir, atomic_write
-from specs_vl.progress import say
+from specs_vl.data.pairs import load_pairs
+from specs_vl.evaluation.curve import CurveCallback, CurveSettings
+from specs_vl.evaluation.plots import plot_gf_curve
+from specs_vl.models.load import load_vlm
+from specs_vl.stages.ref_logps import PrecomputedRefDPOTrainer
+from specs_vl.stages.train import (
+    LogCallback,
+    NonFiniteLossGuard,
+    read_log,
+    report_to,
+    resume_point,
+    save_final,
+    train,
+)
+from specs_vl.util.atomic import atomic_dir, atomic_write
+from specs_vl.util.errors import DataError
+from specs_vl.util.progress import say
 
 METHODS = ("dpo-sft", "dpo", "sft")
 
@@ -57,9 +73,8 @@ class ColdstartConfig(BaseModel):
 
 
 def _common_args(cfg: ColdstartConfig, output_dir: Path) -> dict[str, Any]:
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     import torch
-
-    from specs_vl.stages.common import report_to
 
     cuda = torch.cuda.is_available()
     return dict(
@@ -81,24 +96,24 @@ def sft_dataset(pairs: Any) -> Any:
 
 def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, ckpt_dir: Path, callbacks: list):
     """The TRL trainer for `cfg.method`; public so benchmarks time exactly what the stage runs."""
-    from specs_vl.stages.common import NonFiniteLossGuard
 
     callbacks = [*callbacks, NonFiniteLossGuard()]
     peft_config = None
     if cfg.lora is not None:
+        # deferred: heavy import, kept off the start-up path of the CLI and of config validation
         from peft import LoraConfig
 
         peft_config = LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
                                  target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM")
     if cfg.method == "sft":
+        # deferred: heavy import, kept off the start-up path of the CLI and of config validation
         from trl import SFTConfig, SFTTrainer
 
         args = SFTConfig(**_common_args(cfg, ckpt_dir), completion_only_loss=True)
         return SFTTrainer(model=model, args=args, train_dataset=sft_dataset(pairs), processing_class=processor,
                           peft_config=peft_config, callbacks=callbacks)
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from trl import DPOConfig
-
-    from specs_vl.stages.ref_logps import PrecomputedRefDPOTrainer
 
     lam = 0.0 if cfg.method == "dpo" else cfg.sft_weight
     losses = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, lam]} if lam > 0 else {"loss_type": ["sigmoid"]}
@@ -115,18 +130,12 @@ def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, c
 def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path, out: Path, world: Any = None,
                   resume: bool = True) -> dict[str, Any]:
     """Train a cold start from `base`; writes `out/{model,log.jsonl,gf_curve.json,gf_curve.png,result.json}`."""
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers.trainer_callback import PrinterCallback
-
-    from specs_vl.evaluation.curve import CurveCallback, CurveSettings
-    from specs_vl.evaluation.plots import plot_gf_curve
-    from specs_vl.models import load_vlm
-    from specs_vl.pairs import load_pairs
-    from specs_vl.stages.common import LogCallback, read_log, resume_point, save_final, train
 
     t0 = time.time()
     pairs = load_pairs(pairs_path)  # validated before anything is written
     if len(pairs) < cfg.batch_size:
-        from specs_vl.errors import DataError
 
         raise DataError(str(pairs_path), None, None, f"{len(pairs)} pairs, fewer than one batch of "
                         f"coldstart.batch_size={cfg.batch_size}; lower the batch size or distill more pairs")
@@ -177,7 +186,6 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
 def _planned_steps(cfg: ColdstartConfig, n_pairs: int) -> int:
     if cfg.max_steps:
         return cfg.max_steps
-    import math
 
     per_epoch = math.ceil(n_pairs / (cfg.batch_size * cfg.gradient_accumulation_steps))
     return math.ceil(per_epoch * cfg.epochs)

@@ -21,8 +21,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from specs_vl.atomic import atomic_dir
-from specs_vl.progress import bar, say
+from specs_vl.data.schema import user_message
+from specs_vl.judge import get_judge, judge_many
+from specs_vl.models.load import load_vlm
+from specs_vl.models.sampling import SampleConfig, generate
+from specs_vl.models.vllm import generate_vllm, resolve_backend
+from specs_vl.scoring.answers import extract_answer, is_correct
+from specs_vl.scoring.format import corrupt_with_kind, parse
+from specs_vl.stages.train import load_examples
+from specs_vl.util.atomic import atomic_dir
+from specs_vl.util.progress import bar, say
+from specs_vl.world import WorldConfig
+from specs_vl.world.dataset import prompt_text
 
 
 class DistillConfig(BaseModel):
@@ -51,13 +61,11 @@ class DistillConfig(BaseModel):
 
 
 def _correct(ex: dict[str, Any], text: str) -> bool:
-    from specs_vl.answers import extract_answer, is_correct
 
     return is_correct(extract_answer(text), ex["answer"], ex.get("answer_type", "auto"), ex.get("choices") or None)
 
 
 def make_judge(cfg: DistillConfig, cache: Path | None = None):
-    from specs_vl.judge import get_judge
 
     if cfg.judge != "http":
         return get_judge(cfg.judge)
@@ -70,9 +78,6 @@ def make_judge(cfg: DistillConfig, cache: Path | None = None):
 
 def build_pairs(examples, chosen_outs, rejected_outs, cfg: DistillConfig, judge=None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Pairs and their statistics from already-sampled responses (no models)."""
-    from specs_vl.format import corrupt_with_kind, parse
-    from specs_vl.judge import judge_many
-    from specs_vl.world.dataset import prompt_text
 
     judge, rng = judge or make_judge(cfg), random.Random(cfg.seed)
     pairs, drops, corruptions = [], Counter(), Counter()
@@ -127,9 +132,8 @@ def _length_stats(texts: list[str]) -> dict[str, float]:
 
 def to_preference_dataset(pairs: list[dict[str, Any]]):
     """TRL's conversational preference format with images, plus metadata columns."""
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from datasets import Dataset
-
-    from specs_vl.data import user_message
 
     return Dataset.from_list([{
         "prompt": user_message(p["example"]),
@@ -143,10 +147,6 @@ def to_preference_dataset(pairs: list[dict[str, Any]]):
 
 def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Path, world: Any = None) -> dict[str, Any]:
     """Sample both models, build pairs, write `out/` (a datasets dir with stats.json) atomically."""
-    from specs_vl.models import load_vlm
-    from specs_vl.sampling import SampleConfig, generate
-    from specs_vl.stages.common import load_examples
-    from specs_vl.world import WorldConfig
 
     t0 = time.time()
     probe = make_judge(cfg)  # fail on a bad or unreachable judge before minutes of sampling
@@ -155,13 +155,13 @@ def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Pat
     examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
     scfg = SampleConfig(n=cfg.samples, temperature=cfg.temperature, top_p=cfg.top_p,
                         max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, seed=cfg.seed)
-    from specs_vl.backends import generate_vllm, resolve_backend
 
     backend = resolve_backend(cfg.backend, "distill")
     outs, timings = {}, {"backend": backend}
     for side, path in (("chosen", cfg.chosen_model or zero), ("rejected", cfg.rejected_model or base)):
         t = time.time()
         if backend == "vllm":
+            # deferred: heavy import, kept off the start-up path of the CLI and of config validation
             from transformers import AutoProcessor
 
             outs[side] = generate_vllm(path, AutoProcessor.from_pretrained(str(path)), examples, scfg)

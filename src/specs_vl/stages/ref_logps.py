@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from trl import DPOTrainer
 
-from specs_vl.progress import bar
+from specs_vl.util.progress import bar
 
 
 class _WithRefLogps:
@@ -50,6 +50,7 @@ class PrecomputedRefDPOTrainer(DPOTrainer):
 
     @torch.no_grad()
     def _attach_ref_logps(self, dataset: Any, batch_size: int) -> Any:
+        # deferred: heavy import, kept off the start-up path of the CLI and of config validation
         from torch.utils.data import DataLoader
 
         loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=self.data_collator)

@@ -17,9 +17,22 @@ from typing import Any
 
 from pydantic import Field
 
-from specs_vl.atomic import atomic_write
-from specs_vl.progress import say
-from specs_vl.stages.zero import ZeroConfig
+from specs_vl.evaluation.curve import CurveCallback, CurveSettings
+from specs_vl.evaluation.plots import plot_rl_curves
+from specs_vl.models.load import load_vlm
+from specs_vl.stages.train import (
+    LogCallback,
+    check_enough,
+    load_examples,
+    read_log,
+    resume_point,
+    save_final,
+    train,
+)
+from specs_vl.stages.zero import ZeroConfig, make_grpo_trainer
+from specs_vl.util.atomic import atomic_write
+from specs_vl.util.progress import say
+from specs_vl.world import WorldConfig
 
 # TRL's GRPO log keys -> the names our curves and report use.
 LOG_KEYS = {
@@ -53,12 +66,6 @@ def rl_curve(log: list[dict[str, Any]], format_weight: float = 0.5, accuracy_wei
 def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resume: bool = True,
            label: str = "rl") -> dict[str, Any]:
     """GRPO from `start`; writes `out/{model,log.jsonl,curve.json,eval_curve.json,rl_curve.png,result.json}`."""
-    from specs_vl.evaluation.curve import CurveCallback, CurveSettings
-    from specs_vl.evaluation.plots import plot_rl_curves
-    from specs_vl.models import load_vlm
-    from specs_vl.stages.common import LogCallback, check_enough, load_examples, read_log, resume_point, save_final, train
-    from specs_vl.stages.zero import make_grpo_trainer
-    from specs_vl.world import WorldConfig
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

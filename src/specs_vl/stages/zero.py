@@ -14,8 +14,25 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from specs_vl.atomic import atomic_write
-from specs_vl.progress import say
+from specs_vl.models.load import load_vlm
+from specs_vl.models.vllm import vllm_available
+from specs_vl.scoring.rewards import make_accuracy_reward, make_format_reward
+from specs_vl.stages.train import (
+    LogCallback,
+    NonFiniteLossGuard,
+    check_enough,
+    load_examples,
+    read_log,
+    report_to,
+    resume_point,
+    rl_dataset,
+    save_final,
+    train,
+)
+from specs_vl.util.atomic import atomic_write
+from specs_vl.util.errors import ConfigError
+from specs_vl.util.progress import say
+from specs_vl.world import WorldConfig
 
 
 class ZeroConfig(BaseModel):
@@ -53,9 +70,8 @@ class ZeroConfig(BaseModel):
 
 def grpo_args(cfg: Any, output_dir: Path, max_steps: int):
     """The GRPOConfig both GRPO stages use (zero and rl)."""
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from trl import GRPOConfig
-
-    from specs_vl.stages.common import report_to
 
     return GRPOConfig(
         output_dir=str(output_dir), max_steps=max_steps, learning_rate=cfg.learning_rate,
@@ -70,13 +86,10 @@ def grpo_args(cfg: Any, output_dir: Path, max_steps: int):
 
 def _vllm_args(cfg: Any) -> dict[str, Any]:
     """TRL's vLLM rollouts when the config asks for them; HF generate otherwise. Logged either way."""
-    from specs_vl.progress import say
 
     if cfg.vllm is None:
         say("GRPO rollouts: HF generate")
         return {}
-    from specs_vl.backends import vllm_available
-    from specs_vl.errors import ConfigError
 
     if not vllm_available():
         raise ConfigError(f"vllm: {cfg.vllm} needs `pip install vllm` and a CUDA GPU; remove it to use HF generate")
@@ -89,11 +102,9 @@ def _vllm_args(cfg: Any) -> dict[str, Any]:
 def make_grpo_trainer(cfg: Any, model: Any, processor: Any, examples: list[dict[str, Any]], ckpt_dir: Path,
                       callbacks: list) -> Any:
     """TRL's GRPOTrainer with our rewards and data; public so benchmarks time exactly what the stages run."""
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers.trainer_callback import PrinterCallback
     from trl import GRPOTrainer
-
-    from specs_vl.rewards import make_accuracy_reward, make_format_reward
-    from specs_vl.stages.common import NonFiniteLossGuard, rl_dataset
 
     # TRL re-tokenises prompts with this processor for the loss pass and expects left padding;
     # hub Qwen processors pad right, which breaks the M-RoPE index (trl#5785; tests/test_families.py).
@@ -108,6 +119,7 @@ def make_grpo_trainer(cfg: Any, model: Any, processor: Any, examples: list[dict[
 
 
 def _cuda() -> bool:
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     import torch
 
     return torch.cuda.is_available()
@@ -115,9 +127,6 @@ def _cuda() -> bool:
 
 def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, resume: bool = True) -> dict[str, Any]:
     """Train zero from `base`; writes `out/model`, `out/log.jsonl`, `out/result.json`."""
-    from specs_vl.models import load_vlm
-    from specs_vl.stages.common import LogCallback, check_enough, load_examples, read_log, resume_point, save_final, train
-    from specs_vl.world import WorldConfig
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,8 @@
 """The embedded world: procedural visual-reasoning tasks with checkable answers."""
 
 from .dataset import SPLITS, WorldConfig, build_split, draw, make_example, prompt_text
-from .families import FAMILIES, OOD_FAMILIES, TRAIN_FAMILIES, Task
 from .styles import FORMAT_INSTRUCTION, OOD_STYLES, STYLES, TRAIN_STYLE, strict_answer
+from .tasks import FAMILIES, OOD_FAMILIES, TRAIN_FAMILIES, Task
 
 __all__ = [
     "FAMILIES", "FORMAT_INSTRUCTION", "OOD_FAMILIES", "OOD_STYLES", "SPLITS", "STYLES", "TRAIN_FAMILIES",

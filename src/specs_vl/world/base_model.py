@@ -24,8 +24,14 @@ from typing import Any
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from specs_vl.models.sampling import SampleConfig, chat_prompts, generate
+from specs_vl.scoring.answers import extract_answer, is_correct
+from specs_vl.scoring.format import parse
+from specs_vl.util.atomic import atomic_dir
+from specs_vl.util.progress import bar, say
+
 from .corpus import base_response
-from .dataset import WorldConfig, draw, example_from_task, prompt_text
+from .dataset import WorldConfig, build_split, draw, example_from_task, prompt_text
 
 SPECIAL_TOKENS = [
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
@@ -73,6 +79,7 @@ class BaseModelConfig(BaseModel):
 
 def train_tokenizer(texts: list[str], vocab_size: int):
     """A byte-level BPE (as Qwen's), trained on the world's text."""
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -94,8 +101,12 @@ def train_tokenizer(texts: list[str], vocab_size: int):
 
 
 def make_processor(tokenizer):
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers import Qwen2_5_VLProcessor
-    from transformers.models.qwen2_vl import Qwen2VLImageProcessor, Qwen2VLVideoProcessor
+    from transformers.models.qwen2_vl import (
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+    )
 
     sizes = dict(min_pixels=112 * 112, max_pixels=112 * 112, patch_size=14, temporal_patch_size=2, merge_size=2)
     return Qwen2_5_VLProcessor(
@@ -107,6 +118,7 @@ def make_processor(tokenizer):
 
 
 def make_config(tokenizer, cfg: BaseModelConfig):
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers import Qwen2_5_VLConfig
 
     head_dim = cfg.hidden_size // cfg.num_heads
@@ -145,7 +157,6 @@ def pretrain_corpus(world: WorldConfig, cfg: BaseModelConfig) -> list[tuple[dict
 
 def _batch(processor, pairs: list[tuple[dict[str, Any], str]]) -> dict[str, torch.Tensor]:
     """Tokenise prompt+response; supervise only the response and its <|im_end|>."""
-    from specs_vl.sampling import chat_prompts
 
     prompts = chat_prompts(processor, [ex for ex, _ in pairs])
     full = [p + r + "<|im_end|>" for p, (_, r) in zip(prompts, pairs)]
@@ -186,10 +197,6 @@ def pretrain(model, processor, corpus, cfg: BaseModelConfig, on_step: Callable[[
 
 def calibrate(model, processor, world: WorldConfig, cfg: BaseModelConfig) -> dict[str, Any]:
     """Format-valid rate and accuracy (ignoring format), sampled at T=1 on id_test."""
-    from specs_vl.answers import extract_answer, is_correct
-    from specs_vl.format import parse
-    from specs_vl.sampling import SampleConfig, generate
-    from .dataset import build_split
 
     examples = build_split(world, "id_test", min(cfg.calibration_n, world.id_test_size))
     outs = generate(model, processor, examples,
@@ -228,10 +235,8 @@ def build_base_model(
     The directory is keyed by the world and model configs, written to a temp
     dir and renamed into place, so a killed build never leaves a half model.
     """
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers import Qwen2_5_VLForConditionalGeneration
-
-    from specs_vl.atomic import atomic_dir
-    from specs_vl.progress import bar, say
 
     world, cfg = world or WorldConfig(), cfg or BaseModelConfig()
     root = Path(cache_dir) if cache_dir else cache_root()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import random
 
-from specs_vl.format import corrupt
+from specs_vl.scoring.format import corrupt
 
-from .families import Task
+from .tasks import Task
 
 # Shares of response styles when the format (or nothing) is asked for.
 MIX: dict[str, float] = {"valid": 0.40, "thus": 0.25, "answer_colon": 0.15, "broken": 0.20}

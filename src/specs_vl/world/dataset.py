@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .families import FAMILIES, OOD_FAMILIES, TRAIN_FAMILIES, Task
 from .styles import OOD_STYLES, STYLES, TRAIN_STYLE, instruction_for
+from .tasks import FAMILIES, OOD_FAMILIES, TRAIN_FAMILIES, Task
 
 SPLITS: tuple[str, ...] = ("train", "id_test", "ood_test", "pretrain")
 _TEST_SPLITS = ("id_test", "ood_test")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from datasets import Dataset, Features, Image, Sequence, Value
 
-from specs_vl.atomic import atomic_dir
-from specs_vl.progress import bar
+from specs_vl.util.atomic import atomic_dir
+from specs_vl.util.progress import bar
 
 from .dataset import WorldConfig, check_split, make_example
 

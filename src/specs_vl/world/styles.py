@@ -17,6 +17,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from specs_vl.scoring.answers import extract_answer
+from specs_vl.scoring.format import parse
+
 FORMAT_INSTRUCTION = (
     "First think step by step inside <think> </think> tags, "
     "then give the final answer inside <answer> </answer> tags."
@@ -32,14 +35,12 @@ _LAST_WORD = re.compile(r"([A-Za-z0-9\-]+)[\s.!]*$")
 
 
 def _format_answer(response: str) -> str | None:
-    from specs_vl.format import parse
 
     p = parse(response)
     return p.answer if p.valid else None
 
 
 def _boxed_answer(response: str) -> str | None:
-    from specs_vl.answers import extract_answer
 
     if "\\boxed{" not in response or "<answer>" in response:
         return None
@@ -104,7 +105,6 @@ def strict_answer(style: str, response: str) -> str | None:
     """The answer if `response` follows `style`, else None. Unknown styles accept any response."""
     s = STYLES.get(style)
     if s is None:
-        from specs_vl.answers import extract_answer
 
         return extract_answer(response)
     return s.strict_answer(response)

@@ -1,0 +1,52 @@
+"""`specs world ...`: look at and export the embedded procedural world."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from specs_vl.cli.shared import CATCH, Quiet, fail, load_world, setup
+
+world_app = typer.Typer(no_args_is_help=True, help="The embedded procedural world.")
+
+
+@world_app.command("export")
+def world_export(
+    out: Annotated[Path, typer.Argument(help="Directory to write the dataset to (datasets.save_to_disk).")],
+    split: Annotated[str, typer.Option("--split", "-s")] = "train",
+    n: Annotated[Optional[int], typer.Option("--n", help="Number of examples (default: the split's size).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML (its world section).")] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Write one split of the world as a Hugging Face dataset with the Image feature."""
+    setup(quiet)
+    try:
+        # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
+        from specs_vl.world.export import export_split
+
+        cfg = load_world(config)
+        path = export_split(cfg, split, out, n)
+    except CATCH as e:
+        fail(e)
+    typer.echo(f"wrote {path}")
+
+
+@world_app.command("show")
+def world_show(
+    split: Annotated[str, typer.Option("--split", "-s")] = "train",
+    n: Annotated[int, typer.Option("--n")] = 5,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c")] = None,
+) -> None:
+    """Print a few examples of a split."""
+    try:
+        # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
+        from specs_vl.world import build_split, prompt_text
+
+        for ex in build_split(load_world(config), split, n):
+            typer.echo(json.dumps({k: v for k, v in ex.items() if k != "image"} | {"prompt": prompt_text(ex)}))
+    except CATCH as e:
+        fail(e)
+

@@ -1,0 +1,57 @@
+"""The run report: `report/index.html` and `report.md` with PNG plots, from a run directory.
+
+Everything is read back from the files the stages wrote (nothing is held in
+memory between stages), so `specs report runs/NAME` can redraw any run, and a
+partial run renders with "not run" where a stage is missing. With several
+seeds (`seed-S/` directories) every table number is mean ± std.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from specs_vl.evaluation.plots import plot_gf_curve, plot_rl_curves
+from specs_vl.report.findings import findings
+from specs_vl.report.html import render_html, render_markdown
+from specs_vl.report.tables import (
+    example_pairs,
+    gf_table,
+    mask_secrets,
+    model_table,
+    read_json,
+    seed_dirs,
+    stage_times,
+)
+from specs_vl.util.atomic import atomic_dir
+
+__all__ = ["write_report", "seed_dirs"]
+
+
+def write_report(run_dir: Path, out: Path | None = None) -> Path:
+    """Write the report of `run_dir` (default into `run_dir/report`); returns index.html's path."""
+    run_dir = Path(run_dir)
+    out = Path(out) if out else run_dir / "report"
+    dirs = seed_dirs(run_dir)
+    with atomic_dir(out) as tmp:
+        gf_header, gf_rows, curves = gf_table(dirs)
+        plots = {}
+        if curves:
+            plots["gf"] = plot_gf_curve(curves, tmp / "gf_curves.png").name
+        rl = {p.name: read_json(p / "curve.json") for p in sorted(dirs[0].glob("rl-*")) if read_json(p / "curve.json")}
+        if rl:
+            plots["rl"] = plot_rl_curves(rl, tmp / "rl_curves.png").name
+        config = run_dir / "config.yaml"
+        doc = {
+            "name": run_dir.name, "seeds": [d.name for d in dirs] if len(dirs) > 1 else ["single seed"],
+            "models": model_table(dirs), "gf": (gf_header, gf_rows), "plots": plots,
+            "pair_stats": read_json(dirs[0] / "pairs" / "stats.json"), "pairs": example_pairs(dirs[0], tmp),
+            "times": stage_times(run_dir), "findings": findings(run_dir),
+            "config": mask_secrets(config.read_text()) if config.exists() else "(no config.yaml)",
+            "trust_remote_code": bool(re.search(r"(?m)^trust_remote_code:\s*true\s*$", config.read_text()))
+            if config.exists() else False,
+        }
+        (tmp / "index.html").write_text(render_html(doc))
+        (tmp / "report.md").write_text(render_markdown(doc))
+    return out / "index.html"
+

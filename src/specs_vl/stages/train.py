@@ -1,0 +1,230 @@
+"""What every training stage shares: train data, a progress/log callback, and resume."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+from transformers.trainer_utils import get_last_checkpoint
+
+from specs_vl.data.schema import fill_defaults, user_message, validate_examples
+from specs_vl.util.errors import DataError, TrainingError
+from specs_vl.util.progress import bar, say
+from specs_vl.world import build_split
+
+
+def load_examples(data: str | None, world: Any, n: int | None = None) -> list[dict[str, Any]]:
+    """The world's train split, or a `datasets` directory in the example schema."""
+    if data is None:
+
+        return build_split(world, "train", n)
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from datasets import load_from_disk
+
+    path = Path(data)
+    if not path.exists():
+        raise DataError(str(path), None, None, "dataset directory does not exist")
+    try:
+        ds = load_from_disk(str(path))
+    except Exception as e:  # noqa: BLE001 - datasets raises many kinds
+        raise DataError(str(path), None, None, f"not a datasets directory ({e})") from None
+    rows = [dict(r) for r in (ds.select(range(min(n, len(ds)))) if n else ds)]
+    if not rows:
+        raise DataError(str(path), None, None, "dataset is empty")
+    validate_examples(rows, str(path))
+    return [fill_defaults(r, i, "train") for i, r in enumerate(rows)]
+
+
+def check_enough(examples: list[dict[str, Any]], per_step: int, source: str) -> None:
+    """A GRPO step needs `per_step` distinct prompts; fewer is a config/data mismatch, said plainly."""
+    if len(examples) < per_step:
+        raise DataError(source, None, None, f"{len(examples)} examples, fewer than the {per_step} prompts one "
+                        "GRPO step uses (prompts_per_step); lower prompts_per_step or add data")
+
+
+def rl_dataset(examples: list[dict[str, Any]]):
+    """TRL's conversational prompt with its image, plus the columns the rewards read."""
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from datasets import Dataset
+
+    return Dataset.from_list([
+        {"prompt": user_message(e), "image": e["image"], "answer": e["answer"],
+         "answer_type": e.get("answer_type", "auto"), "choices": list(e.get("choices") or [])}
+        for e in examples
+    ])
+
+
+class LogCallback(TrainerCallback):
+    """Per-step log lines to a JSONL file, and a rich progress bar."""
+
+    def __init__(self, path: Path, description: str, total: int):
+        self.path, self.description, self.total = Path(path), description, total
+        self._bar_cm = None
+        self._bar = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if self.path.exists() and not self.path.read_bytes().endswith(b"\n") and self.path.stat().st_size:
+            with self.path.open("a") as f:  # a line cut by a kill stays alone, not glued to the next
+                f.write("\n")
+        self._bar_cm = bar(self.description, self.total)
+        self._bar = self._bar_cm.__enter__()
+        self._bar.advance(state.global_step)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self._bar.advance(1)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and state.is_world_process_zero:
+            with self.path.open("a") as f:
+                f.write(json.dumps({"step": state.global_step, **logs}) + "\n")
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self._bar_cm is not None:
+            self._bar_cm.__exit__(None, None, None)
+
+
+class NonFiniteLossGuard(TrainerCallback):
+    """Stop at the first NaN/inf loss, before that step is checkpointed, naming the step.
+
+    transformers logs before it saves, so raising here keeps the last good
+    checkpoint as the newest one; `--resume` continues from it (e.g. with a
+    lower learning rate).
+    """
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+
+            last = get_last_checkpoint(args.output_dir) if Path(args.output_dir).exists() else None
+            raise TrainingError(f"step {state.global_step}: the loss is {loss}; training stopped. "
+                                f"Last good checkpoint: {last or 'none (no checkpoint saved yet)'}")
+
+
+def _complete(checkpoint: Path) -> bool:
+    """transformers writes trainer_state.json last, so a checkpoint with a readable one is whole."""
+    try:
+        json.loads((checkpoint / "trainer_state.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def last_checkpoint(ckpt_dir: Path, resume: bool) -> str | None:
+    """The newest complete checkpoint; newer ones cut short by a kill mid-save are removed."""
+
+    if not resume or not Path(ckpt_dir).exists():
+        return None
+    while (found := get_last_checkpoint(str(ckpt_dir))) is not None:
+        if _complete(Path(found)):
+            return found
+        say(f"{found}: incomplete (killed while saving); removed, resuming from the one before")
+        shutil.rmtree(found)
+    return None
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:  # a line cut short by a kill
+            continue
+    return rows
+
+
+def report_to() -> list[str]:
+    """TensorBoard when it is installed (its directory comes from TENSORBOARD_LOGGING_DIR), else nothing."""
+
+    return ["tensorboard"] if importlib.util.find_spec("tensorboard") else []
+
+
+def load_checkpoint_weights(model: Any, checkpoint: str | Path) -> None:
+    """Load a Trainer checkpoint's weights into `model`, strictly.
+
+    transformers 5.x saves Qwen2.5-VL checkpoints under the legacy key names
+    (`model.layers.*`) while the live module uses `model.language_model.*`, and
+    `Trainer._load_from_checkpoint` loads with `strict=False`, so a resumed run
+    silently continues from the start weights. `from_pretrained` applies the
+    key conversion; the strict copy then fails loudly if anything is off.
+    """
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    import torch
+
+    fresh = type(model).from_pretrained(str(checkpoint), dtype=next(model.parameters()).dtype)
+    with torch.no_grad():
+        model.load_state_dict(fresh.state_dict(), strict=True)
+    del fresh
+
+
+def train(trainer: Any, resume_from: str | None) -> bool:
+    """`trainer.train`, with resumes that really restore the weights.
+
+    Besides the key-name problem above, a checkpoint that already holds the
+    whole run (killed after the last checkpoint, before the outputs were
+    written) makes transformers neither train nor load anything; then the
+    checkpoint's weights and state are loaded here and training is skipped.
+    Returns True when training ran.
+    """
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from transformers import TrainerState
+
+    if resume_from is None:
+        trainer.train()
+        return True
+    if not hasattr(trainer.model, "peft_config"):  # peft adapters keep their own names and load fine
+        load_checkpoint_weights(trainer.model, resume_from)
+    state_file = Path(resume_from) / "trainer_state.json"
+    state = TrainerState.load_from_json(str(state_file)) if state_file.exists() else None
+    target = trainer.args.max_steps if trainer.args.max_steps > 0 else (state.max_steps if state else 0)
+    if state is not None and target > 0 and state.global_step >= target:
+        if hasattr(trainer.model, "peft_config"):
+            trainer._load_from_checkpoint(resume_from)
+        trainer.state = state
+        return False
+    trainer.train(resume_from_checkpoint=resume_from)
+    return True
+
+
+def save_final(trainer: Any, processor: Any, final: Path) -> bool:
+    """Save the trained model to `final` atomically from every rank; True on the process that writes.
+
+    Every rank calls `save_model` (DeepSpeed ZeRO-3 gathers the shards
+    collectively); only the main process writes, into a temp dir that is
+    renamed over `final` once complete.
+    """
+
+    main = trainer.accelerator.is_main_process
+    tmp = final.with_name(f".{final.name}.partial")
+    if main:
+        shutil.rmtree(tmp, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
+    trainer.model.config.use_cache = True  # the saved model is for sampling
+    trainer.save_model(str(tmp))
+    if main:
+        processor.save_pretrained(str(tmp))
+        old = final.with_name(f".{final.name}.old")
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
+    return main
+
+
+def resume_point(out: Path, resume: bool, logs: tuple[str, ...]) -> tuple[Path, str | None]:
+    """(checkpoint dir, checkpoint to resume from); a fresh start removes the old run's logs in `logs`."""
+    ckpt_dir = Path(out) / "checkpoints"
+    resume_from = last_checkpoint(ckpt_dir, resume)
+    if resume_from is None:
+        for name in logs:
+            (Path(out) / name).unlink(missing_ok=True)
+    return ckpt_dir, resume_from
