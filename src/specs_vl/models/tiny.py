@@ -16,13 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from specs_vl.world.base_model import (
-    CHAT_TEMPLATE,
-    BaseModelConfig,
-    make_config,
-    make_processor,
-    train_tokenizer,
-)
+from specs_vl.world.base_model import CHAT_TEMPLATE, BaseModelConfig, make_config, make_processor, train_tokenizer
 
 # A small text to train the byte-level BPE on: byte-level BPE encodes any text,
 # merges only shorten it, so the corpus needs no more than the flavour of ours.
@@ -109,15 +103,8 @@ def _qwen_ids(tok) -> dict[str, int]:
 def build_qwen2_vl(out_dir: Path) -> Path:
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     import torch
-    from transformers import (
-        Qwen2VLConfig,
-        Qwen2VLForConditionalGeneration,
-        Qwen2VLProcessor,
-    )
-    from transformers.models.qwen2_vl import (
-        Qwen2VLImageProcessor,
-        Qwen2VLVideoProcessor,
-    )
+    from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLProcessor
+    from transformers.models.qwen2_vl import Qwen2VLImageProcessor, Qwen2VLVideoProcessor
 
     torch.manual_seed(0)
     tok = _tokenizer()
@@ -157,11 +144,7 @@ def build_qwen3_vl(out_dir: Path) -> Path:
     """Qwen3-VL: patch 16 (so 128x128 inputs, 4x4 merged tokens), interleaved M-RoPE, DeepStack features."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     import torch
-    from transformers import (
-        Qwen3VLConfig,
-        Qwen3VLForConditionalGeneration,
-        Qwen3VLProcessor,
-    )
+    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration, Qwen3VLProcessor
     from transformers.models.qwen2_vl import Qwen2VLImageProcessor
     from transformers.models.qwen3_vl import Qwen3VLVideoProcessor
 
@@ -191,11 +174,7 @@ def build_idefics3(out_dir: Path) -> Path:
     """Idefics3 (SmolVLM's architecture): one 112x112 image, no splitting, 16 image tokens after pixel shuffle."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     import torch
-    from transformers import (
-        Idefics3Config,
-        Idefics3ForConditionalGeneration,
-        Idefics3Processor,
-    )
+    from transformers import Idefics3Config, Idefics3ForConditionalGeneration, Idefics3Processor
     from transformers.models.idefics3 import Idefics3ImageProcessor
 
     torch.manual_seed(0)

@@ -1,43 +1,5 @@
-"""What every benchmark shares: its spec, the example it builds, answer classes, loading rows from disk or hub.
-
-Each benchmark loads through `datasets` from the hub or from a local copy
-(a parquet, JSON or JSONL file, or a snapshot directory of the hub repo) and
-every row becomes an example: id, image (PIL, RGB), question (the benchmark's
-own prompt, options included), answer, answer_type, choices, family,
-instruction_style ("native"), split, and `meta` (str -> str | None) with the
-fields the benchmark's own scoring needs. Multiple-choice golds are option
-letters, as in the rest of the project.
-
-Schemas checked against the dataset cards' `dataset_info` and the code that
-loads them:
-
-- mathvista (AI4Math/MathVista, testmini 1000 / test 5141): pid, question,
-  image (path string), decoded_image (Image), choices (list of str), unit,
-  precision (float64), answer (str; the option *text* for multi_choice),
-  question_type (multi_choice | free_form), answer_type (text | integer |
-  float | list), metadata (struct: category, context, grade, img_height,
-  img_width, language, skills, source, split, task), query (question with the
-  official hint). Scored with the official normalisation (mathvista_score).
-- mathverse (AI4Math/MathVerse, config and split "testmini", 3940 rows):
-  sample_index, problem_index, problem_version, question, image (Image),
-  answer, question_type (multi-choice | free-form), metadata (struct: split,
-  source, subject, subfield), query_wo, query_cot, question_for_eval.
-  Options are only inside the question text ("Choices:\\nA:40°\\nB:..."), and
-  are empty for the vision-only version. The official score is a GPT judge;
-  here the project's answer checker is used.
-- mathvision (MathLLMs/MathVision, test 3040 / testmini 304): id, question,
-  options (list of str, five or none), image (path string), decoded_image
-  (Image), answer (letter for multiple choice), solution, level (int64),
-  subject. The prompt is the one of the MATH-V repo's model scripts; options
-  that are just A-E (the real options are in the image) are not listed.
-- mmmu (MMMU/MMMU, one config per subject, 30 of them; dev / validation /
-  test): id ("validation_Art_Theory_12"), question (with "<image 1>"
-  placeholders, kept), options (a Python list literal in a string, parsed
-  with ast.literal_eval), explanation, image_1..image_7 (Image), img_type,
-  answer, topic_difficulty, question_type (multiple-choice | open), subfield.
-  Only image_1 is given to the model; meta["n_images"] counts the images a
-  row has. The prompt follows MMMU's eval `construct_prompt`.
-"""
+"""What every benchmark shares: its spec, the example it builds, answer classes, and loading rows
+from a file, a snapshot directory or the hub (the schemas are in the package docstring)."""
 
 from __future__ import annotations
 
