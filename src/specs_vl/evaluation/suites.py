@@ -95,6 +95,14 @@ def data_suite_spec(path: str | Path) -> str:
     return f"{DATA_PREFIX}{path}"
 
 
+def suite_dirname(name: str) -> str:
+    """A directory name for a suite's results: the name, or data-<file stem> for data:PATH."""
+    if not name.startswith(DATA_PREFIX):
+        return name
+    stem = Path(name[len(DATA_PREFIX):].rstrip("/")).stem or "data"
+    return "data-" + "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
+
+
 def is_suite(name: str) -> bool:
     """A registered suite name, or a `data:PATH` spec (the path is checked when the suite loads)."""
     return name in SUITES or (name.startswith(DATA_PREFIX) and len(name) > len(DATA_PREFIX))

@@ -70,6 +70,9 @@ class LogCallback(TrainerCallback):
         if logs and state.is_world_process_zero:
             with self.path.open("a") as f:
                 f.write(json.dumps({"step": state.global_step, **logs}) + "\n")
+            shown = [f"{k} {logs[k]:.3g}" for k in ("loss", "reward") if isinstance(logs.get(k), (int, float))]
+            if shown and self._bar is not None:  # the bar shows the latest loss (DPO/SFT) or reward (GRPO)
+                self._bar.describe(f"{self.description} [{', '.join(shown)}]")
 
     def on_train_end(self, args, state, control, **kwargs):
         if self._bar_cm is not None:
