@@ -45,7 +45,6 @@ def test_config_show_applies_overrides_and_validates_them(tmp_path):
     assert res.exit_code == 0, res.output
     shown = yaml.safe_load(res.output)
     assert shown["name"] == "x"  # named after its file, never silently "demo"
-    assert shown["coldstart"] | {} == shown["coldstart"]
     assert (shown["coldstart"]["learning_rate"], shown["coldstart"]["batch_size"], shown["coldstart"]["beta"]) == (
         1e-6, 8, 0.2)
     bad = run("config", "show", "-c", cfg, "coldstart.batch_size=eight")

@@ -18,6 +18,7 @@ Each returns the stage's result dict and writes a model card into `out/model`.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -84,10 +85,18 @@ def _needs(value: Any, named: bool, what: str, flag: str, default: Path) -> str:
 def _run(stage: str, cfg: RunConfig, out: Path, settings: dict[str, Any], resume: Mode, body,
          card: tuple[str, str] | None) -> dict[str, Any]:
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(out / "tensorboard")  # TRL/transformers TensorBoard writer dir
-    done = begin(stage, out, settings, resume)
-    if done is not None:
-        return done
-    result = body()
+    created = next((p for p in reversed([out, *out.parents]) if not p.exists()), None)
+    try:
+        done = begin(stage, out, settings, resume)
+        if done is not None:
+            return done
+        result = body()
+    except BaseException:
+        # bad input fails before the stage writes anything: leave no directory holding only our record
+        if created is not None and created.exists() and all(f.name == "stage.json" for f in created.rglob("*")
+                                                             if f.is_file()):
+            shutil.rmtree(created)
+        raise
     h = finish(out)
     if card is not None and (out / "model").is_dir():
         write_model_card(out / "model", stage.split("-")[0], card[0], card[1], h, result, settings)

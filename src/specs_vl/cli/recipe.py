@@ -130,12 +130,12 @@ def coldstart(
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
         from specs_vl import api
 
-        flags = flag_overrides("coldstart", sft_weight=sft_weight, beta=beta, max_steps=steps,
+        flags = flag_overrides("coldstart", method=method, sft_weight=sft_weight, beta=beta, max_steps=steps,
                                precompute_ref=precompute_ref)
         cfg = api.load_config(config, [*(overrides or []), *flags])
         if lora and cfg.coldstart.lora is None:
             cfg = api.load_config(config, [*(overrides or []), *flags, "coldstart.lora={}"])
-        api.run_coldstart(cfg, out=out, model=model, pairs=pairs, method=method,
+        api.run_coldstart(cfg, out=out, model=model, pairs=pairs,
                           resume=_mode(resume, restart))
     except CATCH as e:
         fail(e)
