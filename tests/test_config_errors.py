@@ -37,9 +37,9 @@ def test_bad_config_is_refused_with_file_and_key(case, tmp_path, monkeypatch):
 def test_bad_override_on_the_command_line_is_refused(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     res = runner.invoke(app, ["coldstart", "--method", "ppo", "--pairs", str(tmp_path / "nope")])
-    assert res.exit_code == 2 and "command line: method" in res.output, res.output
+    assert res.exit_code == 2 and "command-line overrides: coldstart.method" in res.output, res.output
     res = runner.invoke(app, ["coldstart", "--beta", "-1", "--pairs", str(tmp_path / "nope")])
-    assert res.exit_code == 2 and "command line: beta" in res.output, res.output
+    assert res.exit_code == 2 and "command-line overrides: coldstart.beta" in res.output, res.output
 
 
 BAD_PAIRS = {

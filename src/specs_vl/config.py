@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from specs_vl.evaluation.suites import SUITES
+from specs_vl.evaluation.suites import SUITES, is_suite
 from specs_vl.stages.coldstart import ColdstartConfig
 from specs_vl.stages.distill import DistillConfig
+from specs_vl.stages.passthrough import check_trainer_kwargs
 from specs_vl.stages.rl import RLConfig
 from specs_vl.stages.zero import ZeroConfig
 from specs_vl.util.errors import ConfigError
@@ -40,9 +41,9 @@ class EvalSettings(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> "EvalSettings":
 
-        unknown = [s for s in self.suites if s not in SUITES]
+        unknown = [s for s in self.suites if not is_suite(s)]
         if unknown:
-            raise ValueError(f"unknown suite(s) {unknown}; known: {sorted(SUITES)}")
+            raise ValueError(f"unknown suite(s) {unknown}; known: {sorted(SUITES)}, or data:PATH for your own data")
         if any(k < 1 or k > self.samples for k in self.ks):
             raise ValueError(f"every k in ks must be between 1 and samples={self.samples}, got {self.ks}")
         return self
@@ -53,7 +54,7 @@ class RunConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = "demo"
+    name: str = "demo"  # the run directory runs/NAME; a config file without it is named after the file
     world: WorldConfig = Field(default_factory=WorldConfig)
     base: BaseModelConfig = Field(default_factory=BaseModelConfig)
     base_model: str | None = None  # a model path or hub id; None = the world's tiny base model
@@ -66,6 +67,23 @@ class RunConfig(BaseModel):
     eval: EvalSettings = Field(default_factory=EvalSettings)
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     trust_remote_code: bool = False  # run model code from the hub; off unless you trust the repository
+    _source: str | None = PrivateAttr(None)  # the file it was read from (load_run_config)
+
+    @model_validator(mode="after")
+    def _check_sets_and_passthrough(self) -> "RunConfig":
+        """Held-out sets must name a suite or data:PATH; trainer_kwargs must be fields TRL knows."""
+        sets = {"coldstart.curve_id": [self.coldstart.curve_id], "coldstart.curve_ood": self.coldstart.curve_ood,
+                "rl.eval_id": [self.rl.eval_id], "rl.eval_ood": self.rl.eval_ood}
+        for key, names in sets.items():
+            bad = [n for n in names if not is_suite(n)]
+            if bad:
+                raise ValueError(f"{key}: unknown set(s) {bad}; a suite ({', '.join(sorted(SUITES))}) or data:PATH")
+        for section in ("zero", "coldstart", "rl"):
+            try:
+                check_trainer_kwargs(getattr(self, section).trainer_kwargs, section)
+            except ConfigError as e:
+                raise ValueError(str(e)) from None
+        return self
 
 
 def apply_run_settings(cfg: RunConfig) -> None:
@@ -83,11 +101,11 @@ def override(section: M, source: str, **updates: Any) -> M:
 def _describe(err: ValidationError, source: str) -> str:
     lines = []
     for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"]
+        key = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
-        lines.append(f"{source}: {key}: {msg}")
+        lines.append(f"{source}: {key}: {msg}" if key else f"{source}: {msg}")
     return "\n".join(lines)
 
 
@@ -115,10 +133,58 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
     return validate_model(read_yaml(path), model, str(path))
 
 
-def load_run_config(path: Path | None) -> RunConfig:
-    cfg = load_yaml_model(path, RunConfig) if path else RunConfig()
+def parse_overrides(items: list[str] | tuple[str, ...]) -> list[tuple[list[str], Any]]:
+    """`section.key=value` pairs; values are read as YAML (1e-6, true, [a, b], null)."""
+    out = []
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
+            raise ConfigError(f"command line: {item!r}: an override is KEY=VALUE with a dotted key, "
+                              "e.g. coldstart.learning_rate=1e-6")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            value = raw  # not YAML: the literal text (e.g. data:my/file.jsonl inside brackets)
+        out.append((key.strip().split("."), value))
+    return out
+
+
+def apply_overrides(data: dict[str, Any], items: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """The config mapping with dotted overrides set in it; unknown keys fail in validation, naming them."""
+    data = dict(data)
+    for path, value in parse_overrides(items):
+        node = data
+        for i, part in enumerate(path[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = {}
+            elif not isinstance(child, dict):
+                raise ConfigError(f"command line: {'.'.join(path[:i + 1])} is not a section; cannot set "
+                                  f"{'.'.join(path)}")
+            node[part] = child = dict(child)
+            node = child
+        node[path[-1]] = value
+    return data
+
+
+def load_run_config(path: Path | None, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
+    """The run config from `path` (defaults without one) with `section.key=value` overrides, validated once."""
+    data = read_yaml(path) if path else {}
+    source = str(path) if path else "defaults"
+    if overrides:
+        data = apply_overrides(data, overrides)
+        source += " + command-line overrides"
+    if path and "name" not in data:
+        data = {**data, "name": Path(path).stem}  # a run is named after its config, never silently "demo"
+    cfg = validate_model(data, RunConfig, source)
+    cfg._source = str(path) if path else None
     apply_run_settings(cfg)
     return cfg
+
+
+def is_named(cfg: RunConfig) -> bool:
+    """Read from a file, or given a name: its stages go under runs/NAME. Else each stage gets a fresh dir."""
+    return cfg._source is not None or "name" in cfg.model_fields_set
 
 
 def demo_config_path() -> Path:

@@ -12,7 +12,6 @@ checkpoint, because its output dir is kept while its hash still matches.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -33,13 +32,15 @@ from specs_vl.evaluation.runner import (
     score_responses,
     write_outputs,
 )
-from specs_vl.evaluation.suites import get_suite
+from specs_vl.evaluation.suites import get_suite, suite_dirname
 from specs_vl.models.load import check_vlm_dir, load_vlm
 from specs_vl.models.sampling import SampleConfig
 from specs_vl.models.vllm import generate_vllm, resolve_backend
 from specs_vl.report import write_report
 from specs_vl.stages.coldstart import run_coldstart
+from specs_vl.stages.card import write_model_card
 from specs_vl.stages.distill import run_distill
+from specs_vl.stages.guard import config_hash
 from specs_vl.stages.rl import run_rl
 from specs_vl.stages.zero import run_zero
 from specs_vl.util.atomic import atomic_write
@@ -56,9 +57,7 @@ class Stage:
     run: Callable[[], Any] = field(repr=False)
 
 
-def _hash(settings: Any, dep_hashes: list[str]) -> str:
-    blob = json.dumps([settings, dep_hashes], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+_hash = config_hash  # one hash for the pipeline and the stage commands (stages/guard.py)
 
 
 class Manifest:
@@ -136,7 +135,7 @@ def evaluate_stage(cfg: RunConfig, model_path: str | Path, out: Path) -> None:
         else:
             records, metrics = _evaluate_vllm(model_path, suite, ecfg)
         metrics["backend"] = backend
-        write_outputs(out / suite, records, metrics)
+        write_outputs(out / suite_dirname(suite), records, metrics)
         o = metrics["overall"]
         summary[suite] = {k: o.get(k) for k in ("accuracy", "format_valid_rate", "strict_success")}
         say(f"  eval {out.name} on {suite}: accuracy {o['accuracy']:.1%}, format {o['format_valid_rate']:.1%}, "
@@ -220,6 +219,7 @@ def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int
             t = time.time()
             st.run()
             manifest.mark(key, hash=h, status="complete", seconds=round(time.time() - t, 1), finished=_now())
+            _card(st, h, cfg)
     if report:
 
         t = time.time()
@@ -228,6 +228,19 @@ def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int
         say(f"report: {index}")
     say(f"pipeline {cfg.name}: done in {time.time() - t_all:.0f}s; run dir {run_dir}")
     return run_dir
+
+
+def _card(st: Stage, h: str, cfg: RunConfig) -> None:
+    """The model card of a training stage's final model (zero, coldstart-*, rl-*)."""
+    model_dir = st.out.parent / "model"
+    if st.name.startswith(("zero", "coldstart", "rl")) and model_dir.is_dir() and st.out.exists():
+        stage = st.name.split("-")[0]
+        data = getattr(cfg, stage).data if stage != "coldstart" else "the run's distilled pairs"
+        base = cfg.base_model or "the world's tiny base model"
+        if stage == "rl" and st.name != "rl-base":
+            base = str(st.out.parent.parent / st.name.replace("rl-", "coldstart-", 1) / "model")
+        write_model_card(model_dir, stage, base, data or "the world's train split", h,
+                         json.loads(st.out.read_text()), st.settings)
 
 
 def sweep_temp_files(run_dir: Path) -> int:

@@ -7,7 +7,20 @@ from typing import Annotated, Optional
 
 import typer
 
-from specs_vl.cli.shared import CATCH, Quiet, fail, resolve_base, setup
+from specs_vl.cli.shared import (
+    CATCH,
+    ConfigOpt,
+    DataOpt,
+    ModelOpt,
+    OutOpt,
+    Overrides,
+    Quiet,
+    RestartOpt,
+    ResumeOpt,
+    fail,
+    flag_overrides,
+    setup,
+)
 
 
 def base(
@@ -31,39 +44,48 @@ def base(
 
 
 
+def _mode(resume: bool, restart: bool) -> str:
+    if resume and restart:
+        raise ValueError("--resume and --restart contradict each other; pass one")
+    return "restart" if restart else "resume" if resume else "auto"
+
+
 def zero(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML.")] = None,
-    base: Annotated[Optional[str], typer.Option("--base", help="Base model (default: the world's tiny base).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Output dir (default runs/NAME/zero).")] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", help="Override zero.steps.")] = None,
-    data: Annotated[Optional[str], typer.Option("--data", help="A datasets dir in the example schema.")] = None,
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint.")] = True,
+    overrides: Overrides = None,
+    config: ConfigOpt = None,
+    model: ModelOpt = None,
+    out: OutOpt = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", "--max-steps", help="Override zero.steps.")] = None,
+    data: DataOpt = None,
+    resume: ResumeOpt = False,
+    restart: RestartOpt = False,
     quiet: Quiet = False,
 ) -> None:
     """Stage 1a: a short GRPO run (format + accuracy rewards) gives the zero model."""
     setup(quiet)
     try:
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
-        from specs_vl.config import load_run_config
-        from specs_vl.stages.zero import run_zero
+        from specs_vl import api
 
-        cfg = load_run_config(config)
-        zcfg = cfg.zero.model_copy(update={k: v for k, v in {"steps": steps, "data": data}.items() if v is not None})
-        run_zero(zcfg, resolve_base(cfg, base), out or Path("runs") / cfg.name / "zero", cfg.world, resume)
+        cfg = api.load_config(config, [*(overrides or []), *flag_overrides("zero", steps=steps)])
+        api.run_zero(cfg, out=out, model=model, data=data,
+                     resume=_mode(resume, restart))
     except CATCH as e:
         fail(e)
 
 
 def distill(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML.")] = None,
+    overrides: Overrides = None,
+    config: ConfigOpt = None,
     zero_model: Annotated[Optional[str], typer.Option("--zero", help="Zero model (default runs/NAME/zero/model).")] = None,
-    base: Annotated[Optional[str], typer.Option("--base", help="Base model (default: the world's tiny base).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Output dir (default runs/NAME/pairs).")] = None,
-    data: Annotated[Optional[str], typer.Option("--data", help="A datasets dir in the example schema.")] = None,
+    model: ModelOpt = None,
+    out: OutOpt = None,
+    data: DataOpt = None,
     mode: Annotated[Optional[str], typer.Option("--mode", help="decoupled (default) or coupled.")] = None,
     chosen_model: Annotated[Optional[str], typer.Option("--chosen-model", help="Ablation: chosen side from this model.")] = None,
     rejected_model: Annotated[Optional[str], typer.Option("--rejected-model", help="Ablation: rejected side from this model.")] = None,
     stats: Annotated[Optional[Path], typer.Option("--stats", help="Print the stats of a pairs dir and exit.")] = None,
+    restart: RestartOpt = False,
     quiet: Quiet = False,
 ) -> None:
     """Stage 1b: sample zero and base, keep correct pairs that differ only in format."""
@@ -76,89 +98,79 @@ def distill(
             typer.echo(f.read_text())
             return
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
-        from specs_vl.config import load_run_config
-        from specs_vl.stages.distill import run_distill
+        from specs_vl import api
 
-        cfg = load_run_config(config)
-        overrides = {"data": data, "mode": mode, "chosen_model": chosen_model, "rejected_model": rejected_model}
-        overrides = {k: v for k, v in overrides.items() if v is not None}
-        dcfg = type(cfg.distill).model_validate(cfg.distill.model_dump() | overrides)
-        run_dir = Path("runs") / cfg.name
-        run_distill(dcfg, zero_model or str(run_dir / "zero" / "model"), resolve_base(cfg, base),
-                    out or run_dir / "pairs", cfg.world)
+        flags = flag_overrides("distill", mode=mode, chosen_model=chosen_model, rejected_model=rejected_model)
+        cfg = api.load_config(config, [*(overrides or []), *flags])
+        api.run_distill(cfg, out=out, model=model, zero=zero_model, data=data,
+                        resume=_mode(False, restart))
     except CATCH as e:
         fail(e)
 
 
 def coldstart(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML.")] = None,
+    overrides: Overrides = None,
+    config: ConfigOpt = None,
     method: Annotated[Optional[str], typer.Option("--method", "-m", help="dpo-sft (SPECS), dpo or sft.")] = None,
     pairs: Annotated[Optional[str], typer.Option("--pairs", help="Pairs dir or .jsonl/.parquet (default runs/NAME/pairs).")] = None,
-    base: Annotated[Optional[str], typer.Option("--base", help="Model to start from (default: the base model).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Output dir (default runs/NAME/coldstart-METHOD).")] = None,
-    sft_weight: Annotated[Optional[float], typer.Option("--lambda", help="Weight of the SFT term (dpo-sft).")] = None,
+    model: ModelOpt = None,
+    out: OutOpt = None,
+    sft_weight: Annotated[Optional[float], typer.Option("--sft-weight", "--lambda", help="Weight of the SFT term (dpo-sft).")] = None,
     beta: Annotated[Optional[float], typer.Option("--beta", help="DPO beta.")] = None,
-    max_steps: Annotated[Optional[int], typer.Option("--max-steps", help="Override coldstart.max_steps.")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", "--max-steps", help="Override coldstart.max_steps.")] = None,
     precompute_ref: Annotated[Optional[bool], typer.Option("--precompute-ref/--no-precompute-ref", help="DPO reference log-probs in one pass first.")] = None,
     lora: Annotated[bool, typer.Option("--lora", help="Train LoRA adapters (peft) and merge them at the end.")] = False,
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint.")] = True,
+    resume: ResumeOpt = False,
+    restart: RestartOpt = False,
     quiet: Quiet = False,
 ) -> None:
     """Stage 2: a cold start from the base model on the pairs, with its GF curve."""
     setup(quiet)
     try:
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
-        from specs_vl.config import load_run_config, override
-        from specs_vl.stages.coldstart import run_coldstart
+        from specs_vl import api
 
-        cfg = load_run_config(config)
-        ccfg = override(cfg.coldstart, "command line", method=method, sft_weight=sft_weight, beta=beta,
-                        max_steps=max_steps, precompute_ref=precompute_ref, lora={} if lora and not cfg.coldstart.lora else None)
-        run_dir = Path("runs") / cfg.name
-        run_coldstart(ccfg, resolve_base(cfg, base), pairs or str(run_dir / "pairs"),
-                      out or run_dir / f"coldstart-{ccfg.method}", cfg.world, resume)
+        flags = flag_overrides("coldstart", method=method, sft_weight=sft_weight, beta=beta, max_steps=steps,
+                               precompute_ref=precompute_ref)
+        cfg = api.load_config(config, [*(overrides or []), *flags])
+        if lora and cfg.coldstart.lora is None:
+            cfg = api.load_config(config, [*(overrides or []), *flags, "coldstart.lora={}"])
+        api.run_coldstart(cfg, out=out, model=model, pairs=pairs,
+                          resume=_mode(resume, restart))
     except CATCH as e:
         fail(e)
 
 
 def rl(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML.")] = None,
-    start: Annotated[Optional[str], typer.Option("--from", help="Cold-start method (dpo-sft|dpo|sft), a model path, or 'base' for no cold start.")] = "dpo-sft",
-    out: Annotated[Optional[Path], typer.Option("--out", help="Output dir (default runs/NAME/rl-FROM).")] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", help="Override rl.steps.")] = None,
+    overrides: Overrides = None,
+    config: ConfigOpt = None,
+    start: Annotated[Optional[str], typer.Option("--from", "--model", help="Cold-start method (dpo-sft|dpo|sft), a model path, or 'base' for no cold start.")] = None,
+    out: OutOpt = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", "--max-steps", help="Override rl.steps.")] = None,
     eval_every: Annotated[Optional[int], typer.Option("--eval-every", help="Evaluate ID/OOD every N steps (0: at the end).")] = None,
-    data: Annotated[Optional[str], typer.Option("--data", help="A datasets dir in the example schema.")] = None,
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint.")] = True,
+    data: DataOpt = None,
+    resume: ResumeOpt = False,
+    restart: RestartOpt = False,
     quiet: Quiet = False,
 ) -> None:
     """Stage 3: GRPO with verifiable rewards (0.5 format + 1.0 accuracy) from a cold start or the base."""
     setup(quiet)
     try:
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
-        from specs_vl.config import load_run_config, override
-        from specs_vl.stages.coldstart import METHODS
-        from specs_vl.stages.rl import run_rl
+        from specs_vl import api
 
-        cfg = load_run_config(config)
-        rcfg = override(cfg.rl, "command line", steps=steps, eval_every=eval_every, data=data)
-        run_dir = Path("runs") / cfg.name
-        if start in ("base", "none"):
-            path, label = resolve_base(cfg, None), "base"
-        elif start in METHODS:
-            path, label = str(run_dir / f"coldstart-{start}" / "model"), start
-        else:
-            path, label = start, Path(start).name
-        run_rl(rcfg, path, out or run_dir / f"rl-{label}", cfg.world, resume, label=f"rl {label}")
+        cfg = api.load_config(config, [*(overrides or []), *flag_overrides("rl", steps=steps, eval_every=eval_every)])
+        api.run_rl(cfg, out=out, model=start, data=data, resume=_mode(resume, restart))
     except CATCH as e:
         fail(e)
 
 
-def _pipeline(config: Path, name: Optional[str], seeds: Optional[str], runs: Path) -> None:
+def _pipeline(config: Path, name: Optional[str], seeds: Optional[str], runs: Path, overrides: tuple = ()) -> None:
     # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
     from specs_vl.config import load_run_config
     from specs_vl.pipeline import run_pipeline
 
-    cfg = load_run_config(config)
+    cfg = load_run_config(config, tuple(overrides or ()))
     if name:
         cfg = cfg.model_copy(update={"name": name})
     seed_list = [int(x) for x in seeds.split(",") if x.strip()] if seeds else None
@@ -167,6 +179,7 @@ def _pipeline(config: Path, name: Optional[str], seeds: Optional[str], runs: Pat
 
 def pipeline(
     config: Annotated[Path, typer.Argument(help="Run config YAML.")],
+    overrides: Overrides = None,
     name: Annotated[Optional[str], typer.Option("--name", help="Run name (default: the config's name).")] = None,
     seeds: Annotated[Optional[str], typer.Option("--seeds", help="Comma-separated seeds, e.g. 0,1,2.")] = None,
     runs: Annotated[Path, typer.Option("--runs", help="Directory that holds run directories.")] = Path("runs"),
@@ -175,7 +188,7 @@ def pipeline(
     """The whole recipe: base, zero, distill, cold starts, RL, eval, report. Resumes; skips what is done."""
     setup(quiet)
     try:
-        _pipeline(config, name, seeds, runs)
+        _pipeline(config, name, seeds, runs, tuple(overrides or ()))
     except CATCH as e:
         fail(e)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,6 +12,19 @@ import typer
 from specs_vl.util.errors import SpecsError
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+# One name per idea across commands; the old names stay accepted (--base, --max-steps, --lambda, --no-resume).
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML (default: the world).")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", "--base", help="Model to start from (default: the config's base_model, else the world's tiny base).")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Output dir (default runs/NAME/STAGE with -c; a fresh runs/STAGE-TIME without).")]
+DataOpt = Annotated[Optional[str], typer.Option("--data", help="Training data in the example schema: .jsonl/.json/.parquet, a save_to_disk folder or a hub id (docs/data.md).")]
+Overrides = Annotated[Optional[list[str]], typer.Argument(help="Config overrides, section.key=value (e.g. coldstart.learning_rate=1e-6).", show_default=False)]
+ResumeOpt = Annotated[bool, typer.Option("--resume", help="Continue the output dir's run even though its config changed.")]
+RestartOpt = Annotated[bool, typer.Option("--restart", "--no-resume", help="Clear the output dir and start over.")]
+
+
+def flag_overrides(section: str, **values: object) -> list[str]:
+    """Command-line flags as `section.key=value` overrides, so they are validated like the file."""
+    return [f"{section}.{k}={json.dumps(v)}" for k, v in values.items() if v is not None]
 CATCH = (SpecsError, ValueError, OSError)
 
 
@@ -39,16 +53,3 @@ def load_world(path: Optional[Path]):
     from specs_vl.config import load_run_config
 
     return load_run_config(path).world
-
-
-
-def resolve_base(cfg, base: Optional[str]) -> str:
-    if base:
-        return base
-    if cfg.base_model:
-        return cfg.base_model
-    # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
-    from specs_vl.world.base_model import build_base_model
-
-    return str(build_base_model(cfg.world, cfg.base))
-

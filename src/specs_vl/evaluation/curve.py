@@ -1,7 +1,11 @@
 """Evaluate ID and OOD while a model trains: the GF curve of a cold start, the eval curve of RL.
 
-Psi is one number per suite, the same definition for every method (default:
-strict success, i.e. the right answer in the format the prompt asked for).
+Psi is one number per held-out set, the same definition for every method (default:
+strict success, i.e. the right answer in the format the prompt asked for), sampled
+at T=1.0 with 4 responses a prompt by default. The sets are named in the config
+(`coldstart.curve_id` / `curve_ood`, `rl.eval_id` / `eval_ood`): the world's by
+default, or the user's own files as `data:PATH`. Psi_OOD is the equal-weight mean
+over the OOD sets.
 Gains are taken against step 0 and GF is `generalization_factor` of them, all
 in percentage points so the figures read like the paper's.
 """
@@ -9,7 +13,7 @@ in percentage points so the figures read like the paper's.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,45 +23,76 @@ from specs_vl.evaluation.metrics import generalization_factor
 from specs_vl.evaluation.runner import EvalConfig, evaluate_model
 from specs_vl.util.atomic import atomic_write
 
-PSI_METRICS = {"strict": "strict_success", "accuracy": "accuracy", "format": "format_valid_rate"}
+PSI_METRICS = {"strict": "strict", "accuracy": "correct", "format": "valid"}  # the per-sample record key Psi means
+RAW_KEYS = ("accuracy", "format_valid_rate", "strict_success", "mean_length")
 
 
 @dataclass
 class CurveSettings:
+    """Which held-out sets a curve evaluates and how it samples them (issue 14: T=1.0, 4 samples a prompt)."""
+
     every: int = 10  # steps between evaluations; 0 = only at the start and the end
     psi: str = "strict"
-    id_n: int | None = 120
-    ood_n: int | None = 200
-    temperature: float = 0.0  # greedy: a curve should move with the model, not the dice
+    id_n: int | None = 120  # prompts of the ID set; None = all
+    ood_n: int | None = 200  # prompts of each OOD set; None = all
+    temperature: float = 1.0
+    samples: int = 4  # responses per prompt; Psi of a prompt is the mean over them
     max_new_tokens: int = 64
     batch_size: int = 64
+    seed: int = 0
+    id_set: str = "world-id"  # a suite name or "data:PATH" (evaluation/suites.py)
+    ood_sets: tuple[str, ...] = ("world-ood",)  # Psi_OOD is their equal-weight mean
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "ood_sets": list(self.ood_sets),
+                "sets": {self.id_set: "id", **{name: "ood" for name in self.ood_sets}}}
+
+
+def _per_prompt(records: list[dict[str, Any]], key: str) -> list[float]:
+    """Mean of `key` over each prompt's samples, in the order the prompts were asked."""
+    by_id: dict[str, list[float]] = {}
+    for r in records:
+        by_id.setdefault(r["id"], []).append(float(r[key]))
+    return [sum(v) / len(v) for v in by_id.values()]
 
 
 def psi_point(model: Any, processor: Any, s: CurveSettings, world: Any, step: int) -> dict[str, Any]:
-    """Psi_ID and Psi_OOD (percent) plus the raw metrics, for the model as it is now."""
+    """Psi (percent) of every set, Psi_ID and Psi_OOD (equal-weight mean over the OOD sets), for the model now.
 
+    `sets[NAME].per_prompt` holds Psi (percent) and the format-valid rate (0-1) of each prompt, in a fixed
+    prompt order, so reports can bootstrap over prompts. `id`/`ood` keep the raw metrics (OOD: mean over sets).
+    """
     if s.psi not in PSI_METRICS:
         raise ValueError(f"psi must be one of {sorted(PSI_METRICS)}, got {s.psi!r}")
-    point: dict[str, Any] = {"step": step}
-    for key, suite, n in (("id", "world-id", s.id_n), ("ood", "world-ood", s.ood_n)):
-        cfg = EvalConfig(n=n, samples=1, temperature=s.temperature, max_new_tokens=s.max_new_tokens,
-                         batch_size=s.batch_size, rbf=False, suite_args={"world": world} if world else {})
-        _, metrics = evaluate_model(model, processor, suite, cfg)
-        overall = metrics["overall"]
-        point[f"psi_{key}"] = 100.0 * overall[PSI_METRICS[s.psi]]
-        point[key] = {k: overall[k] for k in ("accuracy", "format_valid_rate", "strict_success", "mean_length")}
+    point: dict[str, Any] = {"step": step, "sets": {}}
+    raw: dict[str, list[dict[str, Any]]] = {"id": [], "ood": []}
+    for role, name, n in [("id", s.id_set, s.id_n)] + [("ood", o, s.ood_n) for o in s.ood_sets]:
+        cfg = EvalConfig(n=n, samples=s.samples, temperature=s.temperature, max_new_tokens=s.max_new_tokens,
+                         batch_size=s.batch_size, seed=s.seed, rbf=False,
+                         suite_args={"world": world} if world else {})
+        records, metrics = evaluate_model(model, processor, name, cfg)
+        psi = [100.0 * v for v in _per_prompt(records, PSI_METRICS[s.psi])]
+        valid = _per_prompt(records, "valid")
+        point["sets"][name] = {"role": role, "psi": sum(psi) / len(psi), "format_valid": sum(valid) / len(valid),
+                               "n_prompts": len(psi), "per_prompt": {"psi": psi, "format_valid": valid}}
+        raw[role].append({k: metrics["overall"][k] for k in RAW_KEYS})
+    oods = [v["psi"] for v in point["sets"].values() if v["role"] == "ood"]
+    point["psi_id"] = point["sets"][s.id_set]["psi"]
+    point["psi_ood"] = sum(oods) / len(oods)
+    point["id"] = raw["id"][0]
+    point["ood"] = {k: sum(r[k] for r in raw["ood"]) / len(raw["ood"]) for k in RAW_KEYS}
     return point
 
 
 def with_gains(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add G_ID, G_OOD and GF to every point, against the step-0 point."""
+    """Add G_ID, G_OOD and GF to every point, against the step-0 point; GF is null unless both gains are > 0."""
     if not points:
         return points
     first = min(points, key=lambda p: p["step"])
     for p in points:
         p["g_id"] = p["psi_id"] - first["psi_id"]
         p["g_ood"] = p["psi_ood"] - first["psi_ood"]
-        p["gf"] = generalization_factor(p["g_id"], p["g_ood"])
+        p["gf"] = generalization_factor(p["g_id"], p["g_ood"]) if p["g_id"] > 0 and p["g_ood"] > 0 else None
     return points
 
 
@@ -84,7 +119,7 @@ class CurveCallback(TrainerCallback):
         self.points.append(psi_point(model, self.processor, self.s, self.world, step))
         self.points.sort(key=lambda p: p["step"])
         doc = {**self.meta, "psi": self.s.psi, "psi_metric": PSI_METRICS[self.s.psi], "every": self.s.every,
-               "points": with_gains(self.points)}
+               "settings": self.s.as_json(), "points": with_gains(self.points)}
         atomic_write(self.path, json.dumps(doc, indent=2))
 
     def complete(self, model: Any, step: int) -> None:

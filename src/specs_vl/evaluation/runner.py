@@ -51,12 +51,23 @@ def score_responses(suite: Suite, examples: Sequence[dict[str, Any]], responses:
             records.append({
                 "id": ex["id"], "sample": j, "family": ex.get("family", "default"),
                 "instruction_style": ex.get("instruction_style", "none"), "response": text,
+                "question": ex.get("question"), "gold": ex.get("answer"),
                 "extracted": s.extracted, "correct": s.correct, "valid": parse(text).valid,
                 "followed": s.followed, "strict": s.strict, "length": length,
-                "rbf": rbfs[flat_i] if rbfs else None,
+                "rbf": rbfs[flat_i] if rbfs else None, "verdict": _verdict(s),
             })
             flat_i += 1
     return records
+
+
+def _verdict(s: Any) -> str:
+    """One word per sample for error analysis: strict (right, in the asked style), correct (right, other
+    style), wrong (an answer, not right), no-answer (nothing extracted)."""
+    if s.strict:
+        return "strict"
+    if s.correct:
+        return "correct"
+    return "wrong" if s.extracted is not None else "no-answer"
 
 
 def _summary(records: list[dict[str, Any]], ks: Sequence[int]) -> dict[str, Any]:

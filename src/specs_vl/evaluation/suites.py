@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from specs_vl.data.examples import load_examples_from
 from specs_vl.evaluation.benchmarks import load_benchmark, score_example
 from specs_vl.scoring.answers import extract_answer, is_correct
 from specs_vl.world import WorldConfig, build_split
@@ -76,7 +78,39 @@ SUITES: dict[str, Suite] = {
 }
 
 
+# Held-out data of the user's own, in the example schema (docs/data.md): spec "data:PATH" (a .jsonl/.json/
+# .parquet file with image paths relative to it, a save_to_disk folder, or a hub id). Scored like the world.
+DATA_PREFIX = "data:"
+
+
+def _data_loader(path: str) -> Callable[..., list[dict[str, Any]]]:
+    def load(n: int | None = None, **_: Any) -> list[dict[str, Any]]:
+
+        return load_examples_from(path, "test", n)
+
+    return load
+
+
+def data_suite_spec(path: str | Path) -> str:
+    return f"{DATA_PREFIX}{path}"
+
+
+def suite_dirname(name: str) -> str:
+    """A directory name for a suite's results: the name, or data-<file stem> for data:PATH."""
+    if not name.startswith(DATA_PREFIX):
+        return name
+    stem = Path(name[len(DATA_PREFIX):].rstrip("/")).stem or "data"
+    return "data-" + "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
+
+
+def is_suite(name: str) -> bool:
+    """A registered suite name, or a `data:PATH` spec (the path is checked when the suite loads)."""
+    return name in SUITES or (name.startswith(DATA_PREFIX) and len(name) > len(DATA_PREFIX))
+
+
 def get_suite(name: str) -> Suite:
+    if name.startswith(DATA_PREFIX) and len(name) > len(DATA_PREFIX):
+        return Suite(name, _data_loader(name[len(DATA_PREFIX):]), score_world)
     if name not in SUITES:
-        raise ValueError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
+        raise ValueError(f"unknown suite {name!r}; known: {', '.join(SUITES)}, or data:PATH for your own data")
     return SUITES[name]

@@ -34,7 +34,7 @@ def _gf(dirs: list[Path], method: str) -> dict[str, float] | None:
             continue
     if not finals:
         return None
-    return {k: statistics.mean(p[k] for p in finals) for k in ("gf", "g_id", "g_ood")}
+    return {k: statistics.mean(p[k] or 0.0 for p in finals) for k in ("gf", "g_id", "g_ood")}  # gf null: 0
 
 
 def _verdict(claim: str, ok: bool | None, evidence: str) -> dict[str, str]:

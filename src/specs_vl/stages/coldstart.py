@@ -23,6 +23,7 @@ from specs_vl.data.pairs import load_pairs
 from specs_vl.evaluation.curve import CurveCallback, CurveSettings
 from specs_vl.evaluation.plots import plot_gf_curve
 from specs_vl.models.load import load_vlm
+from specs_vl.stages.passthrough import with_trainer_kwargs
 from specs_vl.stages.ref_logps import PrecomputedRefDPOTrainer
 from specs_vl.stages.train import (
     LogCallback,
@@ -67,9 +68,16 @@ class ColdstartConfig(BaseModel):
     save_steps: int = Field(10, ge=1)
     curve_every: int = Field(5, ge=0)  # GF-curve evaluation interval; 0 = only start and end
     psi: Literal["strict", "accuracy", "format"] = "strict"
-    curve_id_n: int | None = Field(120, ge=1)
-    curve_ood_n: int | None = Field(200, ge=1)
+    curve_id: str = "world-id"  # the GF curve's ID set: a suite name or data:PATH (your own held-out file)
+    curve_ood: list[str] = Field(default_factory=lambda: ["world-ood"], min_length=1)  # OOD sets, equal-weighted
+    curve_id_n: int | None = Field(120, ge=1)  # prompts of the ID set; None = all
+    curve_ood_n: int | None = Field(200, ge=1)  # prompts of each OOD set; None = all
+    curve_samples: int = Field(4, ge=1)  # responses per prompt for Psi
+    curve_temperature: float = Field(1.0, ge=0)
+    curve_max_new_tokens: int = Field(64, ge=1)
     seed: int = 0
+    trainer_kwargs: dict[str, Any] = Field(default_factory=dict)  # any other DPOConfig/SFTConfig field, passed through
+    report_to: Literal["none", "tensorboard", "wandb", "trackio"] | None = None  # None: tensorboard if installed
 
 
 def _common_args(cfg: ColdstartConfig, output_dir: Path) -> dict[str, Any]:
@@ -82,7 +90,7 @@ def _common_args(cfg: ColdstartConfig, output_dir: Path) -> dict[str, Any]:
         max_steps=cfg.max_steps or -1, per_device_train_batch_size=cfg.batch_size,
         gradient_accumulation_steps=cfg.gradient_accumulation_steps, warmup_steps=cfg.warmup_ratio,
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
-        report_to=report_to(), use_cpu=not cuda, bf16=cuda, seed=cfg.seed, disable_tqdm=True,
+        report_to=report_to(cfg.report_to), use_cpu=not cuda, bf16=cuda, seed=cfg.seed, disable_tqdm=True,
         dataloader_num_workers=0, max_length=cfg.max_length, remove_unused_columns=False,
         logging_nan_inf_filter=False,  # a NaN must reach NonFiniteLossGuard, not be averaged away
     )
@@ -109,7 +117,8 @@ def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, c
         # deferred: heavy import, kept off the start-up path of the CLI and of config validation
         from trl import SFTConfig, SFTTrainer
 
-        args = SFTConfig(**_common_args(cfg, ckpt_dir), completion_only_loss=True)
+        args = SFTConfig(**with_trainer_kwargs({**_common_args(cfg, ckpt_dir), "completion_only_loss": True},
+                                               cfg.trainer_kwargs, "coldstart", "SFTConfig"))
         return SFTTrainer(model=model, args=args, train_dataset=sft_dataset(pairs), processing_class=processor,
                           peft_config=peft_config, callbacks=callbacks)
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
@@ -117,8 +126,9 @@ def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, c
 
     lam = 0.0 if cfg.method == "dpo" else cfg.sft_weight
     losses = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, lam]} if lam > 0 else {"loss_type": ["sigmoid"]}
-    args = DPOConfig(**_common_args(cfg, ckpt_dir), beta=cfg.beta, precompute_ref_log_probs=cfg.precompute_ref,
-                     **losses)
+    args = DPOConfig(**with_trainer_kwargs({**_common_args(cfg, ckpt_dir), "beta": cfg.beta,
+                                            "precompute_ref_log_probs": cfg.precompute_ref, **losses},
+                                           cfg.trainer_kwargs, "coldstart", "DPOConfig"))
     pairs = pairs.select_columns(["prompt", "chosen", "rejected", "images"])
     # ref_model=None: TRL copies the policy at step 0, which is the base model (or, with
     # LoRA, disables the adapters), so the reference is the base as the paper has it.
@@ -145,7 +155,9 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     model.config.use_cache = False  # training; the saved model turns it back on
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "gf_curve.json"))
     log_path, curve_path = out / "log.jsonl", out / "gf_curve.json"
-    settings = CurveSettings(every=cfg.curve_every, psi=cfg.psi, id_n=cfg.curve_id_n, ood_n=cfg.curve_ood_n)
+    settings = CurveSettings(every=cfg.curve_every, psi=cfg.psi, id_n=cfg.curve_id_n, ood_n=cfg.curve_ood_n,
+                             samples=cfg.curve_samples, temperature=cfg.curve_temperature, seed=cfg.seed,
+                             max_new_tokens=cfg.curve_max_new_tokens, id_set=cfg.curve_id, ood_sets=tuple(cfg.curve_ood))
     curve = CurveCallback(curve_path, settings, processor, world, meta={"method": cfg.method})
     steps = _planned_steps(cfg, len(pairs))
     callbacks = [LogCallback(log_path, f"coldstart {cfg.method}", steps), curve]
@@ -179,7 +191,7 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     fin = result["final"] or {}
     say(f"coldstart {cfg.method}: {result['steps']} steps in {result['seconds']}s; Psi_ID {fin.get('psi_id', 0):.1f} "
         f"Psi_OOD {fin.get('psi_ood', 0):.1f} (gains {fin.get('g_id', 0):+.1f}/{fin.get('g_ood', 0):+.1f}), "
-        f"GF {fin.get('gf', 0):.1f}")
+        f"GF {'n/a (a gain <= 0)' if fin.get('gf') is None else format(fin['gf'], '.1f')}")
     return result
 
 

@@ -44,9 +44,13 @@ LOG_KEYS = {
 class RLConfig(ZeroConfig):
     steps: int = Field(100, ge=1)
     eval_every: int = Field(0, ge=0)  # 0 = evaluate at the end only
-    eval_id_n: int | None = Field(120, ge=1)
-    eval_ood_n: int | None = Field(200, ge=1)
-    eval_temperature: float = Field(0.0, ge=0)
+    eval_id: str = "world-id"  # the ID set evaluated during/after RL: a suite name or data:PATH
+    eval_ood: list[str] = Field(default_factory=lambda: ["world-ood"], min_length=1)  # OOD sets, equal-weighted
+    eval_id_n: int | None = Field(120, ge=1)  # prompts of the ID set; None = all
+    eval_ood_n: int | None = Field(200, ge=1)  # prompts of each OOD set; None = all
+    eval_samples: int = Field(4, ge=1)  # responses per prompt
+    eval_temperature: float = Field(1.0, ge=0)
+    eval_max_new_tokens: int | None = Field(None, ge=1)  # None = max(64, max_completion_length)
 
 
 def rl_curve(log: list[dict[str, Any]], format_weight: float = 0.5, accuracy_weight: float = 1.0) -> list[dict[str, Any]]:
@@ -77,7 +81,9 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "eval_curve.json"))
     log_path, eval_path = out / "log.jsonl", out / "eval_curve.json"
     settings = CurveSettings(every=cfg.eval_every, id_n=cfg.eval_id_n, ood_n=cfg.eval_ood_n,
-                             temperature=cfg.eval_temperature, max_new_tokens=max(64, cfg.max_completion_length))
+                             samples=cfg.eval_samples, temperature=cfg.eval_temperature, seed=cfg.seed,
+                             max_new_tokens=cfg.eval_max_new_tokens or max(64, cfg.max_completion_length),
+                             id_set=cfg.eval_id, ood_sets=tuple(cfg.eval_ood))
     evals = CurveCallback(eval_path, settings, processor, world, meta={"run": label, "start": str(start)})
     trainer = make_grpo_trainer(cfg, model, processor, examples, ckpt_dir,
                                 [LogCallback(log_path, label, cfg.steps), evals])

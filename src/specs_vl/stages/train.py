@@ -13,32 +13,19 @@ from typing import Any
 from transformers import TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
-from specs_vl.data.schema import fill_defaults, user_message, validate_examples
+from specs_vl.data.examples import load_examples_from
+from specs_vl.data.schema import user_message
 from specs_vl.util.errors import DataError, TrainingError
 from specs_vl.util.progress import bar, say
 from specs_vl.world import build_split
 
 
 def load_examples(data: str | None, world: Any, n: int | None = None) -> list[dict[str, Any]]:
-    """The world's train split, or a `datasets` directory in the example schema."""
+    """The world's train split, or a user dataset in the example schema (file, folder or hub id; docs/data.md)."""
     if data is None:
 
         return build_split(world, "train", n)
-    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
-    from datasets import load_from_disk
-
-    path = Path(data)
-    if not path.exists():
-        raise DataError(str(path), None, None, "dataset directory does not exist")
-    try:
-        ds = load_from_disk(str(path))
-    except Exception as e:  # noqa: BLE001 - datasets raises many kinds
-        raise DataError(str(path), None, None, f"not a datasets directory ({e})") from None
-    rows = [dict(r) for r in (ds.select(range(min(n, len(ds)))) if n else ds)]
-    if not rows:
-        raise DataError(str(path), None, None, "dataset is empty")
-    validate_examples(rows, str(path))
-    return [fill_defaults(r, i, "train") for i, r in enumerate(rows)]
+    return load_examples_from(data, "train", n)
 
 
 def check_enough(examples: list[dict[str, Any]], per_step: int, source: str) -> None:
@@ -83,6 +70,9 @@ class LogCallback(TrainerCallback):
         if logs and state.is_world_process_zero:
             with self.path.open("a") as f:
                 f.write(json.dumps({"step": state.global_step, **logs}) + "\n")
+            shown = [f"{k} {logs[k]:.3g}" for k in ("loss", "reward") if isinstance(logs.get(k), (int, float))]
+            if shown and self._bar is not None:  # the bar shows the latest loss (DPO/SFT) or reward (GRPO)
+                self._bar.describe(f"{self.description} [{', '.join(shown)}]")
 
     def on_train_end(self, args, state, control, **kwargs):
         if self._bar_cm is not None:
@@ -141,9 +131,13 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def report_to() -> list[str]:
-    """TensorBoard when it is installed (its directory comes from TENSORBOARD_LOGGING_DIR), else nothing."""
-
+def report_to(choice: str | None = None) -> list[str]:
+    """TRL's `report_to`: the config's choice; by default TensorBoard when it is installed (its directory comes
+    from TENSORBOARD_LOGGING_DIR, which the pipeline and the stage commands set), else nothing."""
+    if choice == "none":
+        return []
+    if choice is not None:
+        return [choice]
     return ["tensorboard"] if importlib.util.find_spec("tensorboard") else []
 
 

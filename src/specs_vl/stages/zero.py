@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from specs_vl.models.load import load_vlm
 from specs_vl.models.vllm import vllm_available
 from specs_vl.scoring.rewards import make_accuracy_reward, make_format_reward
+from specs_vl.stages.passthrough import with_trainer_kwargs
 from specs_vl.stages.train import (
     LogCallback,
     NonFiniteLossGuard,
@@ -56,6 +57,8 @@ class ZeroConfig(BaseModel):
     vllm: str | None = Field(None, pattern="^(colocate|server)$")  # rollouts through TRL's use_vllm
     vllm_server_host: str = "127.0.0.1"  # for vllm: server (start it with `trl vllm-serve --model ...`)
     vllm_server_port: int = 8000
+    trainer_kwargs: dict[str, Any] = Field(default_factory=dict)  # any other GRPOConfig field, passed through
+    report_to: Literal["none", "tensorboard", "wandb", "trackio"] | None = None  # None: tensorboard if installed
 
     @model_validator(mode="after")
     def _rollout_batch(self):
@@ -73,15 +76,15 @@ def grpo_args(cfg: Any, output_dir: Path, max_steps: int):
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from trl import GRPOConfig
 
-    return GRPOConfig(
+    return GRPOConfig(**with_trainer_kwargs(dict(
         output_dir=str(output_dir), max_steps=max_steps, learning_rate=cfg.learning_rate,
         beta=cfg.beta, epsilon_high=cfg.epsilon_high, num_generations=cfg.num_generations,
         per_device_train_batch_size=cfg.prompts_per_step * cfg.num_generations,
         max_completion_length=cfg.max_completion_length, temperature=cfg.temperature,
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
-        report_to=report_to(), use_cpu=not _cuda(), bf16=_cuda(), seed=cfg.seed, disable_tqdm=True,
+        report_to=report_to(cfg.report_to), use_cpu=not _cuda(), bf16=_cuda(), seed=cfg.seed, disable_tqdm=True,
         dataloader_num_workers=0, logging_nan_inf_filter=False, **_vllm_args(cfg),
-    )
+    ), cfg.trainer_kwargs, "zero/rl", "GRPOConfig"))
 
 
 def _vllm_args(cfg: Any) -> dict[str, Any]:

@@ -1,0 +1,181 @@
+"""The Python API: one function per stage, one argument order, the same safety as the CLI.
+
+    from specs_vl import load_config, run_zero, run_distill, run_coldstart, run_rl, evaluate
+    cfg = load_config("my.yaml", ["zero.steps=20"])
+    run_zero(cfg, out="runs/mine/zero")
+
+Every stage takes `(config, *, out, model, <its inputs>, resume)`:
+- `config`: a RunConfig, a YAML path, or None (the defaults: the world);
+- `out`: the stage's output dir (default `runs/NAME/<stage>` with a config,
+  a fresh `runs/<stage>-<time>` without one);
+- `model`: the model to start from (default: the config's `base_model`, else
+  the world's tiny base; for rl, the dpo-sft cold start of the run);
+- `resume`: "auto" (resume when the config is unchanged, refuse when it
+  changed), "resume" (continue anyway) or "restart" (clear `out` first).
+Each returns the stage's result dict and writes a model card into `out/model`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from specs_vl.config import RunConfig, apply_run_settings, is_named, load_run_config
+from specs_vl.evaluation.runner import EvalConfig
+from specs_vl.evaluation.standalone import evaluate_path
+from specs_vl.stages import coldstart as _coldstart
+from specs_vl.stages import distill as _distill
+from specs_vl.stages import rl as _rl
+from specs_vl.stages import zero as _zero
+from specs_vl.stages.card import write_model_card
+from specs_vl.stages.guard import Mode, begin, finish
+from specs_vl.util.errors import ConfigError
+from specs_vl.world.base_model import build_base_model
+
+__all__ = ["load_config", "run_zero", "run_distill", "run_coldstart", "run_rl", "evaluate", "resolve_model"]
+
+Config = RunConfig | str | Path | None
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
+    """A validated run config: the YAML at `path` (defaults without one) with `section.key=value` overrides."""
+    return load_run_config(Path(path) if path else None, tuple(overrides))
+
+
+def _config(config: Config) -> tuple[RunConfig, bool]:
+    cfg = config if isinstance(config, RunConfig) else load_config(config)
+    apply_run_settings(cfg)
+    return cfg, is_named(cfg)
+
+
+def stage_dir(cfg: RunConfig, named: bool, stage: str, out: str | Path | None) -> Path:
+    """`out`, else runs/NAME/<stage> for a named config, else a fresh runs/<stage>-<time> (never runs/demo)."""
+    if out is not None:
+        return Path(out)
+    if named:
+        return Path("runs") / cfg.name / stage
+    fresh = Path("runs") / f"{stage}-{time.strftime('%Y%m%d-%H%M%S')}"
+    n = 2
+    while fresh.exists():
+        fresh = fresh.with_name(f"{stage}-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+        n += 1
+    return fresh
+
+
+def resolve_model(cfg: RunConfig, model: str | Path | None) -> str:
+    """The model to start from: `model`, the config's base_model, or the world's tiny base (built once, cached)."""
+    if model:
+        return str(model)
+    if cfg.base_model:
+        return cfg.base_model
+    return str(build_base_model(cfg.world, cfg.base))
+
+
+def _needs(value: Any, named: bool, what: str, flag: str, default: Path) -> str:
+    if value is not None:
+        return str(value)
+    if not named:
+        raise ConfigError(f"no {what} given: pass {flag} (or -c CONFIG to use the run's {default.parent.name})")
+    return str(default)
+
+
+def _run(stage: str, cfg: RunConfig, out: Path, settings: dict[str, Any], resume: Mode, body,
+         card: tuple[str, str] | None) -> dict[str, Any]:
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(out / "tensorboard")  # TRL/transformers TensorBoard writer dir
+    created = next((p for p in reversed([out, *out.parents]) if not p.exists()), None)
+    try:
+        done = begin(stage, out, settings, resume)
+        if done is not None:
+            return done
+        result = body()
+    except BaseException:
+        # bad input fails before the stage writes anything: leave no directory holding only our record
+        if created is not None and created.exists() and all(f.name == "stage.json" for f in created.rglob("*")
+                                                             if f.is_file()):
+            shutil.rmtree(created)
+        raise
+    h = finish(out)
+    if card is not None and (out / "model").is_dir():
+        write_model_card(out / "model", stage.split("-")[0], card[0], card[1], h, result, settings)
+    return result
+
+
+def run_zero(config: Config = None, *, out: str | Path | None = None, model: str | Path | None = None,
+             data: str | None = None, resume: Mode = "auto") -> dict[str, Any]:
+    """Stage 1a: a short GRPO run from `model` on `data` (default: zero.data, else the world's train split)."""
+    cfg, named = _config(config)
+    zcfg = cfg.zero.model_copy(update={"data": data}) if data else cfg.zero
+    out_dir = stage_dir(cfg, named, "zero", out)
+    base = resolve_model(cfg, model)
+    settings = {"zero": zcfg.model_dump(mode="json"), "model": base, "world": cfg.world.model_dump(mode="json")}
+    return _run("zero", cfg, out_dir, settings, resume,
+                lambda: _zero.run_zero(zcfg, base, out_dir, cfg.world, True), (base, zcfg.data or "world train split"))
+
+
+def run_distill(config: Config = None, *, out: str | Path | None = None, model: str | Path | None = None,
+                zero: str | Path | None = None, data: str | None = None, resume: Mode = "auto") -> dict[str, Any]:
+    """Stage 1b: pairs from `zero` (chosen side) and `model` (rejected side) on `data`."""
+    cfg, named = _config(config)
+    dcfg = cfg.distill.model_copy(update={"data": data}) if data else cfg.distill
+    out_dir = stage_dir(cfg, named, "pairs", out)
+    zero_model = _needs(zero, named, "zero model", "--zero PATH", Path("runs") / cfg.name / "zero" / "model")
+    base = resolve_model(cfg, model)
+    settings = {"distill": dcfg.model_dump(mode="json"), "model": base, "zero": zero_model}
+    return _run("distill", cfg, out_dir, settings, resume,
+                lambda: _distill.run_distill(dcfg, zero_model, base, out_dir, cfg.world), None)
+
+
+def run_coldstart(config: Config = None, *, out: str | Path | None = None, model: str | Path | None = None,
+                  pairs: str | Path | None = None, method: str | None = None, resume: Mode = "auto") -> dict[str, Any]:
+    """Stage 2: a cold start (`method`: dpo-sft, dpo or sft) from `model` on `pairs`, with its GF curve."""
+    cfg, named = _config(config)
+    ccfg = cfg.coldstart.model_copy(update={"method": method}) if method else cfg.coldstart
+    if ccfg.method not in _coldstart.METHODS:
+        raise ConfigError(f"method: {ccfg.method!r} is not one of {', '.join(_coldstart.METHODS)}")
+    out_dir = stage_dir(cfg, named, f"coldstart-{ccfg.method}", out)
+    pairs_path = _needs(pairs, named, "pairs", "--pairs PATH", Path("runs") / cfg.name / "pairs")
+    base = resolve_model(cfg, model)
+    settings = {"coldstart": ccfg.model_dump(mode="json"), "model": base, "pairs": pairs_path}
+    return _run(f"coldstart-{ccfg.method}", cfg, out_dir, settings, resume,
+                lambda: _coldstart.run_coldstart(ccfg, base, pairs_path, out_dir, cfg.world, True),
+                (base, f"pairs {pairs_path}"))
+
+
+def run_rl(config: Config = None, *, out: str | Path | None = None, model: str | Path | None = None,
+           data: str | None = None, resume: Mode = "auto") -> dict[str, Any]:
+    """Stage 3: GRPO from `model` (a cold-start method name, 'base', or a path; default: the run's dpo-sft)."""
+    cfg, named = _config(config)
+    rcfg = cfg.rl.model_copy(update={"data": data}) if data else cfg.rl
+    choice = str(model) if model is not None else None
+    if choice in (None, *_coldstart.METHODS):
+        method = choice or "dpo-sft"
+        start = _needs(None, named, f"{method} cold start", "--model PATH",
+                       Path("runs") / cfg.name / f"coldstart-{method}" / "model")
+        label = method
+    elif choice in ("base", "none"):
+        start, label = resolve_model(cfg, None), "base"
+    else:
+        start, label = choice, Path(choice).name if Path(choice).name != "model" else Path(choice).parent.name
+    out_dir = stage_dir(cfg, named, f"rl-{label}", out)
+    settings = {"rl": rcfg.model_dump(mode="json"), "model": start, "world": cfg.world.model_dump(mode="json")}
+    return _run(f"rl-{label}", cfg, out_dir, settings, resume,
+                lambda: _rl.run_rl(rcfg, start, out_dir, cfg.world, True, label=f"rl {label}"),
+                (start, rcfg.data or "world train split"))
+
+
+def evaluate(model: str | Path, suite: str = "world-id", *, config: Config = None, out: str | Path | None = None,
+             data: str | None = None, n: int | None = None, samples: int = 1, ks: tuple[int, ...] = (1,),
+             temperature: float = 1.0, max_new_tokens: int = 64, batch_size: int = 32) -> dict[str, Any]:
+    """Evaluate `model` on `suite` (a world suite, a benchmark, "data" with `data=PATH`, or "data:PATH").
+
+    Writes generations.jsonl and metrics.json to `out` (default: a new runs/eval/<run>_<model>_<suite>)
+    and returns the metrics, with `metrics["out"]` the directory written.
+    """
+    cfg, _ = _config(config)
+    ecfg = EvalConfig(n=n, samples=samples, ks=tuple(ks), temperature=temperature, max_new_tokens=max_new_tokens,
+                      batch_size=batch_size, suite_args={"world": cfg.world})
+    out_dir, metrics = evaluate_path(str(model), suite, ecfg, Path(out) if out else None, data)
+    return {**metrics, "out": str(out_dir)}
