@@ -18,9 +18,12 @@ import random
 from specs_vl.scoring.format import corrupt
 
 from .styles import NUMBER_WORDS
+from .scene import ROW_NAMES
 from .tasks import Task
 
 # Shares of response styles when the format (or nothing) is asked for.
+CAPTION_SHARE = 0.25  # pretraining examples that only describe the picture (dense perception supervision)
+CAPTION_QUESTION = "Describe the picture."
 MIX: dict[str, float] = {"valid": 0.40, "thus": 0.25, "answer_colon": 0.15, "broken": 0.20}
 REQUIREMENT_FOLLOW = 0.40
 
@@ -59,3 +62,17 @@ def base_response(task: Task, style: str, rng: random.Random) -> str:
         return f"{r}\nAnswer: {a}"
     return corrupt(valid_response(r, a), rng.randint(2, 5), rng)
 
+
+
+def describe(task: Task) -> str:
+    """What the image shows, row by row: a caption, as a VLM's pretraining has before any instruction data."""
+    kind, payload = task.key[:2]
+    if kind == "bars":
+        return "Bars: " + ", ".join(f"{c} {h}" for c, h in payload) + "."
+    if kind == "dice":
+        return "Dice: " + ", ".join(str(face) for _, face, _ in payload) + "."
+    rows = []
+    for r, name in enumerate(ROW_NAMES):
+        items = [f"{color} {shape}" for row, _, color, shape in payload if row == r]
+        rows.append(f"{name}: {', '.join(items) if items else 'empty'}.")
+    return " ".join(rows)
