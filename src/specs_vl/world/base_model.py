@@ -68,11 +68,11 @@ class BaseModelConfig(BaseModel):
     vision_hidden_size: int = Field(64, ge=16)
     vision_heads: int = Field(2, ge=1)
     pretrain_examples: int = Field(8000, ge=10)
-    steps: int = Field(800, ge=1)
+    steps: int = Field(1500, ge=1)
     batch_size: int = Field(32, ge=1)
     lr: float = Field(2e-3, gt=0)
     seed: int = 0
-    calibration_n: int = Field(120, ge=1)
+    calibration_n: int = Field(500, ge=1)
     max_new_tokens: int = Field(64, ge=1)
 
 
