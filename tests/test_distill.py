@@ -46,8 +46,36 @@ def test_decoupled_pairs_are_correct_on_both_sides_and_differ_in_format():
             assert is_correct(extract_answer(p[side]), ex["answer"], ex["answer_type"], ex["choices"])
         assert parse(p["chosen"]).valid and not parse(p["rejected"]).valid
     assert stats["drop_reasons"] == {"no_correct_valid_chosen": 4, "judge_rejected_all_chosen": 4, "no_correct_rejected": 4}
-    assert stats["corruption_histogram"]["0"] == 4 and sum(stats["corruption_histogram"].values()) == 8
-    assert {p["corruption"] for p in pairs if exs.index(p["example"]) % 5 == 1} <= {1, 2, 3, 4, 5}
+    # the default rejected_source is "corrupt": every rejected side is a corrupted correct base response
+    assert "0" not in stats["corruption_histogram"] and sum(stats["corruption_histogram"].values()) == 8
+    assert {p["corruption"] for p in pairs} <= {1, 2, 3, 4, 5}
+    assert stats["rejected_source"] == "corrupt" and 0 <= stats["judge_rejection_rate"] <= 1
+    assert stats["judge_checked"] == 16 and stats["judge_rejected"] == 4
+
+
+def test_natural_and_mixed_rejected_sources():
+    exs = build_split(WorldConfig(), "train", 20)
+    zero, base = _fake_outputs(exs)
+    natural, s_nat = build_pairs(exs, zero, base, DistillConfig(rejected_source="natural"))
+    mixed, s_mix = build_pairs(exs, zero, base, DistillConfig(rejected_source="mixed"))
+    assert natural and all(p["corruption"] == 0 for p in natural)
+    assert s_nat["drop_reasons"]["no_natural_rejected"] == 4  # case 1: every correct base response is valid
+    assert s_mix["corruption_histogram"]["0"] == 4 and sum(s_mix["corruption_histogram"].values()) == 8
+
+
+def test_corruption_that_loses_the_answer_is_redrawn():
+    """After kinds 1, 2 and 4 a bare "yes" is no longer read as the answer; those kinds are redrawn."""
+    exs = [e for e in build_split(WorldConfig(), "train", 200) if e["answer_type"] in ("yesno", "word")][:30]
+    zero = [[f"<think>So it is {e['answer']}.</think> <answer>{e['answer']}</answer>"] for e in exs]
+    base = [[f"<think>red: 3. blue: 2. 3 is 2</think> <answer>{e['answer']}</answer>"] for e in exs]
+    pairs, stats = build_pairs(exs, zero, base, DistillConfig(judge="none"))
+    assert len(pairs) == len(exs) and stats["corruption_redraws"] > 0
+    assert stats["dropped_corruption_lost_answer"] == 0
+    for p in pairs:
+        ex = p["example"]
+        assert is_correct(extract_answer(p["rejected"]), ex["answer"], ex["answer_type"], ex["choices"])
+        assert not parse(p["rejected"]).valid
+    assert {p["corruption"] for p in pairs} <= {3, 5}  # the kinds that keep a bare word answer readable
 
 
 def test_coupled_mode_rejects_a_wrong_answer():

@@ -29,6 +29,17 @@ def ex(style: str, answer: str = "3", answer_type: str = "integer", choices=()):
         ("hint", "<think>1 + 2 = 3.</think> <answer>3</answer>", True, False, False),
         ("json", '{"answer": "3"}', True, True, True),
         ("json", '{"answer": "4"}', False, True, False),
+        # the paper's output is the training format, and strict checks accept it
+        ("format", "<think>1 + 2 = 3.</think> <answer> The answer is \\boxed{3} </answer>", True, True, True),
+        ("format", "<think>1 + 2 = 3.</think> <answer> The answer is \\boxed{4} </answer>", False, True, False),
+        ("boxed", "<think>1 + 2 = 3.</think> <answer> The answer is \\boxed{3} </answer>", True, True, True),
+        # ood_requirement: the format, with another requirement inside <answer>
+        ("req_bare", "<think>1 + 2 = 3.</think> <answer>3</answer>", True, True, True),
+        ("req_bare", "<think>1 + 2 = 3.</think> <answer> The answer is \\boxed{3} </answer>", True, False, False),
+        ("req_word", "<think>1 + 2 = 3.</think> <answer>three</answer>", True, True, True),
+        ("req_word", "<think>1 + 2 = 3.</think> <answer>3</answer>", True, False, False),
+        ("req_json", '<think>1 + 2 = 3.</think> <answer>{"answer": "3"}</answer>', True, True, True),
+        ("req_json", '{"answer": "3"}', True, False, False),
     ],
 )
 def test_strict_success_is_defined_per_style(style, response, correct, followed, strict):
@@ -53,18 +64,20 @@ def test_specs_eval_writes_consistent_outputs(tiny_base_dir, tmp_path, suite):
     assert res.exit_code == 0, res.output
     metrics = json.loads((out / "metrics.json").read_text())
     rows = [json.loads(line) for line in (out / "generations.jsonl").read_text().splitlines()]
-    assert len(rows) == 20 and {"id", "response", "extracted", "correct", "valid"} <= set(rows[0])
+    n = 2 * (10 if suite == "world-id" else 30)  # world-ood: the three OOD sets, 10 prompts each
+    assert len(rows) == n and {"id", "response", "extracted", "correct", "valid"} <= set(rows[0])
     o = metrics["overall"]
-    assert o["accuracy"] == pytest.approx(sum(r["correct"] for r in rows) / 20)
-    assert o["format_valid_rate"] == pytest.approx(sum(r["valid"] for r in rows) / 20)
+    assert o["accuracy"] == pytest.approx(sum(r["correct"] for r in rows) / n)
+    assert o["format_valid_rate"] == pytest.approx(sum(r["valid"] for r in rows) / n)
     assert o["strict_success"] <= o["accuracy"] + 1e-9
     assert o["pass@1"] == pytest.approx(o["accuracy"]) and o["pass@2"] >= o["pass@1"]
     assert o["rbf"] >= 1.0 and o["mean_length"] > 0
     n_fam = sum(v["n_responses"] for v in metrics["by_family"].values())
     n_sty = sum(v["n_responses"] for v in metrics["by_instruction_style"].values())
-    assert n_fam == n_sty == 20
+    assert n_fam == n_sty == n
     if suite == "world-ood":
         assert len(metrics["by_instruction_style"]) > 1
+        assert {r["id"].split("-")[0] for r in rows} == {"ood_domain", "ood_surface", "ood_requirement"}
 
 
 def test_eval_rejects_bad_inputs(tmp_path, tiny_base_dir):

@@ -12,7 +12,7 @@ from specs_vl.cli.shared import CATCH, Quiet, fail, setup
 
 def eval_cmd(
     model: Annotated[str, typer.Argument(help="Model directory or hub id.")],
-    suite: Annotated[str, typer.Option("--suite", help="world-id, world-ood, mathvista, mathverse, mathvision, mmmu, or data (with --data) / data:PATH for your own file.")] = "world-id",
+    suite: Annotated[str, typer.Option("--suite", help="world-dev, world-id, world-ood (all three OOD sets), world-ood-domain, world-ood-surface, world-ood-requirement, world-retention, mathvista, mathverse, mathvision, mmmu, or data (with --data) / data:PATH for your own file.")] = "world-id",
     n: Annotated[Optional[int], typer.Option("--n", help="Number of prompts (default: all).")] = None,
     samples: Annotated[int, typer.Option("--samples", help="Responses per prompt.")] = 1,
     k: Annotated[str, typer.Option("--k", help="Comma-separated k for pass@k.")] = "1",

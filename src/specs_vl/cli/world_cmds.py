@@ -16,7 +16,7 @@ world_app = typer.Typer(no_args_is_help=True, help="The embedded procedural worl
 @world_app.command("export")
 def world_export(
     out: Annotated[Path, typer.Argument(help="Directory to write the dataset to (datasets.save_to_disk).")],
-    split: Annotated[str, typer.Option("--split", "-s")] = "train",
+    split: Annotated[str, typer.Option("--split", "-s", help="train, dev, id_test, ood_domain, ood_surface, ood_requirement, retention, ood_test (the three OOD sets), pretrain.")] = "train",
     n: Annotated[Optional[int], typer.Option("--n", help="Number of examples (default: the split's size).")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML (its world section).")] = None,
     quiet: Quiet = False,
@@ -36,7 +36,7 @@ def world_export(
 
 @world_app.command("show")
 def world_show(
-    split: Annotated[str, typer.Option("--split", "-s")] = "train",
+    split: Annotated[str, typer.Option("--split", "-s", help="train, dev, id_test, ood_domain, ood_surface, ood_requirement, retention, ood_test (the three OOD sets), pretrain.")] = "train",
     n: Annotated[int, typer.Option("--n")] = 5,
     config: Annotated[Optional[Path], typer.Option("--config", "-c")] = None,
 ) -> None:

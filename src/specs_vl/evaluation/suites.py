@@ -35,7 +35,8 @@ def score_world(response: str, ex: dict[str, Any]) -> Score:
     style_answer = strict_answer(ex.get("instruction_style") or "none", response)
     followed = style_answer is not None
     strict = followed and is_correct(style_answer, ex["answer"], kind, choices)
-    return Score(extracted, correct, followed, strict)
+    # "three" under the number-as-a-word requirement is right although extract_answer reads a word
+    return Score(extracted, correct or strict, followed, strict)
 
 
 def _benchmark_scorer(name: str) -> Callable[[str, dict[str, Any]], Score]:
@@ -71,9 +72,16 @@ def _benchmark_loader(name: str) -> Callable[..., list[dict[str, Any]]]:
     return load
 
 
+# World suites: name -> split. "world-ood" interleaves the three OOD sets (Psi_OOD is their equal-weight
+# mean); "world-retention" (full style switches) is reported on its own and is not part of GF.
+WORLD_SUITES: dict[str, str] = {
+    "world-dev": "dev", "world-id": "id_test", "world-ood-domain": "ood_domain", "world-ood-surface": "ood_surface",
+    "world-ood-requirement": "ood_requirement", "world-retention": "retention", "world-ood": "ood_test",
+}
+OOD_SUITES: tuple[str, ...] = ("world-ood-domain", "world-ood-surface", "world-ood-requirement")
+
 SUITES: dict[str, Suite] = {
-    "world-id": Suite("world-id", _world_loader("id_test"), score_world),
-    "world-ood": Suite("world-ood", _world_loader("ood_test"), score_world),
+    **{name: Suite(name, _world_loader(split), score_world) for name, split in WORLD_SUITES.items()},
     **{b: Suite(b, _benchmark_loader(b), _benchmark_scorer(b)) for b in ("mathvista", "mathverse", "mathvision", "mmmu")},
 }
 

@@ -42,7 +42,10 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 def _stats_rows(stats: dict[str, Any] | None) -> list[list[str]]:
     if not stats:
         return []
-    rows = [[k, str(stats[k])] for k in ("questions", "pairs", "questions_with_pairs", "mode", "judge") if k in stats]
+    rows = [[k, str(stats[k])] for k in ("questions", "pairs", "questions_with_pairs", "mode", "rejected_source", "judge",
+                                         "corruption_redraws") if k in stats]
+    if "judge_rejection_rate" in stats:  # distill: chosen candidates the consistency judge rejected
+        rows.append(["judge rejection rate", f"{stats['judge_rejection_rate']:.1%} of {stats.get('judge_checked', 0)}"])
     rows += [[f"dropped: {k}", str(v)] for k, v in stats.get("drop_reasons", {}).items()]
     rows += [[f"corruption {k}" + (" (natural base response)" if k == "0" else ""), str(v)]
              for k, v in stats.get("corruption_histogram", {}).items()]

@@ -2,9 +2,15 @@
 
 Both models answer every training question with the format instruction.
 - chosen: a zero-model response that is correct, format-valid and passes the judge.
-- rejected (decoupled, the default): a base-model response to the same
-  question that is correct and NOT format-valid; when every correct base
-  response is valid, one is corrupted (`format.corrupt`, kind recorded).
+- rejected (decoupled, the default): a correct base-model response to the
+  same question, with its format broken. `rejected_source` says how:
+  `corrupt` (default, as the paper): a correct base response with one of the
+  five corruptions drawn at random; `natural`: a correct base response that
+  is already not format-valid; `mixed`: natural when there is one, else corrupt.
+  A corruption can destroy the answer (drop the tag that held it), so the
+  corrupted text is re-checked with `answers.is_correct`; when the gold is no
+  longer recoverable another kind is drawn (counted as a redraw), and the
+  question is dropped when no kind keeps it.
 - rejected (coupled ablation): a base-model response whose answer is wrong.
 So a decoupled pair differs only in surface form; both sides are right.
 """
@@ -27,7 +33,7 @@ from specs_vl.models.load import load_vlm
 from specs_vl.models.sampling import SampleConfig, generate
 from specs_vl.models.vllm import generate_vllm, resolve_backend
 from specs_vl.scoring.answers import extract_answer, is_correct
-from specs_vl.scoring.format import corrupt_with_kind, parse
+from specs_vl.scoring.format import KINDS, corrupt_with_kind, parse
 from specs_vl.stages.train import load_examples
 from specs_vl.util.atomic import atomic_dir
 from specs_vl.util.progress import bar, say
@@ -45,6 +51,7 @@ class DistillConfig(BaseModel):
     batch_size: int = Field(64, ge=1)
     pairs_per_question: int = Field(1, ge=1)
     mode: str = Field("decoupled", pattern="^(decoupled|coupled)$")
+    rejected_source: str = Field("corrupt", pattern="^(corrupt|natural|mixed)$")
     judge: str = Field("rule", pattern="^(rule|http|none)$")
     judge_url: str | None = None  # OpenAI-compatible base URL, for judge=http
     judge_model: str = "judge"
@@ -76,11 +83,38 @@ def make_judge(cfg: DistillConfig, cache: Path | None = None):
                      cache=cache)
 
 
+def _corrupted(ex: dict[str, Any], correct: list[str], rng: random.Random, counts: Counter) -> tuple[str, int] | None:
+    """A corruption of a correct response that still scores correct; redraws the kind until one does."""
+    sources = [t for t in correct if parse(t).valid] or correct
+    for text in rng.sample(sources, len(sources)):
+        kinds = rng.sample(KINDS, len(KINDS))
+        for kind in kinds:
+            out, kind = corrupt_with_kind(text, kind)
+            if out != text and not parse(out).valid and _correct(ex, out):
+                return out, kind
+            counts["redraws"] += 1
+    return None
+
+
+def _rejected(ex, r_outs, cfg: DistillConfig, rng: random.Random, counts: Counter) -> tuple[list[tuple[str, int]], str]:
+    """Rejected candidates (text, corruption kind; 0 = natural) and the drop reason if there are none."""
+    if cfg.mode == "coupled":
+        return [(t, 0) for t in dict.fromkeys(r_outs) if not _correct(ex, t)], "no_wrong_rejected"
+    correct = [t for t in dict.fromkeys(r_outs) if _correct(ex, t)]
+    if not correct:
+        return [], "no_correct_rejected"
+    natural = [(t, 0) for t in correct if not parse(t).valid]
+    if cfg.rejected_source == "natural" or (cfg.rejected_source == "mixed" and natural):
+        return natural, "no_natural_rejected"
+    one = _corrupted(ex, correct, rng, counts)
+    return ([one] if one else []), "corruption_lost_answer"
+
+
 def build_pairs(examples, chosen_outs, rejected_outs, cfg: DistillConfig, judge=None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Pairs and their statistics from already-sampled responses (no models)."""
 
     judge, rng = judge or make_judge(cfg), random.Random(cfg.seed)
-    pairs, drops, corruptions = [], Counter(), Counter()
+    pairs, drops, corruptions, counts = [], Counter(), Counter(), Counter()
     goods = [[t for t in dict.fromkeys(c) if parse(t).valid and _correct(ex, t)] for ex, c in zip(examples, chosen_outs)]
     asked = [(prompt_text(ex), t) for ex, good in zip(examples, goods) for t in good]
     verdicts = dict(zip(asked, judge_many(judge, asked)))
@@ -92,16 +126,7 @@ def build_pairs(examples, chosen_outs, rejected_outs, cfg: DistillConfig, judge=
         if not chosen:
             drops["judge_rejected_all_chosen"] += 1
             continue
-        rejected: list[tuple[str, int]] = []
-        if cfg.mode == "coupled":
-            rejected = [(t, 0) for t in dict.fromkeys(r_outs) if not _correct(ex, t)]
-            reason = "no_wrong_rejected"
-        else:
-            correct = [t for t in dict.fromkeys(r_outs) if _correct(ex, t)]
-            rejected = [(t, 0) for t in correct if not parse(t).valid]
-            if not rejected and correct:
-                rejected = [corrupt_with_kind(rng.choice(correct), None, rng)]
-            reason = "no_correct_rejected"
+        rejected, reason = _rejected(ex, r_outs, cfg, rng, counts)
         if not rejected:
             drops[reason] += 1
             continue
@@ -113,12 +138,17 @@ def build_pairs(examples, chosen_outs, rejected_outs, cfg: DistillConfig, judge=
             seen.add((c, r))
             corruptions[str(kind)] += 1
             pairs.append({"example": ex, "chosen": c, "rejected": r, "corruption": kind})
+    judged = sum(len(g) for g in goods)
+    judge_rejected = sum(not v.ok for v in verdicts.values())
     stats = {
         "questions": len(examples), "pairs": len(pairs), "questions_with_pairs": len({p["example"]["id"] for p in pairs}),
         "drop_reasons": dict(drops), "corruption_histogram": dict(sorted(corruptions.items())),
+        "corruption_redraws": counts["redraws"], "dropped_corruption_lost_answer": drops["corruption_lost_answer"],
+        "judge_checked": judged, "judge_rejected": judge_rejected,
+        "judge_rejection_rate": judge_rejected / judged if judged else 0.0,
         "chosen_chars": _length_stats([p["chosen"] for p in pairs]),
         "rejected_chars": _length_stats([p["rejected"] for p in pairs]),
-        "mode": cfg.mode, "judge": cfg.judge,
+        "mode": cfg.mode, "rejected_source": cfg.rejected_source, "judge": cfg.judge,
     }
     return pairs, stats
 
@@ -181,5 +211,6 @@ def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Pat
         to_preference_dataset(pairs).save_to_disk(str(tmp))
         (tmp / "stats.json").write_text(json.dumps(stats, indent=2))
     say(f"distill: {stats['pairs']} pairs from {stats['questions']} questions in {stats['seconds']}s; "
-        f"drops {stats['drop_reasons']}; corruptions {stats['corruption_histogram']}")
+        f"drops {stats['drop_reasons']}; corruptions {stats['corruption_histogram']} "
+        f"({stats['corruption_redraws']} redraws); judge rejected {stats['judge_rejection_rate']:.1%}")
     return stats

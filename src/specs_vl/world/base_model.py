@@ -24,14 +24,13 @@ from typing import Any
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from specs_vl.models.sampling import SampleConfig, chat_prompts, generate
-from specs_vl.scoring.answers import extract_answer, is_correct
-from specs_vl.scoring.format import parse
+from specs_vl.models.sampling import chat_prompts
 from specs_vl.util.atomic import atomic_dir
 from specs_vl.util.progress import bar, say
 
-from .corpus import base_response
-from .dataset import WorldConfig, build_split, draw, example_from_task, prompt_text
+from .calibration import calibrate
+from .corpus import CAPTION_QUESTION, CAPTION_SHARE, base_response, describe
+from .dataset import WorldConfig, draw, example_from_task, prompt_text
 
 SPECIAL_TOKENS = [
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
@@ -51,7 +50,7 @@ CHAT_TEMPLATE = (
     "{%- endfor -%}"
     "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\n' -}}{%- endif -%}"
 )
-CODE_VERSION = "2"  # bump when the corpus or training changes, to invalidate caches
+CODE_VERSION = "3"  # bump when the corpus or training changes, to invalidate caches
 
 
 class BaseModelConfig(BaseModel):
@@ -69,11 +68,11 @@ class BaseModelConfig(BaseModel):
     vision_hidden_size: int = Field(64, ge=16)
     vision_heads: int = Field(2, ge=1)
     pretrain_examples: int = Field(8000, ge=10)
-    steps: int = Field(800, ge=1)
+    steps: int = Field(1500, ge=1)
     batch_size: int = Field(32, ge=1)
     lr: float = Field(2e-3, gt=0)
     seed: int = 0
-    calibration_n: int = Field(120, ge=1)
+    calibration_n: int = Field(500, ge=1)
     max_new_tokens: int = Field(64, ge=1)
 
 
@@ -151,7 +150,10 @@ def pretrain_corpus(world: WorldConfig, cfg: BaseModelConfig) -> list[tuple[dict
     for i in range(cfg.pretrain_examples):
         task, style = draw(world, "pretrain", i)
         ex = example_from_task(task, style, "pretrain", f"pretrain-{i}")
-        out.append((ex, base_response(task, style, rng)))
+        if rng.random() < CAPTION_SHARE:
+            out.append((dict(ex, question=CAPTION_QUESTION, instruction_style="none"), describe(task)))
+        else:
+            out.append((ex, base_response(task, style, rng)))
     return out
 
 
@@ -195,26 +197,6 @@ def pretrain(model, processor, corpus, cfg: BaseModelConfig, on_step: Callable[[
     model.eval()
 
 
-def calibrate(model, processor, world: WorldConfig, cfg: BaseModelConfig) -> dict[str, Any]:
-    """Format-valid rate and accuracy (ignoring format), sampled at T=1 on id_test."""
-
-    examples = build_split(world, "id_test", min(cfg.calibration_n, world.id_test_size))
-    outs = generate(model, processor, examples,
-                    SampleConfig(n=1, temperature=1.0, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed))
-    responses = [o[0] for o in outs]
-    valid = [parse(r).valid for r in responses]
-    correct = [
-        is_correct(extract_answer(r), ex["answer"], ex["answer_type"], ex["choices"])
-        for r, ex in zip(responses, examples)
-    ]
-    return {
-        "split": "id_test", "n": len(examples), "temperature": 1.0,
-        "format_valid_rate": sum(valid) / len(valid),
-        "accuracy": sum(correct) / len(correct),
-        "mean_response_chars": sum(map(len, responses)) / len(responses),
-    }
-
-
 def cache_root() -> Path:
     return Path(os.environ.get("SPECS_VL_CACHE", Path.home() / ".cache" / "specs-vl"))
 
@@ -253,7 +235,7 @@ def build_base_model(
     with bar("pretraining the tiny base VLM", cfg.steps) as b:
         pretrain(model, processor, corpus, cfg, lambda s, loss: b.advance(1, description=f"pretrain loss {loss:.3f}"))
     train_s = time.time() - t0
-    calib = calibrate(model, processor, world, cfg)
+    calib = calibrate(model, processor, world, cfg.calibration_n, cfg.max_new_tokens, cfg.seed)
     calib.update(
         build_seconds=round(time.time() - t0, 1), pretrain_seconds=round(train_s, 1),
         parameters=sum(p.numel() for p in model.parameters()),
@@ -266,6 +248,8 @@ def build_base_model(
         (tmp / "calibration.json").write_text(json.dumps(calib, indent=2))
     say(
         f"base model: {calib['parameters']:,} params, built in {calib['build_seconds']}s; "
-        f"id_test@T=1: format-valid {calib['format_valid_rate']:.1%}, accuracy {calib['accuracy']:.1%}"
+        f"id_test@T=1: format-valid {calib['format_valid_rate']:.1%}, accuracy {calib['accuracy']:.1%} "
+        f"(blank image {calib['blank_image_accuracy']:.1%}); margin over the text-only oracle per family: "
+        + ", ".join(f"{f} {v['margin']:+.1%}" for f, v in calib["per_family"].items())
     )
     return final

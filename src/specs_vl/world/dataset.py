@@ -1,8 +1,19 @@
 """Splits of the world, deterministic from (seed, split, index).
 
+- `train`, `dev` (tuning only), `id_test`: the training families under the
+  format instruction.
+- `ood_domain`: families never in train (dice, majority, rowcount).
+- `ood_surface`: the training families, paraphrased and drawn by a shifted
+  renderer (palette, background, sizes, offsets).
+- `ood_requirement`: the format instruction with another requirement inside
+  `<answer>` (letter only, number as a word, JSON, bare value).
+- `retention`: full output-style switches (boxed, letter, hint, json);
+  reported apart, never part of GF.
+- `ood_test`: the three OOD sets interleaved (the `world-ood` suite).
+- `pretrain`: the base model's corpus, every family, surface and style.
 Disjointness is by construction: every drawn task is hashed by what its image
-shows, and a hash bucket decides which side (train or test) may use it. So no
-image, and no question+image pair, is shared between train and the tests.
+shows, and the hash bucket decides its side (train/pretrain, dev, or test).
+So no image is shared between train, dev and the tests.
 """
 
 from __future__ import annotations
@@ -13,15 +24,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .styles import OOD_STYLES, STYLES, TRAIN_STYLE, instruction_for
-from .tasks import FAMILIES, OOD_FAMILIES, TRAIN_FAMILIES, Task
+from .styles import REQUIREMENT_STYLES, RETENTION_STYLES, STYLES, TRAIN_STYLE, instruction_for
+from .tasks import FAMILIES, OOD_FAMILIES, TRAIN_FAMILIES, Task, as_choice, shifted
 
-SPLITS: tuple[str, ...] = ("train", "id_test", "ood_test", "pretrain")
-_TEST_SPLITS = ("id_test", "ood_test")
+OOD_SETS: tuple[str, ...] = ("ood_domain", "ood_surface", "ood_requirement")
+SPLITS: tuple[str, ...] = ("train", "dev", "id_test", *OOD_SETS, "retention", "ood_test", "pretrain")
+_TEST_SPLITS = ("id_test", *OOD_SETS, "retention", "ood_test")
 # Pretraining mixes every style; "none" is a bare question with no instruction.
 PRETRAIN_STYLES: dict[str, float] = {
-    "format": 0.30, "none": 0.15, "boxed": 0.15, "letter": 0.10, "hint": 0.15, "json": 0.15,
+    "format": 0.30, "none": 0.10, "req_letter": 0.05, "req_word": 0.05, "req_json": 0.05, "req_bare": 0.05,
+    "boxed": 0.10, "letter": 0.10, "hint": 0.10, "json": 0.10,
 }
+PRETRAIN_OOD_FAMILY = 0.25  # share of pretraining examples from the OOD families
+PRETRAIN_SHIFTED = 0.20  # share drawn by the shifted renderer, with paraphrased questions
 
 
 class WorldConfig(BaseModel):
@@ -31,12 +46,16 @@ class WorldConfig(BaseModel):
 
     seed: int = 0
     train_size: int = Field(1000, ge=1)
-    id_test_size: int = Field(120, ge=1)
-    ood_test_size: int = Field(200, ge=1)
+    dev_size: int = Field(200, ge=1)
+    id_test_size: int = Field(1000, ge=1)
+    ood_test_size: int = Field(500, ge=1)  # per OOD set
+    retention_size: int = Field(400, ge=1)
     test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    dev_fraction: float = Field(0.1, gt=0.0, lt=1.0)
     train_families: tuple[str, ...] = TRAIN_FAMILIES
     ood_families: tuple[str, ...] = OOD_FAMILIES
-    ood_styles: tuple[str, ...] = OOD_STYLES
+    requirement_styles: tuple[str, ...] = REQUIREMENT_STYLES
+    retention_styles: tuple[str, ...] = RETENTION_STYLES
 
     @field_validator("train_families", "ood_families")
     @classmethod
@@ -48,12 +67,15 @@ class WorldConfig(BaseModel):
             raise ValueError("needs at least one family")
         return v
 
-    @field_validator("ood_styles")
+    @field_validator("requirement_styles", "retention_styles")
     @classmethod
-    def _known_styles(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+    def _known_styles(cls, v: tuple[str, ...], info) -> tuple[str, ...]:
+        known = REQUIREMENT_STYLES if info.field_name == "requirement_styles" else RETENTION_STYLES
         for s in v:
-            if s not in STYLES or s == TRAIN_STYLE:
-                raise ValueError(f"unknown OOD instruction style {s!r}; known: {', '.join(OOD_STYLES)}")
+            if s not in known:
+                raise ValueError(f"unknown instruction style {s!r}; known: {', '.join(known)}")
+        if not v:
+            raise ValueError("needs at least one style")
         return v
 
     @model_validator(mode="after")
@@ -61,12 +83,15 @@ class WorldConfig(BaseModel):
         shared = set(self.train_families) & set(self.ood_families)
         if shared:
             raise ValueError(f"families {sorted(shared)} are both train and OOD; OOD families must never appear in train")
+        if self.test_fraction + self.dev_fraction >= 1.0:
+            raise ValueError("test_fraction + dev_fraction must leave room for train")
         return self
 
     def size(self, split: str) -> int:
         check_split(split)
-        return {"train": self.train_size, "id_test": self.id_test_size,
-                "ood_test": self.ood_test_size, "pretrain": self.train_size}[split]
+        return {"train": self.train_size, "dev": self.dev_size, "id_test": self.id_test_size,
+                "retention": self.retention_size, "ood_test": 3 * self.ood_test_size,
+                "pretrain": self.train_size}.get(split, self.ood_test_size)
 
 
 def check_split(split: str) -> None:
@@ -80,37 +105,67 @@ def task_bucket(task: Task) -> float:
     return int.from_bytes(h[:8], "big") / 2**64
 
 
-def _allowed(cfg: WorldConfig, split: str, task: Task) -> bool:
-    is_test = task_bucket(task) >= 1.0 - cfg.test_fraction
-    return is_test == (split in _TEST_SPLITS)
+def side(cfg: WorldConfig, task: Task) -> str:
+    """Which side of the world may use this image: "test", "dev" or "train" (train and pretrain)."""
+    b = task_bucket(task)
+    if b >= 1.0 - cfg.test_fraction:
+        return "test"
+    return "dev" if b >= 1.0 - cfg.test_fraction - cfg.dev_fraction else "train"
+
+
+def _side_of(split: str) -> str:
+    return "test" if split in _TEST_SPLITS else ("dev" if split == "dev" else "train")
+
+
+def _pick(cfg: WorldConfig, split: str, index: int, rng: random.Random) -> tuple[Task, str]:
+    """One candidate (task, style) for `split`; `draw` keeps it when its image is on the split's side."""
+    fams = cfg.train_families
+    if split in ("train", "dev", "id_test"):
+        return FAMILIES[fams[index % len(fams)]](rng), TRAIN_STYLE
+    if split == "ood_domain":
+        return FAMILIES[cfg.ood_families[index % len(cfg.ood_families)]](rng), TRAIN_STYLE
+    if split == "ood_surface":
+        return shifted(FAMILIES[fams[index % len(fams)]](rng), rng), TRAIN_STYLE
+    if split in ("ood_requirement", "retention"):
+        styles = cfg.requirement_styles if split == "ood_requirement" else cfg.retention_styles
+        style = styles[index % len(styles)]
+        task = FAMILIES[rng.choice(fams)](rng)
+        return (as_choice(task, rng) if style in ("req_letter", "letter") else task), style
+    # pretrain
+    ood = rng.random() < PRETRAIN_OOD_FAMILY
+    task = FAMILIES[rng.choice(cfg.ood_families if ood else fams)](rng)
+    if rng.random() < PRETRAIN_SHIFTED:
+        task = shifted(task, rng)
+    style = rng.choices(list(PRETRAIN_STYLES), weights=list(PRETRAIN_STYLES.values()))[0]
+    return (as_choice(task, rng) if style in ("req_letter", "letter") else task), style
 
 
 def draw(cfg: WorldConfig, split: str, index: int) -> tuple[Task, str]:
     """The (task, instruction style) at `index` of `split`."""
     check_split(split)
+    if split == "ood_test":
+        return draw(cfg, OOD_SETS[index % len(OOD_SETS)], index // len(OOD_SETS))
     rng = random.Random(f"{cfg.seed}:{split}:{index}")
+    want = _side_of(split)
     for _ in range(10_000):
-        if split in ("train", "id_test"):
-            family, style = cfg.train_families[index % len(cfg.train_families)], TRAIN_STYLE
-        elif split == "ood_test":
-            if index % 2 == 0 or not cfg.ood_styles:  # (a) unseen families, training style
-                family, style = cfg.ood_families[(index // 2) % len(cfg.ood_families)], TRAIN_STYLE
-            else:  # (b) seen families, changed output requirement
-                family = rng.choice(cfg.train_families)
-                style = cfg.ood_styles[(index // 2) % len(cfg.ood_styles)]
-        else:
-            family = rng.choice(cfg.train_families + cfg.ood_families)
-            style = rng.choices(list(PRETRAIN_STYLES), weights=list(PRETRAIN_STYLES.values()))[0]
-        task = FAMILIES[family](rng)
+        task, style = _pick(cfg, split, index, rng)
         if style in STYLES and not STYLES[style].applies(task.answer_type):
             continue
-        if _allowed(cfg, split, task):
+        if side(cfg, task) == want:
             return task, style
     raise RuntimeError(f"could not draw {split}[{index}]: the config leaves no admissible task")
 
 
+def split_of(split: str, index: int) -> str:
+    """The set an example of `split` belongs to (`ood_test` interleaves the three OOD sets)."""
+    return OOD_SETS[index % len(OOD_SETS)] if split == "ood_test" else split
+
+
 def make_example(cfg: WorldConfig, split: str, index: int) -> dict[str, Any]:
     task, style = draw(cfg, split, index)
+    if split == "ood_test":
+        set_, i = split_of(split, index), index // len(OOD_SETS)
+        return example_from_task(task, style, set_, f"{set_}-{cfg.seed}-{i:06d}")
     return example_from_task(task, style, split, f"{split}-{cfg.seed}-{index:06d}")
 
 

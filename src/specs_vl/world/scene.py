@@ -26,6 +26,34 @@ COLORS: dict[str, tuple[int, int, int]] = {
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle")
 BACKGROUND = (255, 255, 255)
 ROW_NAMES = ("top", "second", "third", "bottom")
+# The shifted renderer of the `ood_surface` set: other shades, backgrounds, sizes and offsets.
+ALT_COLORS: dict[str, tuple[int, int, int]] = {
+    "red": (190, 60, 90), "green": (90, 190, 40), "blue": (60, 130, 230), "yellow": (240, 170, 40),
+}
+ALT_BACKGROUNDS = ((235, 235, 235), (250, 240, 215), (215, 230, 240))
+
+
+@dataclass(frozen=True)
+class Surface:
+    """How a scene is drawn: palette, background, shape margin (size) and a pixel offset inside the cell."""
+
+    alt_palette: bool = False
+    background: tuple[int, int, int] = BACKGROUND
+    margin: int = 4
+    dx: int = 0
+    dy: int = 0
+
+    def color(self, name: str) -> tuple[int, int, int]:
+        return (ALT_COLORS if self.alt_palette else COLORS)[name]
+
+
+PLAIN = Surface()
+
+
+def random_surface(rng: random.Random) -> Surface:
+    """A shifted surface: always another palette or background, and often smaller shapes off-centre."""
+    return Surface(alt_palette=rng.random() < 0.7, background=rng.choice(ALT_BACKGROUNDS),
+                   margin=rng.choice((3, 5, 6)), dx=rng.randint(-2, 2), dy=rng.randint(-2, 2))
 
 
 @dataclass(frozen=True)
@@ -63,8 +91,7 @@ def random_scene(rng: random.Random, min_items: int = 3, max_items: int = 9) -> 
     return Scene(items)
 
 
-def draw_shape(draw: ImageDraw.ImageDraw, x0: int, y0: int, size: int, shape: str, fill) -> None:
-    m = max(2, size // 7)
+def draw_shape(draw: ImageDraw.ImageDraw, x0: int, y0: int, size: int, shape: str, fill, m: int = 4) -> None:
     box = (x0 + m, y0 + m, x0 + size - m - 1, y0 + size - m - 1)
     if shape == "circle":
         draw.ellipse(box, fill=fill)
@@ -76,21 +103,22 @@ def draw_shape(draw: ImageDraw.ImageDraw, x0: int, y0: int, size: int, shape: st
         raise ValueError(f"unknown shape {shape!r}")
 
 
-def render_scene(scene: Scene) -> Image.Image:
-    img = Image.new("RGB", (SIZE, SIZE), BACKGROUND)
+def render_scene(scene: Scene, surface: Surface = PLAIN) -> Image.Image:
+    img = Image.new("RGB", (SIZE, SIZE), surface.background)
     draw = ImageDraw.Draw(img)
     for it in scene.items:
-        draw_shape(draw, it.col * CELL, it.row * CELL, CELL, it.shape, COLORS[it.color])
+        draw_shape(draw, it.col * CELL + surface.dx, it.row * CELL + surface.dy, CELL, it.shape,
+                   surface.color(it.color), surface.margin)
     return img
 
 
-def render_bars(heights: dict[str, int]) -> Image.Image:
+def render_bars(heights: dict[str, int], surface: Surface = PLAIN) -> Image.Image:
     """One bar per column, in colour order; heights are whole cells (1-4)."""
-    img = Image.new("RGB", (SIZE, SIZE), BACKGROUND)
+    img = Image.new("RGB", (SIZE, SIZE), surface.background)
     draw = ImageDraw.Draw(img)
     for col, (color, h) in enumerate(heights.items()):
-        x0 = col * CELL + 4
-        draw.rectangle((x0, SIZE - h * CELL, x0 + CELL - 9, SIZE - 1), fill=COLORS[color])
+        x0 = col * CELL + surface.margin + surface.dx
+        draw.rectangle((x0, SIZE - h * CELL, x0 + CELL - 2 * surface.margin - 1, SIZE - 1), fill=surface.color(color))
     return img
 
 
@@ -105,16 +133,23 @@ PIPS: dict[int, tuple[tuple[int, int], ...]] = {
 }
 
 
-def render_dice(faces: list[int]) -> Image.Image:
-    """Two dice side by side, each 56 px wide (a 2x4 block of cells)."""
-    img = Image.new("RGB", (SIZE, SIZE), BACKGROUND)
+DIE_COLORS: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {  # face, pips
+    "white": ((255, 255, 255), (0, 0, 0)), "ivory": ((250, 235, 190), (120, 20, 20)),
+    "sky": ((190, 215, 250), (0, 0, 90)), "red": ((200, 40, 40), (255, 255, 255)),
+}
+
+
+def render_dice(dice: list[tuple[int, int, str]]) -> Image.Image:
+    """Dice as (quadrant 0-3, face 1-6, colour): each 56 px square (a 2x2 block of merged patches)."""
+    img = Image.new("RGB", (SIZE, SIZE), (235, 235, 235))
     draw = ImageDraw.Draw(img)
     half = SIZE // 2
-    for i, face in enumerate(faces):
-        x0, y0 = i * half, half // 2
-        draw.rectangle((x0 + 2, y0 + 2, x0 + half - 3, y0 + half - 3), outline=(0, 0, 0), width=2)
+    for quadrant, face, color in dice:
+        x0, y0 = (quadrant % 2) * half, (quadrant // 2) * half
+        body, pip = DIE_COLORS[color]
+        draw.rectangle((x0 + 2, y0 + 2, x0 + half - 3, y0 + half - 3), fill=body, outline=(0, 0, 0), width=2)
         step = (half - 8) // 3
         for r, c in PIPS[face]:
             cx, cy = x0 + 4 + step * c + step // 2, y0 + 4 + step * r + step // 2
-            draw.ellipse((cx - 4, cy - 4, cx + 4, cy + 4), fill=(0, 0, 0))
+            draw.ellipse((cx - 4, cy - 4, cx + 4, cy + 4), fill=pip)
     return img

@@ -1,9 +1,13 @@
 """Instruction styles: what a prompt asks for, and how to tell it was followed.
 
-`format` is the training style (the SPECS `<think>`/`<answer>` format). The
-others are the OOD styles: they change the required output, as the paper's
-OOD evaluations do. The base model saw all of them in pretraining, so a drop
-on them after a cold start measures instruction-style overfitting.
+`format` is the training style, the paper's output
+`<think> ... </think> <answer> The answer is \\boxed{N} </answer>`.
+The `req_*` styles keep the format instruction and change what goes inside
+`<answer>` (the `ood_requirement` set: a cold start that learned the format,
+not one fixed answer string, can improve there). `boxed`, `letter`, `hint`
+and `json` switch the whole output style (the `retention` set: what a cold
+start costs in instruction following; not part of GF). The base model saw
+all of them in pretraining.
 
 A style is data: its instruction text per answer type, the answer types it
 applies to, and `strict_answer(response)` -> the answer as the style defines
@@ -17,13 +21,22 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from specs_vl.scoring.answers import extract_answer
+from specs_vl.scoring.answers import extract_answer, last_boxed
 from specs_vl.scoring.format import parse
 
 FORMAT_INSTRUCTION = (
     "First think step by step inside <think> </think> tags, "
-    "then give the final answer inside <answer> </answer> tags."
+    "then give the final answer inside <answer> </answer> tags as: The answer is \\boxed{N}."
 )
+_THINK_FIRST = "First think step by step inside <think> </think> tags, then give "
+REQUIREMENTS = {  # what goes inside <answer> </answer> instead of "The answer is \\boxed{N}"
+    "req_letter": "only the option letter",
+    "req_word": "the number written as a word, e.g. three,",
+    "req_json": 'JSON like {"answer": "..."}',
+    "req_bare": "only the final value, with no other words,",
+}
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
 HINTS = {
     "integer": "Hint: Please answer the question requiring an integer answer and provide the final value, e.g., 1, 2, 3, at the end.",
     "mc": "Hint: Please answer the question and provide the correct option letter, e.g., A, B, C, D, at the end.",
@@ -35,16 +48,45 @@ _LAST_WORD = re.compile(r"([A-Za-z0-9\-]+)[\s.!]*$")
 
 
 def _format_answer(response: str) -> str | None:
-
+    """Valid structure; the value inside <answer>: "The answer is \\boxed{N}" (the paper's) or a bare N."""
     p = parse(response)
-    return p.answer if p.valid else None
+    if not p.valid or not p.answer:
+        return None
+    return extract_answer(f"<answer>{p.answer}</answer>")
+
+
+def _content(response: str) -> str | None:
+    p = parse(response)
+    return p.answer.strip() if p.valid and p.answer else None
+
+
+def _req_letter(response: str) -> str | None:
+    c = _content(response)
+    m = _LETTER_ONLY.match(c) if c is not None else None
+    return m.group(1) if m else None
+
+
+def _req_word(response: str) -> str | None:
+    c = _content(response)
+    word = c.lower().rstrip(".") if c is not None else ""
+    return str(NUMBER_WORDS.index(word)) if word in NUMBER_WORDS else None
+
+
+def _req_json(response: str) -> str | None:
+    c = _content(response)
+    return _json_answer(c) if c is not None else None
+
+
+def _req_bare(response: str) -> str | None:
+    c = _content(response)
+    return c if c is not None and re.fullmatch(r"[A-Za-z]+|-?\d+(?:\.\d+)?", c) else None
 
 
 def _boxed_answer(response: str) -> str | None:
-
-    if "\\boxed{" not in response or "<answer>" in response:
+    """Any response with a `\\boxed{}` (the paper's tagged output too) follows "put it in \\boxed{}"."""
+    if "\\boxed{" not in response:
         return None
-    return extract_answer(response)
+    return last_boxed(response)
 
 
 def _letter_answer(response: str) -> str | None:
@@ -89,8 +131,15 @@ STYLES: dict[str, Style] = {
     "hint": Style("hint", lambda t: HINTS[t], ALL_TYPES, _hint_answer),
     "json": Style("json", lambda t: 'Reply only with JSON like {"answer": "..."}.', ALL_TYPES, _json_answer),
 }
+for _name, _what in REQUIREMENTS.items():
+    STYLES[_name] = Style(
+        _name, lambda t, w=_what: f"{_THINK_FIRST}{w} inside <answer> </answer> tags.",
+        {"req_letter": ("mc",), "req_word": ("integer",)}.get(_name, ALL_TYPES),
+        {"req_letter": _req_letter, "req_word": _req_word, "req_json": _req_json, "req_bare": _req_bare}[_name])
 TRAIN_STYLE = "format"
-OOD_STYLES: tuple[str, ...] = ("boxed", "letter", "hint", "json")
+RETENTION_STYLES: tuple[str, ...] = ("boxed", "letter", "hint", "json")
+REQUIREMENT_STYLES: tuple[str, ...] = tuple(REQUIREMENTS)
+OOD_STYLES = RETENTION_STYLES  # the old name: the full style switches
 
 
 def instruction_for(style: str, answer_type: str) -> str:

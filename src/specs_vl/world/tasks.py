@@ -9,18 +9,23 @@ never see it.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from PIL import Image
 
 from .scene import (
     COLORS,
+    DIE_COLORS,
+    PLAIN,
     ROW_NAMES,
     SHAPES,
     Item,
     Scene,
+    Surface,
     random_scene,
+    random_surface,
     render_bars,
     render_dice,
     render_scene,
@@ -32,7 +37,7 @@ LETTERS = ("A", "B", "C", "D")
 @dataclass(frozen=True)
 class Task:
     family: str
-    key: tuple  # everything the image shows; equal keys <=> equal images
+    key: tuple  # everything the image shows, (kind, payload[, surface]); equal keys <=> equal images
     question: str
     answer: str
     answer_type: str  # "integer" | "mc" | "word" | "yesno"
@@ -40,12 +45,12 @@ class Task:
     choices: tuple[str, ...] = field(default=())
 
     def render(self) -> Image.Image:
-        kind, payload = self.key
+        kind, payload = self.key[:2]
+        surface = Surface(*self.key[2]) if len(self.key) > 2 else PLAIN
         if kind == "scene":
-
-            return render_scene(Scene(tuple(Item(*it) for it in payload)))
+            return render_scene(Scene(tuple(Item(*it) for it in payload)), surface)
         if kind == "bars":
-            return render_bars(dict(payload))
+            return render_bars(dict(payload), surface)
         if kind == "dice":
             return render_dice(list(payload))
         raise ValueError(f"unknown image kind {kind!r}")
@@ -135,10 +140,23 @@ def bar(rng: random.Random) -> Task:
 
 
 def dice(rng: random.Random) -> Task:
-    faces = [rng.randint(1, 6), rng.randint(1, 6)]
+    n = rng.choice((2, 3))
+    quadrants = sorted(rng.sample(range(4), n))
+    dice_ = tuple((q, rng.randint(1, 6), rng.choice(list(DIE_COLORS))) for q in quadrants)
+    faces = [f for _, f, _ in dice_]
     total = sum(faces)
-    return Task("dice", ("dice", tuple(faces)), "What is the total number of pips on the two dice?",
-                str(total), "integer", f"left: {faces[0]}. right: {faces[1]}. {faces[0]} + {faces[1]} = {total}.")
+    listing = " ".join(f"{name}: {f}." for name, f in zip(("first", "second", "third"), faces))
+    return Task("dice", ("dice", dice_), "What is the total number of pips on the dice?", str(total), "integer",
+                f"{listing} {' + '.join(map(str, faces))} = {total}.")
+
+
+def rowcount(rng: random.Random) -> Task:
+    scene = random_scene(rng)
+    row = rng.randrange(4)
+    items = [it for it in scene.items if it.row == row]
+    seen = ", ".join(f"{it.color} {it.shape}" for it in items) or "nothing"
+    return Task("rowcount", _scene_key(scene), f"How many shapes are in the {ROW_NAMES[row]} row?", str(len(items)),
+                "integer", f"The {ROW_NAMES[row]} row holds {seen}. That is {len(items)}.")
 
 
 def majority(rng: random.Random) -> Task:
@@ -163,6 +181,50 @@ FAMILIES: dict[str, Callable[[random.Random], Task]] = {
     "bar": bar,
     "dice": dice,
     "majority": majority,
+    "rowcount": rowcount,
 }
 TRAIN_FAMILIES: tuple[str, ...] = ("count", "arith", "compare", "where", "bar")
-OOD_FAMILIES: tuple[str, ...] = ("dice", "majority")
+OOD_FAMILIES: tuple[str, ...] = ("dice", "majority", "rowcount")
+
+# ood_surface: the same question asked in other words (first matching pattern wins).
+PARAPHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(a), b) for a, b in (
+    (r"^How many (\w+)s and (\w+)s are there in total\?", r"What is the combined number of \1s and \2s?"),
+    (r"^How many more (\w+)s than (\w+)s are there\?", r"By how many do the \1s outnumber the \2s?"),
+    (r"^How many (.+) are there\?", r"Count the \1 in the picture."),
+    (r"^Are there more (\w+) shapes than (\w+) shapes\?", r"Do the \1 shapes outnumber the \2 shapes?"),
+    (r"^What colour is the shape in (.+)\?", r"Which colour does the shape in \1 have?"),
+    (r"^What shape is in (.+)\?", r"Which shape sits in \1?"),
+    (r"^What is the value of the (\w+) bar\?", r"How tall is the \1 bar?"),
+    (r"^Which bar is the tallest\?", "Which bar reaches highest?"),
+))
+
+
+def paraphrase(question: str) -> str:
+    for pattern, repl in PARAPHRASES:
+        if pattern.search(question):
+            return pattern.sub(repl, question, count=1)
+    return question
+
+
+def shifted(task: Task, rng: random.Random) -> Task:
+    """The task with a paraphrased question and drawn by the shifted renderer (ood_surface)."""
+    if task.key[0] not in ("scene", "bars"):
+        return task
+    surface = random_surface(rng)
+    return replace(task, key=(*task.key[:2], (surface.alt_palette, surface.background, surface.margin,
+                                              surface.dx, surface.dy)), question=paraphrase(task.question))
+
+
+_POOLS = {"integer": [str(i) for i in range(0, 13)], "yesno": ["yes", "no"], "colour": list(COLORS), "shape": list(SHAPES)}
+
+
+def as_choice(task: Task, rng: random.Random) -> Task:
+    """A multiple-choice version of any task (the letter-only requirement needs options)."""
+    if task.answer_type == "mc":
+        return task
+    kind = task.answer_type if task.answer_type != "word" else ("colour" if task.answer in COLORS else "shape")
+    pool = [p for p in _POOLS[kind] if p != task.answer]
+    rng.shuffle(pool)
+    opts, letter = _options(rng, task.answer, [task.answer, *pool[:3]] if len(pool) >= 3 else [task.answer, *pool])
+    return replace(task, question=_mc_question(task.question, opts), answer=letter, answer_type="mc",
+                   reasoning=f"{task.reasoning} That is option {letter}.", choices=opts)
