@@ -17,8 +17,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from statistics import NormalDist
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from specs_vl.evaluation.metrics import generalization_factor, pass_at_k
 
@@ -26,6 +28,26 @@ Seed = Mapping[str, np.ndarray]  # set name -> per-prompt values, shape (prompts
 Statistic = Callable[[Seed], "float | None"]
 
 HELD, CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE = "held", "contradicted", "inconclusive", "not testable"
+VERDICTS = (HELD, CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE)
+
+
+class FindingsSettings(BaseModel):
+    """How the report decides its claims; fixed in the run config before the run (pre-registration)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gf_step: int | None = Field(None, ge=1)  # cold-start step where GF is compared; None = end of the first epoch
+    metric: Literal["accuracy", "strict", "format"] = "accuracy"  # what "after RL, A >= B" compares
+    n_boot: int = Field(2000, ge=100)
+    level: float = Field(0.95, gt=0.5, lt=1)
+    seed: int = 0  # the bootstrap's RNG
+    predictions: dict[str, Literal["held", "contradicted", "inconclusive", "not testable"]] = Field(
+        default_factory=dict)  # claim id -> the verdict predicted before the run
+
+
+def mean_difference(seed: Seed) -> float:
+    """Equal-weight mean over sets of mean(column 0) - mean(column 1): a paired difference of two models."""
+    return float(np.mean([v[:, 0].mean() - v[:, 1].mean() for v in seed.values()]))
 
 
 @dataclass(frozen=True)
@@ -101,7 +123,7 @@ def paired_difference(a: Sequence[np.ndarray], b: Sequence[np.ndarray], n_boot: 
         if x.shape != y.shape:
             raise ValueError(f"seed {s}: {x.shape[0]} prompts against {y.shape[0]}; a paired comparison needs the same prompts")
         seeds.append({"pair": np.stack([x, y], axis=1)})
-    return bootstrap(lambda d: float(d["pair"][:, 0].mean() - d["pair"][:, 1].mean()), seeds, n_boot, rng=rng)
+    return bootstrap(mean_difference, seeds, n_boot, rng=rng)
 
 
 def verdict(iv: Interval, direction: int = 1, max_undefined: float = 0.025) -> str:
