@@ -101,6 +101,8 @@ def coldstart(
     max_steps: Annotated[Optional[int], typer.Option("--max-steps", help="Override coldstart.max_steps.")] = None,
     precompute_ref: Annotated[Optional[bool], typer.Option("--precompute-ref/--no-precompute-ref", help="DPO reference log-probs in one pass first.")] = None,
     lora: Annotated[bool, typer.Option("--lora", help="Train LoRA adapters (peft) and merge them at the end.")] = False,
+    tune: Annotated[bool, typer.Option("--tune-lr", help="First pick the learning rate by the rule (config "
+                                       "tune_lr section): the smallest grid rate reaching the dev format target.")] = False,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint.")] = True,
     quiet: Quiet = False,
 ) -> None:
@@ -115,8 +117,16 @@ def coldstart(
         ccfg = override(cfg.coldstart, "command line", method=method, sft_weight=sft_weight, beta=beta,
                         max_steps=max_steps, precompute_ref=precompute_ref, lora={} if lora and not cfg.coldstart.lora else None)
         run_dir = Path("runs") / cfg.name
-        run_coldstart(ccfg, resolve_base(cfg, base), pairs or str(run_dir / "pairs"),
-                      out or run_dir / f"coldstart-{ccfg.method}", cfg.world, resume)
+        out = out or run_dir / f"coldstart-{ccfg.method}"
+        start, pairs = resolve_base(cfg, base), pairs or str(run_dir / "pairs")
+        if tune:
+            # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
+            from specs_vl.stages.tune_lr import TuneLRSettings, tune_lr
+
+            picked = tune_lr(ccfg, cfg.tune_lr or TuneLRSettings(), start, pairs, out.parent / f"tune-lr-{ccfg.method}",
+                             cfg.world)
+            ccfg = ccfg.model_copy(update={"learning_rate": picked["chosen"]})
+        run_coldstart(ccfg, start, pairs, out, cfg.world, resume)
     except CATCH as e:
         fail(e)
 
