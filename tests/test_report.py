@@ -45,7 +45,8 @@ def _curve(g_id: float, g_ood: float, prompts: int = 60) -> dict:
 
     from specs_vl.evaluation.curve import with_gains
 
-    return {"points": with_gains([pt(0, 0, 0), pt(10, g_id, g_ood)]), "settings": {}}
+    return {"points": with_gains([pt(0, 0, 0), pt(10, g_id, g_ood)]), "settings": {"psi": "strict", "temperature": 1.0,
+                                                                                    "samples": 4}}
 
 
 def make_run(d: Path, gf_dpo=(10.0, 8.0), gf_sft=(10.0, 2.0), rl_acc=(0.40, 0.30), response="<think>x</think>",
@@ -145,6 +146,7 @@ def test_undefined_gf_is_a_dash_in_the_report_and_null_in_json(tmp_path):
     assert found["gf-dpo-sft-vs-sft"]["verdict"] == "not testable" and found["gf-dpo-sft-vs-sft"]["estimate"] is None
     assert "GF is undefined" in found["gf-dpo-sft-vs-sft"]["note"]
     md = (index.parent / "report.md").read_text()
+    assert "Psi = strict in percent, sampled at T=1, 4 samples per prompt" in md
     assert "| dpo-sft | 10 | 30.0 | 17.0 | 10.0 | -3.0 | — |" in md
 
 

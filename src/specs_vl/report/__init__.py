@@ -25,6 +25,7 @@ from specs_vl.report.tables import (
     lr_table,
     mask_secrets,
     per_set_tables,
+    psi_note,
     read_json,
     seed_dirs,
     stage_times,
@@ -52,7 +53,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
         doc = {
             "name": run_dir.name, "seeds": [d.name for d in dirs] if len(dirs) > 1 else ["single seed"],
             "per_set": per_set_tables(dirs), "exploration": exploration_table(dirs), "gf": gf, "plots": plots,
-            "gf_step": f"step {fs.gf_step}" if fs.gf_step else "the end of the first epoch",
+            "gf_step": f"step {fs.gf_step}" if fs.gf_step else "the end of the first epoch", "psi_note": psi_note(dirs),
             "calibration": calibration_table(run_dir), "lr": lr_table(dirs), "study": read_json(run_dir / "study.json"),
             "pair_stats": read_json(dirs[0] / "pairs" / "stats.json"), "pairs": example_pairs(dirs[0], tmp),
             "times": stage_times(run_dir), "findings": findings(run_dir),

@@ -18,7 +18,8 @@ CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}
 h1{font-size:24px;margin-bottom:2px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0;font-size:12.5px}th,td{border:1px solid #ddd;padding:4px 7px;text-align:right}
-th{background:#f4f4f6}td:first-child,th:first-child{text-align:left;white-space:nowrap}
+th{background:#f4f4f6}td:first-child,th:first-child{text-align:left;white-space:nowrap}td{white-space:nowrap}
+td.note{white-space:normal;text-align:left;min-width:220px}
 .held{color:#0a7a2f;font-weight:600}.contradicted{color:#b42318;font-weight:600}.inconclusive{color:#8a6d00;font-weight:600}
 .not-testable{color:#777;font-weight:600}
 img.plot{max-width:100%;border:1px solid #eee;margin:6px 0}pre{background:#f7f7f9;padding:10px;overflow:auto;font-size:12px}
@@ -88,7 +89,7 @@ def sections(doc: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
         evals += [("p", f"{title}, per eval set (sampled at the eval temperature):"),
                   ("table", table) if table[1] else ("p", "not run")]
     evals += [("p", "Exploration:"), ("table", doc["exploration"]) if doc["exploration"][1] else ("p", "not run")]
-    gf: list[tuple[str, Any]] = [("p", f"Psi = strict success in percent, sampled at T=1; GF compared at "
+    gf: list[tuple[str, Any]] = [("p", f"{doc.get('psi_note', 'Psi')}; GF compared at "
                                        f"{doc['gf_step']} (fixed in the config before the run). GF is undefined "
                                        "(—) when a gain is <= 0. 'format' columns: compliance alone, in percent.")]
     gf += [("table", doc["gf"])] if doc["gf"][1] else [("p", "not run")]
@@ -125,8 +126,9 @@ def _html_block(kind: str, x: Any) -> str:
         header, rows = x
         vcols = {i for i, h in enumerate(header) if h in ("verdict", "predicted")}
         head = "".join(f"<th>{_esc(h)}</th>" for h in header)
-        body = "".join("<tr>" + "".join(_verdict_cell(c) if i in vcols and c else f"<td>{_esc(c)}</td>"
-                                        for i, c in enumerate(r)) + "</tr>" for r in rows)
+        body = "".join("<tr>" + "".join(_verdict_cell(c) if i in vcols and c else
+                                        f"<td class='note'>{_esc(c)}</td>" if header[i] in ("note", "why") else
+                                        f"<td>{_esc(c)}</td>" for i, c in enumerate(r)) + "</tr>" for r in rows)
         return f"<table><tr>{head}</tr>{body}</table>"
     return "<div class='pairs'>" + "".join(
         f"<div class='pair'><img src='{_esc(p['image'])}' alt='pair image'>"

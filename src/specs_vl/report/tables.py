@@ -148,6 +148,19 @@ def gf_table(dirs: list[Path], run_dir: Path, s: FindingsSettings) -> tuple[Tabl
     return (header, rows), curves
 
 
+def psi_note(dirs: list[Path]) -> str:
+    """What Psi is in this run's GF curves, as the curve recorded it (metric, temperature, samples)."""
+    for d in dirs:
+        for f in sorted(d.glob("coldstart-*/gf_curve.json")):
+            c = read_json(f) or {}
+            st = c.get("settings") or {}
+            metric = st.get("psi") or c.get("psi") or "strict"
+            temp, n = st.get("temperature"), st.get("samples")
+            how = (f"sampled at T={temp:g}" if temp else "greedy") if temp is not None else "decoding not recorded"
+            return f"Psi = {metric} in percent, {how}" + (f", {n} samples per prompt" if n else "")
+    return "Psi: no GF curve yet"
+
+
 def mask_secrets(text: str) -> str:
     return re.sub(r"(?m)^(\s*[\w.]*api_key\s*:\s*)(?!null\s*$)\S.*$", r"\1***", text)
 
