@@ -27,7 +27,7 @@ def test_each_method_trains_and_moves_its_loss(method, tiny_base_dir, tiny_pairs
     assert [p["step"] for p in curve["points"]] == [0, 3, 6]
     assert curve["method"] == method and curve["psi"] == "strict"
     first = curve["points"][0]
-    assert first["g_id"] == 0 and first["g_ood"] == 0 and first["gf"] is None  # GF is null unless both gains > 0
+    assert first["g_id"] == 0 and first["g_ood"] == 0 and first["gf"] is None  # GF undefined at no gain
     for p in curve["points"]:
         assert 0 <= p["psi_id"] <= 100 and 0 <= p["psi_ood"] <= 100
         assert p["psi_id"] == pytest.approx(100 * p["id"]["strict_success"])

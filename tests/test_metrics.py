@@ -29,8 +29,8 @@ def test_gf_is_an_f_beta_that_weights_ood():
 
 
 @pytest.mark.parametrize("g_id, g_ood", [(0, 5), (5, 0), (5, -1), (-5, -1), (-1, 4)])
-def test_gf_is_zero_for_nonpositive_gains(g_id, g_ood):
-    assert generalization_factor(g_id, g_ood) == 0.0
+def test_gf_is_undefined_for_nonpositive_gains(g_id, g_ood):
+    assert generalization_factor(g_id, g_ood) is None
 
 
 def _brute_pass_at_k(n, c, k):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import statistics
 import subprocess
 from pathlib import Path
 
@@ -18,39 +19,54 @@ MODELS = ["base", "zero", "coldstart-dpo-sft", "coldstart-sft", "coldstart-dpo",
           "rl-base"]
 
 
-def _metrics(acc: float, fmt: float = 0.9, rbf: float = 1.5, pass4: float = 0.6) -> dict:
-    o = {"n_responses": 40, "n_prompts": 10, "accuracy": acc, "format_valid_rate": fmt, "strict_success": acc * fmt,
-         "mean_length": 20.0, "rbf": rbf, "pass@1": acc, "pass@4": pass4}
-    return {"overall": o, "by_family": {}, "by_instruction_style": {}, "suite": "x", "config": {}}
+ACC = dict(zip(MODELS, [0.2, 0.25, 0.3, 0.3, 0.1, 0.4, 0.3, 0.2, 0.3]))
+FIELDS = {"claim", "verdict", "estimate", "ci_low", "ci_high", "seeds", "prompts", "metric", "models"}
 
 
-def _points(g_id: float, g_ood: float) -> list[dict]:
+def _hit(i: int, j: int, salt: int, rate: float) -> bool:
+    return (i * 31 + j * 17 + salt * 7) * 7919 % 1000 < rate * 1000  # fixed pseudo-random, no RNG state
+
+
+def _rows(acc: float, fmt: float, rbf: float, prompts: int, salt: int) -> list[dict]:
+    return [{"id": f"q{i}", "sample": j, "family": "count", "instruction_style": "tags", "response": "x",
+             "extracted": "1", "correct": _hit(i, j, salt, acc), "valid": _hit(i, j, salt + 1, fmt), "followed": True,
+             "strict": _hit(i, j, salt, acc) and _hit(i, j, salt + 1, fmt), "length": 9, "rbf": rbf + (i % 3) * 0.01}
+            for i in range(prompts) for j in range(4)]
+
+
+def _curve(g_id: float, g_ood: float, prompts: int = 60) -> dict:
+    def pt(step: int, gi: float, go: float) -> dict:
+        sets = {}
+        for name, role, base, gain in (("world-id", "id", 20.0, gi), ("world-ood", "ood", 20.0, go)):
+            pp = [(base + gain + (4 if i % 2 else -4)) / 100 for i in range(prompts)]
+            sets[name] = {"role": role, "psi": 100 * sum(pp) / prompts, "format_valid": 0.5 + gain / 200,
+                          "per_prompt": {"psi": pp, "format_valid": [0.5] * prompts}}
+        return {"step": step, "psi_id": sets["world-id"]["psi"], "psi_ood": sets["world-ood"]["psi"], "sets": sets}
+
     from specs_vl.evaluation.curve import with_gains
 
-    pts = [{"step": 0, "psi_id": 20.0, "psi_ood": 20.0}, {"step": 10, "psi_id": 20.0 + g_id, "psi_ood": 20.0 + g_ood}]
-    for p in pts:
-        p["id"] = p["ood"] = {"accuracy": 0.2, "format_valid_rate": 0.5, "strict_success": 0.1, "mean_length": 9.0}
-    return with_gains(pts)
+    return {"points": with_gains([pt(0, 0, 0), pt(10, g_id, g_ood)]), "settings": {"psi": "strict", "temperature": 1.0,
+                                                                                    "samples": 4}}
 
 
 def make_run(d: Path, gf_dpo=(10.0, 8.0), gf_sft=(10.0, 2.0), rl_acc=(0.40, 0.30), response="<think>x</think>",
-             with_pairs: bool = True) -> Path:
+             with_pairs: bool = True, prompts: int = 60, findings_cfg: str = "findings:\n  gf_step: 10\n") -> Path:
+    from specs_vl.evaluation.runner import aggregate
     from specs_vl.stages.distill import to_preference_dataset
     from specs_vl.world import WorldConfig, build_split
 
     d.mkdir(parents=True, exist_ok=True)
-    accs = dict(zip(MODELS, [0.2, 0.25, 0.3, 0.3, 0.1, rl_acc[0], rl_acc[1], 0.2, 0.3]))
-    for m in MODELS:
+    accs = {**ACC, "rl-dpo-sft": rl_acc[0], "rl-sft": rl_acc[1]}
+    for k, m in enumerate(MODELS):
         for suite in ("world-id", "world-ood"):
-            f = d / "eval" / m / suite / "metrics.json"
-            f.parent.mkdir(parents=True, exist_ok=True)
-            fmt = 0.3 if m == "base" else 0.95
-            f.write_text(json.dumps(_metrics(accs[m], fmt, rbf=1.6 if m == "rl-dpo-sft" else 1.4,
-                                             pass4=0.7 if m == "rl-dpo-sft" else 0.6)))
+            out = d / "eval" / m / suite
+            out.mkdir(parents=True, exist_ok=True)
+            rows = _rows(accs[m], 0.3 if m == "base" else 0.95, 1.6 if m == "rl-dpo-sft" else 1.4, prompts, k)
+            (out / "generations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+            (out / "metrics.json").write_text(json.dumps(aggregate(rows, (1, 4))))
     for method, gains in (("dpo-sft", gf_dpo), ("sft", gf_sft), ("dpo", (1.0, 1.0))):
         (d / f"coldstart-{method}").mkdir()
-        (d / f"coldstart-{method}" / "gf_curve.json").write_text(
-            json.dumps({"method": method, "psi": "strict", "points": _points(*gains)}))
+        (d / f"coldstart-{method}" / "gf_curve.json").write_text(json.dumps(_curve(*gains)))
     for label in ("dpo-sft", "sft", "dpo", "base"):
         (d / f"rl-{label}").mkdir()
         rows = [{"step": s, "reward": 0.5 + s / 20, "accuracy": 0.3, "format_rate": 0.9, "completion_length": 20,
@@ -62,7 +78,8 @@ def make_run(d: Path, gf_dpo=(10.0, 8.0), gf_sft=(10.0, 2.0), rl_acc=(0.40, 0.30
         to_preference_dataset(pairs).save_to_disk(str(d / "pairs"))
         (d / "pairs" / "stats.json").write_text(json.dumps({"questions": 3, "pairs": 3, "drop_reasons": {"x": 1},
                                                             "corruption_histogram": {"0": 1, "1": 2}}))
-    (d / "config.yaml").write_text("name: t\ndistill:\n  judge_api_key: sk-secret-123\n  judge_api_key_env: K\n")
+    (d / "config.yaml").write_text("name: t\ndistill:\n  judge_api_key: sk-secret-123\n  judge_api_key_env: K\n"
+                                   + findings_cfg)
     (d / "manifest.json").write_text(json.dumps({"stages": {"zero": {"status": "complete", "seconds": 3.5}}}))
     return d
 
@@ -77,6 +94,7 @@ def test_report_has_every_model_plot_and_finding(tmp_path):
     page = index.read_text()
     for m in MODELS:
         assert f"<td>{m}</td>" in page
+    assert "Compliance (format validity)" in page and "world-ood" in page
     srcs = _imgs(index)
     assert {"gf_curves.png", "rl_curves.png"} <= set(srcs) and len(srcs) == 5  # 2 plots + 3 pair images
     for src in srcs:
@@ -86,18 +104,87 @@ def test_report_has_every_model_plot_and_finding(tmp_path):
     assert "3.5" in page  # stage time from the manifest
 
 
+def test_findings_json_schema_and_every_comparison_has_an_interval(tmp_path):
+    run = make_run(tmp_path / "run", with_pairs=False)
+    index = write_report(run)
+    found = json.loads((index.parent / "findings.json").read_text())
+    assert isinstance(found, list) and len(found) >= 10
+    for f in found:
+        assert FIELDS <= set(f), f
+        assert f["verdict"] in ("held", "contradicted", "inconclusive", "not testable")
+        assert isinstance(f["models"], list) and isinstance(f["seeds"], int) and isinstance(f["prompts"], int)
+        if f["verdict"] != "not testable":
+            assert f["ci_low"] <= f["estimate"] <= f["ci_high"], f
+            assert f["seeds"] == 1 and f["prompts"] > 0
+            dp = 2 if f["unit"] == "tokens" else 1
+            assert f"[{f['ci_low']:+.{dp}f}, {f['ci_high']:+.{dp}f}]" in index.read_text()
+    retention = [f for f in found if f["id"].startswith("retention-")]
+    assert len(retention) == 3 and all(f["verdict"] == "not testable" for f in retention)  # no retention set
+
+
 @pytest.mark.parametrize("gf_dpo,gf_sft,expected", [((10.0, 8.0), (10.0, 2.0), "held"),
-                                                     ((10.0, 2.0), (10.0, 8.0), "did not hold"),
-                                                     ((10.0, -3.0), (10.0, -1.0), "did not hold")])
-def test_findings_follow_the_numbers(tmp_path, gf_dpo, gf_sft, expected):
-    run = make_run(tmp_path / "run", gf_dpo=gf_dpo, gf_sft=gf_sft, rl_acc=(0.3, 0.4), with_pairs=False)
-    by_claim = {f["claim"]: f for f in findings(run)}
-    assert by_claim["GF(dpo-sft) > GF(sft)"]["status"] == expected
-    assert by_claim["zero improves the format rate over base"]["status"] == "held"
-    assert by_claim["after RL, SPECS >= the SFT cold start on ID"]["status"] == "did not hold"
-    assert "0.300" in by_claim["after RL, SPECS >= the SFT cold start on ID"]["evidence"]
-    assert by_claim["SPECS explores more (pass@k, RBF)"]["status"] == "held"
-    assert by_claim["after RL, SPECS >= no cold start (RL from the base) on ID and OOD"]["status"] == "held"
+                                                     ((10.0, 2.0), (10.0, 8.0), "contradicted"),
+                                                     ((10.0, 5.0), (10.0, 5.0), "inconclusive"),
+                                                     ((10.0, -3.0), (10.0, -1.0), "not testable")])
+def test_findings_follow_the_intervals(tmp_path, gf_dpo, gf_sft, expected):
+    run = make_run(tmp_path / "run", gf_dpo=gf_dpo, gf_sft=gf_sft, rl_acc=(0.1, 0.6), with_pairs=False)
+    by_id = {f["id"]: f for f in findings(run)}
+    assert by_id["gf-dpo-sft-vs-sft"]["verdict"] == expected
+    assert by_id["zero-format"]["verdict"] == "held"
+    rl = by_id["rl-id-vs-sft"]
+    assert rl["verdict"] == "contradicted" and rl["ci_high"] < 0 and rl["models"] == ["rl-dpo-sft", "rl-sft"]
+    assert by_id["explore-rbf"]["verdict"] == "held" and by_id["explore-rbf"]["unit"] == "tokens"
+    assert by_id["explore-pass@k"]["metric"] == "pass@4"
+
+
+def test_undefined_gf_is_a_dash_in_the_report_and_null_in_json(tmp_path):
+    run = make_run(tmp_path / "run", gf_dpo=(10.0, -3.0), with_pairs=False)
+    index = write_report(run)
+    curve = json.loads((run / "coldstart-dpo-sft" / "gf_curve.json").read_text())
+    assert curve["points"][-1]["gf"] is None
+    found = {f["id"]: f for f in json.loads((index.parent / "findings.json").read_text())}
+    assert found["gf-dpo-sft-vs-sft"]["verdict"] == "not testable" and found["gf-dpo-sft-vs-sft"]["estimate"] is None
+    assert "GF is undefined" in found["gf-dpo-sft-vs-sft"]["note"]
+    md = (index.parent / "report.md").read_text()
+    assert "Psi = strict in percent, sampled at T=1, 4 samples per prompt" in md
+    assert "| dpo-sft | 10 | 30.0 | 17.0 | 10.0 | -3.0 | — |" in md
+
+
+def test_single_seed_with_few_prompts_is_inconclusive(tmp_path):
+    run = make_run(tmp_path / "run", rl_acc=(0.34, 0.30), prompts=30, with_pairs=False)
+    by_id = {f["id"]: f for f in findings(run)}
+    assert by_id["rl-id-vs-sft"]["verdict"] == "inconclusive"
+    assert by_id["rl-id-vs-sft"]["ci_low"] < 0 < by_id["rl-id-vs-sft"]["ci_high"]
+
+
+def test_gf_step_defaults_to_the_end_of_the_first_epoch(tmp_path):
+    run = make_run(tmp_path / "run", findings_cfg="coldstart:\n  batch_size: 1\n")  # 3 pairs: epoch = 3 steps
+    by_id = {f["id"]: f for f in findings(run)}
+    assert by_id["gf-dpo-sft-vs-sft"]["verdict"] == "not testable"  # the curve has no point in (0, 3]
+    run = make_run(tmp_path / "run2", findings_cfg="coldstart:\n  batch_size: 1\n", with_pairs=False)
+    (run / "pairs").mkdir()
+    (run / "pairs" / "stats.json").write_text(json.dumps({"pairs": 12}))
+    f = {f["id"]: f for f in findings(run)}["gf-dpo-sft-vs-sft"]
+    assert f["verdict"] == "held" and "end of the first epoch" in f["note"] and "step 10" in f["note"]
+
+
+def test_predictions_are_shown_beside_the_verdicts(tmp_path):
+    run = make_run(tmp_path / "run", with_pairs=False,
+                   findings_cfg="findings:\n  gf_step: 10\n  predictions:\n    zero-format: held\n")
+    index = write_report(run)
+    assert {f["id"]: f for f in findings(run)}["zero-format"]["prediction"] == "held"
+    assert re.search(r"zero &gt;&gt; base on format[^<]*</td><td class='held'>held</td><td class='held'>held", index.read_text())
+
+
+def test_base_calibration_is_rendered_per_family(tmp_path):
+    run = make_run(tmp_path / "run", with_pairs=False)
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "calibration.json").write_text(json.dumps({"per_family": {"count": {
+        "accuracy": 0.25, "oracle": 0.9, "blank_image": 0.05, "format_valid": 0.4, "n": 40}}}))
+    (run / "manifest.json").write_text(json.dumps({"stages": {"base": {"status": "complete", "path": str(base)}}}))
+    page = write_report(run).read_text()
+    assert "Base model calibration" in page and "<td>count</td><td>0.250</td><td>0.900</td>" in page
 
 
 def test_run_text_is_escaped(tmp_path):
@@ -110,16 +197,21 @@ def test_partial_run_renders_with_not_run(tmp_path):
     run = tmp_path / "run"
     (run / "zero").mkdir(parents=True)
     page = write_report(run).read_text()
-    assert "not run" in page and "not measured" in page
-    assert all(f["status"] == "not measured" for f in findings(run))
+    assert "not run" in page and "not testable" in page
+    assert all(f["verdict"] == "not testable" for f in findings(run))
 
 
 def test_seeds_give_mean_and_std(tmp_path):
     run = tmp_path / "run"
-    make_run(run / "seed-0", rl_acc=(0.40, 0.30))
-    make_run(run / "seed-1", rl_acc=(0.50, 0.30))
+    make_run(run / "seed-0", rl_acc=(0.40, 0.30), with_pairs=False)
+    make_run(run / "seed-1", rl_acc=(0.50, 0.30), with_pairs=False)
+    (run / "config.yaml").write_text("findings:\n  gf_step: 10\n")
     page = write_report(run).read_text()
-    assert "0.450 ± 0.071" in page  # rl-dpo-sft ID accuracy over the two seeds
+    accs = [json.loads((run / s / "eval" / "rl-dpo-sft" / "world-id" / "metrics.json").read_text())["overall"]["accuracy"]
+            for s in ("seed-0", "seed-1")]
+    assert f"{statistics.mean(accs):.3f} ± {statistics.stdev(accs):.3f}" in page  # rl-dpo-sft ID accuracy
+    f = {f["id"]: f for f in findings(run)}["rl-id-vs-sft"]
+    assert f["seeds"] == 2 and f["seed_sd"] > 0
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")

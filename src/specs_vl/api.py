@@ -29,6 +29,7 @@ from specs_vl.evaluation.standalone import evaluate_path
 from specs_vl.stages import coldstart as _coldstart
 from specs_vl.stages import distill as _distill
 from specs_vl.stages import rl as _rl
+from specs_vl.stages import tune_lr as _tune_lr
 from specs_vl.stages import zero as _zero
 from specs_vl.stages.card import write_model_card
 from specs_vl.stages.guard import Mode, begin, finish
@@ -129,8 +130,12 @@ def run_distill(config: Config = None, *, out: str | Path | None = None, model: 
 
 
 def run_coldstart(config: Config = None, *, out: str | Path | None = None, model: str | Path | None = None,
-                  pairs: str | Path | None = None, method: str | None = None, resume: Mode = "auto") -> dict[str, Any]:
-    """Stage 2: a cold start (`method`: dpo-sft, dpo or sft) from `model` on `pairs`, with its GF curve."""
+                  pairs: str | Path | None = None, method: str | None = None, tune_lr: bool = False,
+                  resume: Mode = "auto") -> dict[str, Any]:
+    """Stage 2: a cold start (`method`: dpo-sft, dpo or sft) from `model` on `pairs`, with its GF curve.
+
+    `tune_lr` first picks the learning rate by the run's `tune_lr` rule (the same for every method, on dev).
+    """
     cfg, named = _config(config)
     ccfg = cfg.coldstart.model_copy(update={"method": method}) if method else cfg.coldstart
     if ccfg.method not in _coldstart.METHODS:
@@ -138,6 +143,10 @@ def run_coldstart(config: Config = None, *, out: str | Path | None = None, model
     out_dir = stage_dir(cfg, named, f"coldstart-{ccfg.method}", out)
     pairs_path = _needs(pairs, named, "pairs", "--pairs PATH", Path("runs") / cfg.name / "pairs")
     base = resolve_model(cfg, model)
+    if tune_lr:
+        picked = _tune_lr.tune_lr(ccfg, cfg.tune_lr or _tune_lr.TuneLRSettings(), base, pairs_path,
+                                  out_dir.parent / f"tune-lr-{ccfg.method}", cfg.world)
+        ccfg = ccfg.model_copy(update={"learning_rate": picked["chosen"]})
     settings = {"coldstart": ccfg.model_dump(mode="json"), "model": base, "pairs": pairs_path}
     return _run(f"coldstart-{ccfg.method}", cfg, out_dir, settings, resume,
                 lambda: _coldstart.run_coldstart(ccfg, base, pairs_path, out_dir, cfg.world, True),

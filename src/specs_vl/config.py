@@ -9,11 +9,13 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from specs_vl.evaluation.stats import FindingsSettings
 from specs_vl.evaluation.suites import SUITES, is_suite
 from specs_vl.stages.coldstart import ColdstartConfig
 from specs_vl.stages.distill import DistillConfig
 from specs_vl.stages.passthrough import check_trainer_kwargs
 from specs_vl.stages.rl import RLConfig
+from specs_vl.stages.tune_lr import TuneLRSettings
 from specs_vl.stages.zero import ZeroConfig
 from specs_vl.util.errors import ConfigError
 from specs_vl.world.base_model import BaseModelConfig
@@ -61,10 +63,12 @@ class RunConfig(BaseModel):
     zero: ZeroConfig = Field(default_factory=ZeroConfig)
     distill: DistillConfig = Field(default_factory=DistillConfig)
     coldstart: ColdstartConfig = Field(default_factory=ColdstartConfig)
+    tune_lr: TuneLRSettings | None = None  # the learning-rate rule (stages/tune_lr.py); None = coldstart.learning_rate
     rl: RLConfig = Field(default_factory=RLConfig)
     methods: list[Literal["dpo-sft", "dpo", "sft"]] = ["dpo-sft", "sft", "dpo"]  # cold starts to compare
     rl_from_base: bool = True  # the "no cold start" baseline
     eval: EvalSettings = Field(default_factory=EvalSettings)
+    findings: FindingsSettings = Field(default_factory=FindingsSettings)  # verdict rules, fixed before the run
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     trust_remote_code: bool = False  # run model code from the hub; off unless you trust the repository
     _source: str | None = PrivateAttr(None)  # the file it was read from (load_run_config)

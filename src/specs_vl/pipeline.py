@@ -42,6 +42,7 @@ from specs_vl.stages.card import write_model_card
 from specs_vl.stages.distill import run_distill
 from specs_vl.stages.guard import config_hash
 from specs_vl.stages.rl import run_rl
+from specs_vl.stages.tune_lr import chosen_lr, tune_lr
 from specs_vl.stages.zero import run_zero
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.progress import hush_libraries, log_to, say
@@ -100,9 +101,20 @@ def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str]) -> list[S
     models = {"base": None, "zero": d / "zero" / "model"}
     for m in cfg.methods:
         ccfg = cfg.coldstart.model_copy(update={"method": m})
+        deps, tdir = ["base", "distill"], d / f"tune-lr-{m}"
+        if cfg.tune_lr is not None:  # the learning-rate rule first; the cold start then trains at its choice
+            stages.append(Stage(f"tune-lr-{m}", tdir / "result.json", [cfg.tune_lr.model_dump(mode="json"),
+                                                                       ccfg.model_dump(mode="json")], deps,
+                                lambda c=ccfg, t=tdir: tune_lr(c, cfg.tune_lr, base_path(), d / "pairs", t, cfg.world)))
+            deps = ["base", f"tune-lr-{m}"]
+
+        def run_cs(c: Any = ccfg, m: str = m, t: Path = tdir) -> Any:
+            if cfg.tune_lr is not None:
+                c = c.model_copy(update={"learning_rate": chosen_lr(t)})
+            return run_coldstart(c, base_path(), d / "pairs", d / f"coldstart-{m}", cfg.world)
+
         stages.append(Stage(f"coldstart-{m}", d / f"coldstart-{m}" / "result.json", ccfg.model_dump(mode="json"),
-                            ["base", "distill"],
-                            lambda c=ccfg, m=m: run_coldstart(c, base_path(), d / "pairs", d / f"coldstart-{m}", cfg.world)))
+                            deps, run_cs))
         models[f"coldstart-{m}"] = d / f"coldstart-{m}" / "model"
     starts = [(m, f"coldstart-{m}") for m in cfg.methods] + ([("base", "base")] if cfg.rl_from_base else [])
     for label, dep in starts:

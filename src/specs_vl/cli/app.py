@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from specs_vl.cli import eval_cmds, recipe
+from specs_vl.cli import eval_cmds, recipe, study_cmds
 from specs_vl.cli.config_cmds import config_app, env
 from specs_vl.cli.export_cmds import export_app
 from specs_vl.cli.world_cmds import world_app
@@ -35,5 +35,6 @@ app.add_typer(config_app, name="config")
 app.command("env")(env)
 app.command("base")(recipe.base)
 app.command("eval")(eval_cmds.eval_cmd)
+app.command("study")(study_cmds.study)
 for _name in ("zero", "distill", "coldstart", "rl", "pipeline", "demo", "report"):
     app.command(_name)(getattr(recipe, _name))

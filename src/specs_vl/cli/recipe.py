@@ -120,6 +120,8 @@ def coldstart(
     steps: Annotated[Optional[int], typer.Option("--steps", "--max-steps", help="Override coldstart.max_steps.")] = None,
     precompute_ref: Annotated[Optional[bool], typer.Option("--precompute-ref/--no-precompute-ref", help="DPO reference log-probs in one pass first.")] = None,
     lora: Annotated[bool, typer.Option("--lora", help="Train LoRA adapters (peft) and merge them at the end.")] = False,
+    tune: Annotated[bool, typer.Option("--tune-lr", help="First pick the learning rate by the rule (config "
+                                       "tune_lr section): the smallest grid rate reaching the dev format target.")] = False,
     resume: ResumeOpt = False,
     restart: RestartOpt = False,
     quiet: Quiet = False,
@@ -135,7 +137,7 @@ def coldstart(
         cfg = api.load_config(config, [*(overrides or []), *flags])
         if lora and cfg.coldstart.lora is None:
             cfg = api.load_config(config, [*(overrides or []), *flags, "coldstart.lora={}"])
-        api.run_coldstart(cfg, out=out, model=model, pairs=pairs,
+        api.run_coldstart(cfg, out=out, model=model, pairs=pairs, tune_lr=tune,
                           resume=_mode(resume, restart))
     except CATCH as e:
         fail(e)

@@ -13,18 +13,18 @@ import torch
 _NUCLEUS_EPS = 1e-7
 
 
-def generalization_factor(g_id: float, g_ood: float, beta: float = 2.0) -> float:
+def generalization_factor(g_id: float, g_ood: float, beta: float = 2.0) -> float | None:
     """GF = (1 + b^2) G_ID G_OOD / (b^2 G_ID + G_OOD): an F-beta score that weights the OOD gain.
 
-    Returns 0.0 when either gain is <= 0. The F-beta form only makes sense for
-    positive gains (with one negative gain it can even flip sign or divide by
-    zero), and a cold start that loses ground on either side has not
-    generalised. Because 0.0 hides how much was lost, callers must report the
-    raw gains beside GF.
+    Undefined (None) when either gain is <= 0: the F-beta form only makes
+    sense for positive gains (with one negative gain it can flip sign or divide
+    by zero). None is written as null in JSON and "—" in the report, and a
+    claim that needs it reads "not testable", never "did not hold"; callers
+    report the raw gains beside it.
     """
     g_id, g_ood, b2 = float(g_id), float(g_ood), float(beta) ** 2
     if not (g_id > 0 and g_ood > 0):
-        return 0.0
+        return None
     return (1 + b2) * g_id * g_ood / (b2 * g_id + g_ood)
 
 

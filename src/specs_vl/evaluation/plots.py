@@ -7,6 +7,7 @@ Every function writes one PNG atomically and returns its path.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import nan
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,12 @@ def _save(fig: Any, path: Path) -> Path:
 
 
 def plot_gf_curve(curves: dict[str, list[dict[str, Any]]], path: Path) -> Path:
-    """GF on the left, G_ID and G_OOD on the right (GF is null when a gain is <= 0, so the gains go beside it)."""
+    """GF on the left (a gap where it is undefined: a gain <= 0), G_ID and G_OOD on the right."""
     fig, (ax_gf, ax_g) = plt.subplots(1, 2, figsize=(10, 3.6))
     for i, (method, points) in enumerate(sorted(curves.items())):
         steps = [p["step"] for p in points]
         color = f"C{i}"
-        ax_gf.plot(steps, [p["gf"] if p["gf"] is not None else float("nan") for p in points], "o-", color=color,
-                   label=method)  # null GF (a gain <= 0): a gap in the line
+        ax_gf.plot(steps, [nan if p.get("gf") is None else p["gf"] for p in points], "o-", color=color, label=method)
         ax_g.plot(steps, [p["g_id"] for p in points], "o-", color=color, label=f"{method} G_ID")
         ax_g.plot(steps, [p["g_ood"] for p in points], "s--", color=color, label=f"{method} G_OOD")
     ax_gf.set(title="Generalization Factor", xlabel="cold-start step", ylabel="GF (points)")

@@ -12,15 +12,42 @@ whole interval lies on the claim's side of 0, so a tie is never "held".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from specs_vl.evaluation.metrics import generalization_factor, pass_at_k
 
 Seed = Mapping[str, np.ndarray]  # set name -> per-prompt values, shape (prompts,) or (prompts, columns)
 Statistic = Callable[[Seed], "float | None"]
 
 HELD, CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE = "held", "contradicted", "inconclusive", "not testable"
+VERDICTS = (HELD, CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE)
+
+
+class FindingsSettings(BaseModel):
+    """How the report decides its claims; fixed in the run config before the run (pre-registration)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gf_step: int | None = Field(None, ge=1)  # cold-start step where GF is compared; None = end of the first epoch
+    metric: Literal["accuracy", "strict", "format"] = "accuracy"  # what "after RL, A >= B" compares
+    n_boot: int = Field(2000, ge=100)
+    level: float = Field(0.95, gt=0.5, lt=1)
+    seed: int = 0  # the bootstrap's RNG
+    predictions: dict[str, Literal["held", "contradicted", "inconclusive", "not testable"]] = Field(
+        default_factory=dict)  # claim id -> the verdict predicted before the run
+
+
+def mean_difference(seed: Seed) -> float:
+    """Equal-weight mean over sets of mean(column 0) - mean(column 1): a paired difference of two models."""
+    return float(np.mean([v[:, 0].mean() - v[:, 1].mean() for v in seed.values()]))
 
 
 @dataclass(frozen=True)
@@ -34,6 +61,7 @@ class Interval:
     prompts: int  # rows per seed, summed over the sets the statistic reads (the first seed's)
     level: float = 0.95
     undefined: float = 0.0  # fraction of bootstrap replicates where the statistic was undefined
+    seed_sd: float | None = None  # SD of the per-seed statistic across seeds (None with one seed)
 
     def as_dict(self) -> dict[str, float | int | None]:
         return asdict(self)
@@ -63,9 +91,11 @@ def bootstrap(stat: Statistic, seeds: Sequence[Seed], n_boot: int = 2000, level:
                 raise ValueError(f"set {k!r} has no prompts")
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     prompts = sum(len(v) for v in seeds[0].values())
-    estimate = _mean_over_seeds(stat, seeds)
-    if estimate is None:
+    per_seed = [stat(s) for s in seeds]
+    if any(v is None for v in per_seed):
         return Interval(None, None, None, len(seeds), prompts, level)
+    estimate = float(np.mean(per_seed))
+    sd = float(np.std(per_seed, ddof=1)) if len(seeds) > 1 else None
     reps, undefined = [], 0
     for _ in range(n_boot):
         picked = [seeds[i] for i in gen.integers(0, len(seeds), len(seeds))] if len(seeds) > 1 else seeds
@@ -76,10 +106,10 @@ def bootstrap(stat: Statistic, seeds: Sequence[Seed], n_boot: int = 2000, level:
         else:
             reps.append(r)
     if not reps:
-        return Interval(estimate, None, None, len(seeds), prompts, level, 1.0)
+        return Interval(estimate, None, None, len(seeds), prompts, level, 1.0, sd)
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(reps, [tail, 100 - tail])
-    return Interval(estimate, float(low), float(high), len(seeds), prompts, level, undefined / n_boot)
+    return Interval(estimate, float(low), float(high), len(seeds), prompts, level, undefined / n_boot, sd)
 
 
 def paired_difference(a: Sequence[np.ndarray], b: Sequence[np.ndarray], n_boot: int = 2000,
@@ -93,7 +123,7 @@ def paired_difference(a: Sequence[np.ndarray], b: Sequence[np.ndarray], n_boot: 
         if x.shape != y.shape:
             raise ValueError(f"seed {s}: {x.shape[0]} prompts against {y.shape[0]}; a paired comparison needs the same prompts")
         seeds.append({"pair": np.stack([x, y], axis=1)})
-    return bootstrap(lambda d: float(d["pair"][:, 0].mean() - d["pair"][:, 1].mean()), seeds, n_boot, rng=rng)
+    return bootstrap(mean_difference, seeds, n_boot, rng=rng)
 
 
 def verdict(iv: Interval, direction: int = 1, max_undefined: float = 0.025) -> str:
@@ -106,3 +136,96 @@ def verdict(iv: Interval, direction: int = 1, max_undefined: float = 0.025) -> s
     if high < 0:
         return CONTRADICTED
     return INCONCLUSIVE
+
+
+# --- per-prompt values: what the bootstrap resamples ------------------------------------------------
+
+
+def per_prompt(rows: Iterable[Mapping], key: str) -> dict[str, float]:
+    """Per-prompt means from generations.jsonl rows (runner.score_responses), grouped by example id.
+
+    `key` is a row field ("correct", "valid", "strict", "rbf") or "pass@K", the
+    unbiased pass@K of the prompt's samples. First-seen id order is kept.
+    """
+    groups: dict[str, list] = defaultdict(list)
+    for r in rows:
+        groups[str(r["id"])].append(r)
+    out: dict[str, float] = {}
+    for pid, rs in groups.items():
+        if key.startswith("pass@"):
+            k = int(key[5:])
+            if len(rs) >= k:
+                out[pid] = pass_at_k(len(rs), sum(bool(r["correct"]) for r in rs), k)
+        else:
+            vals = [float(r[key]) for r in rs if r.get(key) is not None]
+            if vals:
+                out[pid] = float(np.mean(vals))
+    return out
+
+
+def align(a: Mapping[str, float], b: Mapping[str, float], what: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Two models' per-prompt values on the prompts both have, in `a`'s order (a paired comparison)."""
+    common = [k for k in a if k in b]
+    if not common:
+        raise ValueError(f"{what}: the two models share no prompt; a paired comparison needs the same prompts")
+    return np.array([a[k] for k in common]), np.array([b[k] for k in common])
+
+
+# --- GF with an interval: per-prompt Psi of each set, resampled within the set ----------------------
+
+
+def gf_statistic(roles: Mapping[str, str], beta: float = 2.0, scale: float = 100.0) -> Statistic:
+    """GF(A) - GF(B) per seed from arrays set -> (prompts, 4) with columns [A step 0, A step n, B 0, B n].
+
+    Psi_ID is the mean over the "id" sets, Psi_OOD the equal-weight mean over
+    the "ood" sets (gf_curve.json's definition), in points (`scale` 100 turns
+    fractions into percent). With two columns [step 0, step n] it is GF itself.
+    None when a GF is undefined (a gain <= 0).
+    """
+    ids = [k for k, r in roles.items() if r == "id"]
+    oods = [k for k, r in roles.items() if r == "ood"]
+    if not ids or not oods:
+        raise ValueError(f"GF needs an id and an ood set, got roles {dict(roles)}")
+
+    def gf(seed: Seed, start: int, end: int) -> float | None:
+        def psi(names: list[str], col: int) -> float:
+            return scale * float(np.mean([seed[n][:, col].mean() for n in names]))
+
+        return generalization_factor(psi(ids, end) - psi(ids, start), psi(oods, end) - psi(oods, start), beta)
+
+    def stat(seed: Seed) -> float | None:
+        a = gf(seed, 0, 1)
+        if next(iter(seed.values())).shape[1] == 2:
+            return a
+        b = gf(seed, 2, 3)
+        return None if a is None or b is None else a - b
+
+    return stat
+
+
+# --- power: how many prompts a study needs ---------------------------------------------------------
+
+
+def _z(power: float, alpha: float) -> float:
+    return NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
+
+
+def minimal_detectable_difference(sd_prompt: float, seeds: int, prompts: int, seed_sd: float = 0.0,
+                                  power: float = 0.8, alpha: float = 0.05) -> float:
+    """The paired difference a two-sided test at `alpha` detects with `power`.
+
+    Var(mean difference) = seed_sd^2 / seeds + sd_prompt^2 / (seeds * prompts):
+    `sd_prompt` is the SD of the per-prompt difference between the two models,
+    `seed_sd` the SD of the seed-level difference (training noise).
+    """
+    return _z(power, alpha) * math.sqrt(seed_sd ** 2 / seeds + sd_prompt ** 2 / (seeds * prompts))
+
+
+def required_prompts(delta: float, sd_prompt: float, seeds: int, seed_sd: float = 0.0, power: float = 0.8,
+                     alpha: float = 0.05) -> int | None:
+    """Prompts per set so that `delta` is detectable; None when the seed noise alone forbids it."""
+    z2 = _z(power, alpha) ** 2
+    room = delta ** 2 - z2 * seed_sd ** 2 / seeds
+    if room <= 0:
+        return None
+    return max(1, math.ceil(z2 * sd_prompt ** 2 / (seeds * room)))

@@ -3,22 +3,29 @@
 Everything is read back from the files the stages wrote (nothing is held in
 memory between stages), so `specs report runs/NAME` can redraw any run, and a
 partial run renders with "not run" where a stage is missing. With several
-seeds (`seed-S/` directories) every table number is mean ± std.
+seeds (`seed-S/` directories) every table number is mean ± std over seeds;
+every comparison is a paired-bootstrap interval (findings.py), also written
+to `findings.json`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from specs_vl.evaluation.plots import plot_gf_curve, plot_rl_curves
-from specs_vl.report.findings import findings
+from specs_vl.report.findings import findings, settings
 from specs_vl.report.html import render_html, render_markdown
 from specs_vl.report.tables import (
+    calibration_table,
     example_pairs,
+    exploration_table,
     gf_table,
+    lr_table,
     mask_secrets,
-    model_table,
+    per_set_tables,
+    psi_note,
     read_json,
     seed_dirs,
     stage_times,
@@ -33,8 +40,9 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
     run_dir = Path(run_dir)
     out = Path(out) if out else run_dir / "report"
     dirs = seed_dirs(run_dir)
+    fs = settings(run_dir)
     with atomic_dir(out) as tmp:
-        gf_header, gf_rows, curves = gf_table(dirs)
+        gf, curves = gf_table(dirs, run_dir, fs)
         plots = {}
         if curves:
             plots["gf"] = plot_gf_curve(curves, tmp / "gf_curves.png").name
@@ -44,13 +52,16 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
         config = run_dir / "config.yaml"
         doc = {
             "name": run_dir.name, "seeds": [d.name for d in dirs] if len(dirs) > 1 else ["single seed"],
-            "models": model_table(dirs), "gf": (gf_header, gf_rows), "plots": plots,
+            "per_set": per_set_tables(dirs), "exploration": exploration_table(dirs), "gf": gf, "plots": plots,
+            "gf_step": f"step {fs.gf_step}" if fs.gf_step else "the end of the first epoch", "psi_note": psi_note(dirs),
+            "calibration": calibration_table(run_dir), "lr": lr_table(dirs), "study": read_json(run_dir / "study.json"),
             "pair_stats": read_json(dirs[0] / "pairs" / "stats.json"), "pairs": example_pairs(dirs[0], tmp),
             "times": stage_times(run_dir), "findings": findings(run_dir),
             "config": mask_secrets(config.read_text()) if config.exists() else "(no config.yaml)",
             "trust_remote_code": bool(re.search(r"(?m)^trust_remote_code:\s*true\s*$", config.read_text()))
             if config.exists() else False,
         }
+        (tmp / "findings.json").write_text(json.dumps(doc["findings"], indent=2))
         (tmp / "index.html").write_text(render_html(doc))
         (tmp / "report.md").write_text(render_markdown(doc))
     return out / "index.html"

@@ -1,104 +1,123 @@
-"""Did the paper's claims hold on this run? Each verdict comes with the numbers that decided it.
+"""Did the paper's claims hold on this run? Each verdict is read off a 95 % interval, never a point.
 
-A claim is "held", "did not hold", or "not measured" when a stage it needs
-has not run. With several seeds the comparison is on the seed means.
+Every claim is a paired difference (or a difference of GFs) over the same
+prompts: a bootstrap over prompts within each seed, seeds resampled first
+(evaluation/stats.py, the one implementation the study and `specs compare`
+share). `held` needs the whole interval on the claim's side of 0, so a tie or
+a single noisy seed reads `inconclusive`; a claim whose data is missing or
+whose GF is undefined reads `not testable`. The list is also written as
+`report/findings.json`: [{claim, verdict, estimate, ci_low, ci_high, seeds,
+prompts, metric, models, ...}], rates in percentage points.
 """
 
 from __future__ import annotations
 
-import json
-import statistics
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from specs_vl.evaluation.stats import (
+    NOT_TESTABLE,
+    FindingsSettings,
+    Interval,
+    bootstrap,
+    gf_statistic,
+    mean_difference,
+    verdict,
+)
+from specs_vl.report.evidence import METRIC_KEYS, gf_seeds, max_k, ood_sets, paired_seeds, run_config
 from specs_vl.report.tables import seed_dirs
 
-
-def _metric(dirs: list[Path], model: str, suite: str, key: str) -> float | None:
-    vals = []
-    for d in dirs:
-        try:
-            v = json.loads((d / "eval" / model / suite / "metrics.json").read_text())["overall"].get(key)
-        except (OSError, json.JSONDecodeError, KeyError):
-            continue
-        if v is not None:
-            vals.append(v)
-    return statistics.mean(vals) if vals else None
+METHODS = ("dpo-sft", "sft", "dpo")
 
 
-def _gf(dirs: list[Path], method: str) -> dict[str, float] | None:
-    finals = []
-    for d in dirs:
-        try:
-            finals.append(json.loads((d / f"coldstart-{method}" / "gf_curve.json").read_text())["points"][-1])
-        except (OSError, json.JSONDecodeError, KeyError, IndexError):
-            continue
-    if not finals:
-        return None
-    return {k: statistics.mean(p[k] or 0.0 for p in finals) for k in ("gf", "g_id", "g_ood")}  # gf null: 0
+def settings(run_dir: Path) -> FindingsSettings:
+    """The `findings` section of the run's config.yaml (defaults when absent or invalid)."""
+    try:
+        return FindingsSettings.model_validate(run_config(run_dir).get("findings") or {})
+    except ValueError:
+        return FindingsSettings()
 
 
-def _verdict(claim: str, ok: bool | None, evidence: str) -> dict[str, str]:
-    status = "not measured" if ok is None else ("held" if ok else "did not hold")
-    return {"claim": claim, "status": status, "evidence": evidence}
+def _finding(cid: str, claim: str, metric: str, models: list[str], iv: Interval | None, direction: int,
+             s: FindingsSettings, scale: float = 100.0, unit: str = "points", note: str = "") -> dict[str, Any]:
+    def num(x: float | None) -> float | None:
+        return None if x is None else round(float(x) * scale, 4)
 
-
-def _pass_k(dirs: list[Path], model: str) -> tuple[str, float | None]:
-    keys = []
-    for d in dirs:
-        try:
-            o = json.loads((d / "eval" / model / "world-id" / "metrics.json").read_text())["overall"]
-            keys += [k for k in o if k.startswith("pass@") and o[k] is not None]
-        except (OSError, json.JSONDecodeError, KeyError):
-            pass
-    key = max(keys, key=lambda k: int(k[5:]), default="pass@1")
-    return key, _metric(dirs, model, "world-id", key)
-
-
-def findings(run_dir: Path) -> list[dict[str, str]]:
-
-
-    dirs = seed_dirs(Path(run_dir))
-    out = []
-
-    base_f, zero_f = (_metric(dirs, m, "world-id", "format_valid_rate") for m in ("base", "zero"))
-    ok = None if base_f is None or zero_f is None else zero_f > base_f
-    out.append(_verdict("zero improves the format rate over base", ok,
-                        "not measured" if ok is None else f"world-id format-valid rate: base {base_f:.3f}, zero {zero_f:.3f}"))
-
-    dpo_sft, sft = _gf(dirs, "dpo-sft"), _gf(dirs, "sft")
-    if dpo_sft is None or sft is None:
-        out.append(_verdict("GF(dpo-sft) > GF(sft)", None, "not measured"))
+    if iv is None:
+        est = lo = hi = None
+        seeds = prompts = 0
+        v = NOT_TESTABLE
     else:
-        ok = dpo_sft["gf"] > sft["gf"]
-        ev = (f"final GF: dpo-sft {dpo_sft['gf']:.1f} (gains ID {dpo_sft['g_id']:+.1f}, OOD {dpo_sft['g_ood']:+.1f}); "
-              f"sft {sft['gf']:.1f} (gains ID {sft['g_id']:+.1f}, OOD {sft['g_ood']:+.1f})")
-        if dpo_sft["gf"] == sft["gf"] == 0:
-            ev += "; both GF are 0 because a gain was not positive, so the claim cannot hold"
-        out.append(_verdict("GF(dpo-sft) > GF(sft)", ok, ev))
+        est, lo, hi, seeds, prompts, v = num(iv.estimate), num(iv.low), num(iv.high), iv.seeds, iv.prompts, verdict(iv, direction)
+        if iv.estimate is not None and iv.undefined > 0:
+            note = (note + "; " if note else "") + f"GF undefined in {iv.undefined:.0%} of bootstrap replicates"
+    return {"id": cid, "claim": claim, "verdict": v, "estimate": est, "ci_low": lo, "ci_high": hi, "seeds": seeds,
+            "prompts": prompts, "metric": metric, "models": models, "unit": unit, "direction": direction,
+            "seed_sd": num(iv.seed_sd) if iv is not None else None, "prediction": s.predictions.get(cid),
+            "note": note}
 
-    for suite, label in (("world-id", "ID"), ("world-ood", "OOD")):
-        a, b = (_metric(dirs, m, suite, "accuracy") for m in ("rl-dpo-sft", "rl-sft"))
-        ok = None if a is None or b is None else a >= b
-        out.append(_verdict(f"after RL, SPECS >= the SFT cold start on {label}", ok,
-                            "not measured" if ok is None else f"{suite} accuracy after RL: from dpo-sft {a:.3f}, from sft {b:.3f}"))
 
-    a_id, a_ood, b_id, b_ood = (_metric(dirs, m, s, "accuracy") for m in ("rl-dpo-sft", "rl-base")
-                                for s in ("world-id", "world-ood"))
-    ok = None if None in (a_id, a_ood, b_id, b_ood) else (a_id >= b_id and a_ood >= b_ood)
-    out.append(_verdict("after RL, SPECS >= no cold start (RL from the base) on ID and OOD", ok,
-                        "not measured" if ok is None else f"accuracy after RL, from dpo-sft vs from base: "
-                        f"ID {a_id:.3f} vs {b_id:.3f}, OOD {a_ood:.3f} vs {b_ood:.3f}"))
+def _compare(dirs: list[Path], s: FindingsSettings, cid: str, claim: str, a: str, b: str, suites: list[str],
+             key: str, metric: str, direction: int = 1, scale: float = 100.0, unit: str = "points") -> dict[str, Any]:
+    """A paired difference a - b on `suites` (equal-weight mean over them)."""
+    if not suites:
+        return _finding(cid, claim, metric, [a, b], None, direction, s, scale, unit, "not evaluated")
+    try:
+        seeds = paired_seeds(dirs, a, b, suites, key)
+    except ValueError as e:
+        return _finding(cid, claim, metric, [a, b], None, direction, s, scale, unit, str(e))
+    if not seeds:
+        return _finding(cid, claim, metric, [a, b], None, direction, s, scale, unit,
+                        f"{a} or {b} was not evaluated on {', '.join(suites)}")
+    iv = bootstrap(mean_difference, seeds, s.n_boot, s.level, np.random.default_rng(s.seed))
+    note = "" if len(suites) == 1 else f"equal-weight mean over {', '.join(suites)}"
+    return _finding(cid, claim, metric, [a, b], iv, direction, s, scale, unit, note)
 
-    k, pk_a = _pass_k(dirs, "rl-dpo-sft")
-    pk_b = _metric(dirs, "rl-sft", "world-id", k)
-    rbf_a, rbf_b = (_metric(dirs, m, "world-id", "rbf") for m in ("rl-dpo-sft", "rl-sft"))
-    if None in (pk_a, pk_b, rbf_a, rbf_b):
-        out.append(_verdict("SPECS explores more (pass@k, RBF)", None, "not measured"))
+
+def _gf_claim(dirs: list[Path], run_dir: Path, s: FindingsSettings, other: str) -> dict[str, Any]:
+    cid, claim = f"gf-dpo-sft-vs-{other}", f"GF(dpo-sft) > GF({other})"
+    models = ["coldstart-dpo-sft", f"coldstart-{other}"]
+    metric = "GF of Psi gains (points)"
+    seeds, roles, used, why = gf_seeds(dirs, run_dir, ["dpo-sft", other], s.gf_step)
+    if why:
+        return _finding(cid, claim, metric, models, None, 1, s, 1.0, "points", why)
+    try:
+        iv = bootstrap(gf_statistic(roles), seeds, s.n_boot, s.level, np.random.default_rng(s.seed))
+    except ValueError as e:
+        return _finding(cid, claim, metric, models, None, 1, s, 1.0, "points", str(e))
+    where = f"at step {s.gf_step}" if s.gf_step else "at the end of the first epoch"
+    note = f"{where} (curve points used: step {', '.join(map(str, sorted(set(used))))})"
+    if iv.estimate is None:
+        note = "GF is undefined (a gain <= 0) in at least one seed, " + note
+    return _finding(cid, claim, metric, models, iv, 1, s, 1.0, "points", note)
+
+
+def findings(run_dir: Path) -> list[dict[str, Any]]:
+    """Every claim of the paper this run can speak to, with its interval and verdict."""
+    run_dir = Path(run_dir)
+    dirs, s = seed_dirs(run_dir), settings(run_dir)
+    metric, key = s.metric, METRIC_KEYS[s.metric]
+    out = [_compare(dirs, s, "zero-format", "zero >> base on format (format validity)", "zero", "base",
+                    ["world-id"], "valid", "format validity")]
+    out += [_gf_claim(dirs, run_dir, s, other) for other in ("sft", "dpo")]
+    for base_model, label in (("rl-sft", "the SFT cold start"), ("rl-base", "no cold start (RL from the base)")):
+        tag = "sft" if base_model == "rl-sft" else "base"
+        out.append(_compare(dirs, s, f"rl-id-vs-{tag}", f"after RL, SPECS >= {label} on ID", "rl-dpo-sft",
+                            base_model, ["world-id"], key, metric))
+        out.append(_compare(dirs, s, f"rl-ood-vs-{tag}", f"after RL, SPECS >= {label} on Psi_OOD", "rl-dpo-sft",
+                            base_model, ood_sets(dirs, "rl-dpo-sft"), key, metric))
+    k = max_k(dirs, "rl-dpo-sft", "world-id")
+    if k and k > 1:
+        out.append(_compare(dirs, s, "explore-pass@k", f"SPECS explores more: pass@{k} after RL, vs SFT",
+                            "rl-dpo-sft", "rl-sft", ["world-id"], f"pass@{k}", f"pass@{k}"))
     else:
-        both = pk_a > pk_b and rbf_a > rbf_b
-        ev = (f"world-id after RL, from dpo-sft vs from sft: {k} {pk_a:.3f} vs {pk_b:.3f} "
-              f"({'higher' if pk_a > pk_b else 'not higher'}), RBF {rbf_a:.2f} vs {rbf_b:.2f} "
-              f"({'higher' if rbf_a > rbf_b else 'not higher'})")
-        out.append(_verdict("SPECS explores more (pass@k, RBF)", both, ev))
+        out.append(_finding("explore-pass@k", "SPECS explores more: pass@k after RL, vs SFT", "pass@k",
+                            ["rl-dpo-sft", "rl-sft"], None, 1, s, note="no pass@k with k > 1 was evaluated"))
+    out.append(_compare(dirs, s, "explore-rbf", "SPECS explores more: Rollout Branching Factor after RL, vs SFT",
+                        "rl-dpo-sft", "rl-sft", ["world-id"], "rbf", "RBF (tokens)", scale=1.0, unit="tokens"))
+    for m in METHODS:
+        out.append(_compare(dirs, s, f"retention-{m}", f"coldstart-{m} costs retention accuracy (base - cold start)",
+                            "base", f"coldstart-{m}", ["world-retention"], "correct", "accuracy"))
     return out
-

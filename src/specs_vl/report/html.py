@@ -18,8 +18,10 @@ CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}
 h1{font-size:24px;margin-bottom:2px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0;font-size:12.5px}th,td{border:1px solid #ddd;padding:4px 7px;text-align:right}
-th{background:#f4f4f6}td:first-child,th:first-child{text-align:left;white-space:nowrap}
-.held{color:#0a7a2f;font-weight:600}.did-not-hold{color:#b42318;font-weight:600}.not-measured{color:#777;font-weight:600}
+th{background:#f4f4f6}td:first-child,th:first-child{text-align:left;white-space:nowrap}td{white-space:nowrap}
+td.note{white-space:normal;text-align:left;min-width:220px}
+.held{color:#0a7a2f;font-weight:600}.contradicted{color:#b42318;font-weight:600}.inconclusive{color:#8a6d00;font-weight:600}
+.not-testable{color:#777;font-weight:600}
 img.plot{max-width:100%;border:1px solid #eee;margin:6px 0}pre{background:#f7f7f9;padding:10px;overflow:auto;font-size:12px}
 .pairs{display:grid;grid-template-columns:repeat(2,1fr);gap:12px}.pair{border:1px solid #ddd;padding:8px;border-radius:6px}
 .pair img{width:112px;height:112px;image-rendering:pixelated;float:left;margin-right:10px}
@@ -55,60 +57,120 @@ def _stats_rows(stats: dict[str, Any] | None) -> list[list[str]]:
     return rows
 
 
+def _num(x: Any, unit: str) -> str:
+    return "—" if x is None else f"{x:+.2f}" if unit == "tokens" else f"{x:+.1f}"
+
+
+def findings_table(found: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """One row per claim: prediction (when pre-registered), verdict, estimate, 95 % interval, seeds, prompts."""
+    header = ["claim", "predicted", "verdict", "estimate", "95% CI", "unit", "seeds", "prompts", "note"]
+    rows = [[f["claim"], f.get("prediction") or "", f["verdict"], _num(f["estimate"], f["unit"]),
+             "—" if f["ci_low"] is None else f"[{_num(f['ci_low'], f['unit'])}, {_num(f['ci_high'], f['unit'])}]",
+             f["unit"], str(f["seeds"]), str(f["prompts"]), f.get("note", "")] for f in found]
+    return header, rows
+
+
+def _study_text(study: dict[str, Any] | None) -> list[str]:
+    if not study:
+        return []
+    p = study.get("power") or {}
+    return [f"Study: {len(study.get('seeds', []))} seeds, {p.get('prompts')} prompts per eval set. {p.get('statement', '')}",
+            f"Wall time: {study['seconds']:.0f} s." if study.get("seconds") is not None else ""]
+
+
+def sections(doc: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
+    """The report as (title, blocks); a block is ("p", text), ("table", (header, rows)), ("img", (src, alt)),
+    ("pre", text) or ("pairs", pairs). Both renderers draw the same list."""
+    verdict_note = ("Every comparison is a paired bootstrap over prompts within each seed, seeds resampled first "
+                    "(95 % percentile interval). held: the whole interval lies on the claim's side of 0; "
+                    "contradicted: wholly on the other side; inconclusive: it contains 0 (a tie is never held); "
+                    "not testable: the data is missing or GF is undefined. Rates are in percentage points.")
+    found = [("p", verdict_note), *[("p", t) for t in _study_text(doc.get("study")) if t],
+             ("table", findings_table(doc["findings"]))]
+    evals: list[tuple[str, Any]] = []
+    for title, table in doc["per_set"]:
+        evals += [("p", f"{title}, per eval set (sampled at the eval temperature):"),
+                  ("table", table) if table[1] else ("p", "not run")]
+    evals += [("p", "Exploration:"), ("table", doc["exploration"]) if doc["exploration"][1] else ("p", "not run")]
+    gf: list[tuple[str, Any]] = [("p", f"{doc.get('psi_note', 'Psi')}; GF compared at "
+                                       f"{doc['gf_step']} (fixed in the config before the run). GF is undefined "
+                                       "(—) when a gain is <= 0. 'format' columns: compliance alone, in percent.")]
+    gf += [("table", doc["gf"])] if doc["gf"][1] else [("p", "not run")]
+    gf += [("img", (doc["plots"]["gf"], "GF curves"))] if "gf" in doc["plots"] else []
+    out = [("Findings", found), ("Models", evals), ("Cold starts: Generalization Factor", gf)]
+    if doc.get("lr"):
+        out.append(("Learning rate rule", [("p", "The same rule for every method, on dev: the smallest rate in the "
+                                                 "grid reaching the format-validity target at T=1 within one epoch."),
+                                           ("table", doc["lr"])]))
+    if doc.get("calibration"):
+        out.append(("Base model calibration", [("table", doc["calibration"])]))
+    out.append(("RL curves", [("img", (doc["plots"]["rl"], "RL curves"))] if "rl" in doc["plots"] else [("p", "not run")]))
+    pairs: list[tuple[str, Any]] = [("table", (["statistic", "value"], _stats_rows(doc["pair_stats"])))
+                                    if doc["pair_stats"] else ("p", "not run")]
+    out.append(("Pairs", pairs + ([("pairs", doc["pairs"])] if doc["pairs"] else [])))
+    out.append(("Stage times (seconds)", [("table", (["stage", "seconds"], doc["times"])) if doc["times"]
+                                          else ("p", "not run")]))
+    out.append(("Config", [("pre", doc["config"])]))
+    return out
+
+
+def _verdict_cell(c: str) -> str:
+    return f"<td class='{c.replace(' ', '-')}'>{_esc(c)}</td>"
+
+
+def _html_block(kind: str, x: Any) -> str:
+    if kind == "p":
+        return f"<p>{_esc(x)}</p>"
+    if kind == "pre":
+        return f"<pre>{_esc(x)}</pre>"
+    if kind == "img":
+        return f"<img class='plot' src='{_esc(x[0])}' alt='{_esc(x[1])}'>"
+    if kind == "table":
+        header, rows = x
+        vcols = {i for i, h in enumerate(header) if h in ("verdict", "predicted")}
+        head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+        body = "".join("<tr>" + "".join(_verdict_cell(c) if i in vcols and c else
+                                        f"<td class='note'>{_esc(c)}</td>" if header[i] in ("note", "why") else
+                                        f"<td>{_esc(c)}</td>" for i, c in enumerate(r)) + "</tr>" for r in rows)
+        return f"<table><tr>{head}</tr>{body}</table>"
+    return "<div class='pairs'>" + "".join(
+        f"<div class='pair'><img src='{_esc(p['image'])}' alt='pair image'>"
+        f"<div class='muted'>{_esc(p['prompt'])}</div><div style='clear:both'></div>"
+        f"<b>chosen</b><pre>{_esc(p['chosen'])}</pre>"
+        f"<b>rejected</b> (corruption {_esc(p['corruption'])})<pre>{_esc(p['rejected'])}</pre></div>" for p in x) + "</div>"
+
+
 def render_html(doc: dict[str, Any]) -> str:
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>SPECS report: {_esc(doc['name'])}</title>"
              f"<style>{CSS}</style></head><body>",
              f"<h1>SPECS report: {_esc(doc['name'])}</h1>",
-             f"<p class='muted'>Seeds: {_esc(', '.join(doc['seeds']))}. Psi = strict success (the right answer in "
-             "the format the prompt asked for), in percent, from greedy decoding; the model table samples at the eval temperature.</p>",
-             "<p class='did-not-hold'>trust_remote_code was ON for this run: model code from the hub was executed.</p>"
-             if doc.get("trust_remote_code") else "<p class='muted'>trust_remote_code: off.</p>",
-             "<h2>Findings</h2><ul>"]
-    for f in doc["findings"]:
-        cls = f["status"].replace(" ", "-")
-        parts.append(f"<li>{_esc(f['claim'])}: <span class='{cls}'>{_esc(f['status'])}</span>"
-                     f"<br><span class='muted'>{_esc(f['evidence'])}</span></li>")
-    parts.append("</ul><h2>Models</h2>" + _table(*doc["models"]))
-    parts.append("<h2>Cold starts: Generalization Factor</h2>")
-    if doc["gf"][1]:
-        parts.append(_table(*doc["gf"]))
-    if "gf" in doc["plots"]:
-        parts.append(f"<img class='plot' src='{_esc(doc['plots']['gf'])}' alt='GF curves'>")
-    if not doc["gf"][1]:
-        parts.append("<p>not run</p>")
-    parts.append("<h2>RL curves</h2>")
-    parts.append(f"<img class='plot' src='{_esc(doc['plots']['rl'])}' alt='RL curves'>" if "rl" in doc["plots"]
-                 else "<p>not run</p>")
-    parts.append("<h2>Pairs</h2>")
-    parts.append(_table(["statistic", "value"], _stats_rows(doc["pair_stats"])) if doc["pair_stats"] else "<p>not run</p>")
-    if doc["pairs"]:
-        parts.append("<div class='pairs'>")
-        for p in doc["pairs"]:
-            parts.append(f"<div class='pair'><img src='{_esc(p['image'])}' alt='pair image'>"
-                         f"<div class='muted'>{_esc(p['prompt'])}</div><div style='clear:both'></div>"
-                         f"<b>chosen</b><pre>{_esc(p['chosen'])}</pre>"
-                         f"<b>rejected</b> (corruption {_esc(p['corruption'])})<pre>{_esc(p['rejected'])}</pre></div>")
-        parts.append("</div>")
-    parts.append("<h2>Stage times (seconds)</h2>" + (_table(["stage", "seconds"], doc["times"]) if doc["times"]
-                                                     else "<p>not run</p>"))
-    parts.append(f"<h2>Config</h2><pre>{_esc(doc['config'])}</pre></body></html>")
+             f"<p class='muted'>Seeds: {_esc(', '.join(doc['seeds']))}. With several seeds a table number is "
+             "mean ± std over seeds.</p>",
+             "<p class='contradicted'>trust_remote_code was ON for this run: model code from the hub was executed.</p>"
+             if doc.get("trust_remote_code") else "<p class='muted'>trust_remote_code: off.</p>"]
+    for title, blocks in sections(doc):
+        parts.append(f"<h2>{_esc(title)}</h2>" + "".join(_html_block(k, x) for k, x in blocks))
+    parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _md_block(kind: str, x: Any) -> str:
+    if kind == "p":
+        return str(x)
+    if kind == "pre":
+        return f"```yaml\n{x}\n```"
+    if kind == "img":
+        return f"![{x[1]}]({x[0]})"
+    if kind == "table":
+        return _md_table(*x)
+    return "\n\n".join(f"![pair]({p['image']}) {p['prompt']}\n\n- chosen: `{p['chosen']}`\n"
+                        f"- rejected (corruption {p['corruption']}): `{p['rejected']}`" for p in x)
 
 
 def render_markdown(doc: dict[str, Any]) -> str:
     lines = [f"# SPECS report: {doc['name']}", "", f"Seeds: {', '.join(doc['seeds'])}.", "",
              "**trust_remote_code was ON for this run: model code from the hub was executed.**"
-             if doc.get("trust_remote_code") else "trust_remote_code: off.", "", "## Findings", ""]
-    lines += [f"- {f['claim']}: **{f['status']}**. {f['evidence']}" for f in doc["findings"]]
-    lines += ["", "## Models", "", _md_table(*doc["models"]), "", "## Cold starts: Generalization Factor", ""]
-    lines += [_md_table(*doc["gf"]) if doc["gf"][1] else "not run", ""]
-    lines += [f"![GF curves]({doc['plots']['gf']})" if "gf" in doc["plots"] else "", "", "## RL curves", ""]
-    lines += [f"![RL curves]({doc['plots']['rl']})" if "rl" in doc["plots"] else "not run", "", "## Pairs", ""]
-    lines += [_md_table(["statistic", "value"], _stats_rows(doc["pair_stats"])) if doc["pair_stats"] else "not run", ""]
-    for p in doc["pairs"]:
-        lines += [f"![pair]({p['image']}) {p['prompt']}", "", f"- chosen: `{p['chosen']}`",
-                  f"- rejected (corruption {p['corruption']}): `{p['rejected']}`", ""]
-    lines += ["## Stage times (seconds)", "", _md_table(["stage", "seconds"], doc["times"]) if doc["times"] else "not run"]
-    lines += ["", "## Config", "", "```yaml", doc["config"], "```", ""]
+             if doc.get("trust_remote_code") else "trust_remote_code: off.", ""]
+    for title, blocks in sections(doc):
+        lines += [f"## {title}", ""] + [b for k, x in blocks for b in (_md_block(k, x), "")]
     return "\n".join(lines)
-

@@ -191,7 +191,7 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     fin = result["final"] or {}
     say(f"coldstart {cfg.method}: {result['steps']} steps in {result['seconds']}s; Psi_ID {fin.get('psi_id', 0):.1f} "
         f"Psi_OOD {fin.get('psi_ood', 0):.1f} (gains {fin.get('g_id', 0):+.1f}/{fin.get('g_ood', 0):+.1f}), "
-        f"GF {'n/a (a gain <= 0)' if fin.get('gf') is None else format(fin['gf'], '.1f')}")
+        "GF " + ("— (a gain <= 0)" if fin.get("gf") is None else f"{fin['gf']:.1f}"))
     return result
 
 
