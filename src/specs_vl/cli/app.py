@@ -6,6 +6,7 @@ import typer
 
 from specs_vl.cli import eval_cmds, recipe
 from specs_vl.cli.export_cmds import export_app
+from specs_vl.cli.plan_cmds import plan_cmd
 from specs_vl.cli.world_cmds import world_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="SPECS: self-distilled preference cold start for VLM RL.")
@@ -13,5 +14,6 @@ app.add_typer(world_app, name="world")
 app.add_typer(export_app, name="export")
 app.command("base")(recipe.base)
 app.command("eval")(eval_cmds.eval_cmd)
+app.command("plan")(plan_cmd)
 for _name in ("zero", "distill", "coldstart", "rl", "pipeline", "demo", "report"):
     app.command(_name)(getattr(recipe, _name))

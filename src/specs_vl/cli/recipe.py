@@ -129,6 +129,7 @@ def rl(
     eval_every: Annotated[Optional[int], typer.Option("--eval-every", help="Evaluate ID/OOD every N steps (0: at the end).")] = None,
     data: Annotated[Optional[str], typer.Option("--data", help="A datasets dir in the example schema.")] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint.")] = True,
+    label: Annotated[Optional[str], typer.Option("--label", help="Run label in curves and results (default: rl FROM).")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Stage 3: GRPO with verifiable rewards (0.5 format + 1.0 accuracy) from a cold start or the base."""
@@ -143,12 +144,12 @@ def rl(
         rcfg = override(cfg.rl, "command line", steps=steps, eval_every=eval_every, data=data)
         run_dir = Path("runs") / cfg.name
         if start in ("base", "none"):
-            path, label = resolve_base(cfg, None), "base"
+            path, name = resolve_base(cfg, None), "base"
         elif start in METHODS:
-            path, label = str(run_dir / f"coldstart-{start}" / "model"), start
+            path, name = str(run_dir / f"coldstart-{start}" / "model"), start
         else:
-            path, label = start, Path(start).name
-        run_rl(rcfg, path, out or run_dir / f"rl-{label}", cfg.world, resume, label=f"rl {label}")
+            path, name = start, Path(start).name
+        run_rl(rcfg, path, out or run_dir / f"rl-{name}", cfg.world, resume, label=label or f"rl {name}")
     except CATCH as e:
         fail(e)
 

@@ -16,7 +16,8 @@ from typing import Any
 from transformers import TrainerCallback
 
 from specs_vl.evaluation.metrics import generalization_factor
-from specs_vl.evaluation.runner import EvalConfig, evaluate_model
+from specs_vl.evaluation.runner import EvalConfig, aggregate, evaluate_model
+from specs_vl.evaluation.suites import get_suite
 from specs_vl.util.atomic import atomic_write
 
 PSI_METRICS = {"strict": "strict_success", "accuracy": "accuracy", "format": "format_valid_rate"}
@@ -33,8 +34,53 @@ class CurveSettings:
     batch_size: int = 64
 
 
+def _rank_world() -> tuple[int, int]:
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def sharded_evaluate(model: Any, processor: Any, suite_name: str, cfg: EvalConfig) -> tuple[list, dict]:
+    """`evaluate_model` with the prompts split over the ranks, every rank generating, results gathered.
+
+    Under DeepSpeed ZeRO-3 and FSDP, transformers 5's `generate` is collective
+    (it sets `synced_gpus` and every forward gathers the shards), so every
+    rank must call it, the same number of times: each shard is padded to
+    ceil(n / world) prompts with copies of the last, dropped after the gather.
+    Every rank returns the same records (the whole suite's, in suite order)
+    and metrics; `metrics["prompts_per_rank"]` says what each rank sampled.
+    """
+    rank, world = _rank_world()
+    if world == 1:
+        records, metrics = evaluate_model(model, processor, suite_name, cfg)
+        return records, {**metrics, "prompts_per_rank": [metrics["overall"]["n_prompts"]]}
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    import torch.distributed as dist
+
+    examples = get_suite(suite_name).load(n=cfg.n, **cfg.suite_args)
+    size = -(-len(examples) // world)
+    mine = examples[rank * size:(rank + 1) * size]
+    real = len(mine)
+    mine = mine + [examples[-1]] * (size - real)
+    records, _ = evaluate_model(model, processor, suite_name, cfg, examples=mine)
+    records = records[:real * cfg.samples]  # score_responses: one record per (prompt, sample), in order
+    gathered: list[Any] = [None] * world
+    dist.all_gather_object(gathered, (real, records))  # gloo and NCCL both carry pickled objects
+    records = [r for _, recs in gathered for r in recs]
+    metrics = aggregate(records, cfg.ks)
+    metrics["suite"] = suite_name
+    metrics["prompts_per_rank"] = [n for n, _ in gathered]
+    return records, metrics
+
+
 def psi_point(model: Any, processor: Any, s: CurveSettings, world: Any, step: int) -> dict[str, Any]:
-    """Psi_ID and Psi_OOD (percent) plus the raw metrics, for the model as it is now."""
+    """Psi_ID and Psi_OOD (percent) plus the raw metrics, for the model as it is now.
+
+    Every rank of a multi-process run calls this; the prompts are shared out (`sharded_evaluate`).
+    """
 
     if s.psi not in PSI_METRICS:
         raise ValueError(f"psi must be one of {sorted(PSI_METRICS)}, got {s.psi!r}")
@@ -42,7 +88,8 @@ def psi_point(model: Any, processor: Any, s: CurveSettings, world: Any, step: in
     for key, suite, n in (("id", "world-id", s.id_n), ("ood", "world-ood", s.ood_n)):
         cfg = EvalConfig(n=n, samples=1, temperature=s.temperature, max_new_tokens=s.max_new_tokens,
                          batch_size=s.batch_size, rbf=False, suite_args={"world": world} if world else {})
-        _, metrics = evaluate_model(model, processor, suite, cfg)
+        _, metrics = sharded_evaluate(model, processor, suite, cfg)
+        point.setdefault("prompts_per_rank", {})[key] = metrics["prompts_per_rank"]
         overall = metrics["overall"]
         point[f"psi_{key}"] = 100.0 * overall[PSI_METRICS[s.psi]]
         point[key] = {k: overall[k] for k in ("accuracy", "format_valid_rate", "strict_success", "mean_length")}
@@ -69,7 +116,9 @@ class CurveCallback(TrainerCallback):
     """Evaluates at step 0, every `every` steps and at the end; rewrites `path` after each point.
 
     On resume the points up to the resumed step are kept and later ones are
-    redone, so a killed run's curve ends like an unbroken one.
+    redone, so a killed run's curve ends like an unbroken one. Every rank
+    evaluates its share of the prompts (generation is collective under ZeRO-3
+    and FSDP); the main process writes the file.
     """
 
     def __init__(self, path: Path, settings: CurveSettings, processor: Any, world: Any = None,
@@ -85,7 +134,8 @@ class CurveCallback(TrainerCallback):
         self.points.sort(key=lambda p: p["step"])
         doc = {**self.meta, "psi": self.s.psi, "psi_metric": PSI_METRICS[self.s.psi], "every": self.s.every,
                "points": with_gains(self.points)}
-        atomic_write(self.path, json.dumps(doc, indent=2))
+        if _rank_world()[0] == 0:
+            atomic_write(self.path, json.dumps(doc, indent=2))
 
     def complete(self, model: Any, step: int) -> None:
         """Finish the curve of a run whose training was already done (restored, not trained)."""
@@ -96,13 +146,12 @@ class CurveCallback(TrainerCallback):
         old = read_curve(self.path).get("points", [])
         self.points = [p for p in old if p["step"] <= state.global_step]
         step = state.global_step
-        if state.is_world_process_zero and (step == 0 or (self.s.every and step % self.s.every == 0)):
+        if step == 0 or (self.s.every and step % self.s.every == 0):
             self._record(model, step)  # skipped when the point survived the interruption
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
-        if self.s.every and state.global_step % self.s.every == 0 and state.is_world_process_zero:
+        if self.s.every and state.global_step % self.s.every == 0:
             self._record(model, state.global_step)
 
     def on_train_end(self, args, state, control, model=None, **kwargs):
-        if state.is_world_process_zero:
-            self._record(model, state.global_step)
+        self._record(model, state.global_step)
