@@ -163,11 +163,20 @@ def report_to() -> list[str]:
 
 
 def train_dtype() -> str:
-    """bf16 weights on GPUs (TrainingArguments bf16 is set there too), fp32 on the CPU."""
+    """bf16 weights where an engine keeps fp32 master weights for the optimizer, fp32 elsewhere.
+
+    `accelerate launch` exports ACCELERATE_USE_DEEPSPEED / ACCELERATE_USE_FSDP
+    (accelerate 1.x utils/launch.py). DeepSpeed's bf16 optimizer and accelerate's
+    FSDP2 mixed precision keep fp32 master weights, so loading bf16 halves the
+    load without losing updates. Plain Trainer/DDP would step AdamW on the bf16
+    weights themselves, where a 1e-6 learning rate's updates round away; there
+    the weights stay fp32 and TrainingArguments(bf16=True) autocasts.
+    """
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     import torch
 
-    return "bfloat16" if torch.cuda.is_available() else "float32"
+    engine = any(os.environ.get(k, "").lower() == "true" for k in ("ACCELERATE_USE_DEEPSPEED", "ACCELERATE_USE_FSDP"))
+    return "bfloat16" if torch.cuda.is_available() and engine else "float32"
 
 
 def strict_reload(model: Any) -> bool:

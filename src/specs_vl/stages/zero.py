@@ -66,7 +66,8 @@ class ZeroConfig(BaseModel):
     vllm_server_host: str = "127.0.0.1"  # for vllm: server (start it with `trl vllm-serve --model ...`)
     vllm_server_port: int = 8000
     # colocate: TRL 1.16's defaults are 0.3 of the GPU and a max length read from the model (128,000 for
-    # Qwen2.5-VL-7B), whose KV cache cannot fit; None = prompt budget + max_completion_length
+    # Qwen2.5-VL-7B), whose KV cache cannot fit; None = max_prompt_length + max_completion_length when
+    # max_prompt_length is set, else TRL's
     vllm_max_model_length: int | None = Field(None, ge=16)
     vllm_gpu_memory_utilization: float = Field(0.3, gt=0, le=1)
     vllm_enable_sleep_mode: bool = False  # offload vLLM's weights and KV cache while the policy trains
@@ -130,8 +131,9 @@ def _vllm_args(cfg: Any) -> dict[str, Any]:
     if cfg.vllm == "server":
         return {"use_vllm": True, "vllm_mode": "server", "vllm_server_host": cfg.vllm_server_host,
                 "vllm_server_port": cfg.vllm_server_port}
+    max_len = cfg.vllm_max_model_length or (cfg.max_prompt_length and cfg.max_prompt_length + cfg.max_completion_length)
     return {"use_vllm": True, "vllm_mode": "colocate", "vllm_gpu_memory_utilization": cfg.vllm_gpu_memory_utilization,
-            "vllm_max_model_length": cfg.vllm_max_model_length or (cfg.max_prompt_length or 4096) + cfg.max_completion_length,
+            "vllm_max_model_length": max_len or None,  # None: TRL reads the model's max_position_embeddings
             "vllm_enable_sleep_mode": cfg.vllm_enable_sleep_mode,
             "vllm_tensor_parallel_size": cfg.vllm_tensor_parallel_size}
 
