@@ -49,8 +49,9 @@ def test_two_process_coldstart_matches_one_process(tiny_world, tiny_base_dir, ti
     tiny_pairs_dir = pairs
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
+    # batch_size is global (issue 15): 4 pairs per optimiser step on one process or two.
     one = _config(tmp_path / "one", tiny_world, tiny_base_dir, coldstart={**common, "batch_size": 4})
-    two = _config(tmp_path / "two", tiny_world, tiny_base_dir, coldstart={**common, "batch_size": 2})
+    two = _config(tmp_path / "two", tiny_world, tiny_base_dir, coldstart={**common, "batch_size": 4})
     _run(["coldstart", "-q", "-c", str(one), "--pairs", str(tiny_pairs_dir), "--out", "out"], 1, tmp_path / "one")
     _run(["coldstart", "-q", "-c", str(two), "--pairs", str(tiny_pairs_dir), "--out", "out"], 2, tmp_path / "two")
     r1, r2 = (json.loads((tmp_path / d / "out" / "result.json").read_text()) for d in ("one", "two"))
@@ -70,6 +71,19 @@ def test_two_process_coldstart_matches_one_process(tiny_world, tiny_base_dir, ti
     for a, b in zip(*losses):
         assert abs(a - b) <= 1e-3 * max(1.0, abs(a)), losses  # the same trajectory, step by step
     assert not list((tmp_path / "two" / "out").glob(".model*"))  # no temp dirs left by either rank
+    _same_curve_start(tmp_path / "one" / "out" / "gf_curve.json", tmp_path / "two" / "out" / "gf_curve.json")
+
+
+def _same_curve_start(one: Path, two: Path) -> None:
+    """The GF/eval curve: every rank generated its share of the prompts, and the gathered Psi is the
+    1-process Psi (step 0: the same base model, greedy)."""
+    p1, p2 = (json.loads(f.read_text())["points"] for f in (one, two))
+    assert [p["step"] for p in p1] == [p["step"] for p in p2]
+    for a, b in zip(p1, p2):
+        assert a["prompts_per_rank"] == {"id": [4], "ood": [4]}
+        assert b["prompts_per_rank"] == {"id": [2, 2], "ood": [2, 2]}  # both ranks called generate
+    assert (p1[0]["psi_id"], p1[0]["psi_ood"]) == (p2[0]["psi_id"], p2[0]["psi_ood"])
+    assert p1[0]["id"] == p2[0]["id"] and p1[0]["ood"] == p2[0]["ood"]
 
 
 @pytest.mark.skipif(not ACCELERATE.exists(), reason="accelerate CLI not installed")
@@ -88,3 +102,4 @@ def test_two_process_rl_ends_with_the_outputs_of_one_process(tiny_world, tiny_ba
     for o in outs.values():
         assert json.loads((o / "result.json").read_text())["steps"] == 2
         assert [r["step"] for r in json.loads((o / "curve.json").read_text())] == [1, 2]
+    _same_curve_start(outs[1] / "eval_curve.json", outs[2] / "eval_curve.json")

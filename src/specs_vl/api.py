@@ -154,8 +154,11 @@ def run_coldstart(config: Config = None, *, out: str | Path | None = None, model
 
 
 def run_rl(config: Config = None, *, out: str | Path | None = None, model: str | Path | None = None,
-           data: str | None = None, resume: Mode = "auto") -> dict[str, Any]:
-    """Stage 3: GRPO from `model` (a cold-start method name, 'base', or a path; default: the run's dpo-sft)."""
+           data: str | None = None, label: str | None = None, resume: Mode = "auto") -> dict[str, Any]:
+    """Stage 3: GRPO from `model` (a cold-start method name, 'base', or a path; default: the run's dpo-sft).
+
+    `label` names the run in curves and results (default "rl FROM").
+    """
     cfg, named = _config(config)
     rcfg = cfg.rl.model_copy(update={"data": data}) if data else cfg.rl
     choice = str(model) if model is not None else None
@@ -163,15 +166,15 @@ def run_rl(config: Config = None, *, out: str | Path | None = None, model: str |
         method = choice or "dpo-sft"
         start = _needs(None, named, f"{method} cold start", "--model PATH",
                        Path("runs") / cfg.name / f"coldstart-{method}" / "model")
-        label = method
+        name = method
     elif choice in ("base", "none"):
-        start, label = resolve_model(cfg, None), "base"
+        start, name = resolve_model(cfg, None), "base"
     else:
-        start, label = choice, Path(choice).name if Path(choice).name != "model" else Path(choice).parent.name
-    out_dir = stage_dir(cfg, named, f"rl-{label}", out)
+        start, name = choice, Path(choice).name if Path(choice).name != "model" else Path(choice).parent.name
+    out_dir = stage_dir(cfg, named, f"rl-{name}", out)
     settings = {"rl": rcfg.model_dump(mode="json"), "model": start, "world": cfg.world.model_dump(mode="json")}
-    return _run(f"rl-{label}", cfg, out_dir, settings, resume,
-                lambda: _rl.run_rl(rcfg, start, out_dir, cfg.world, True, label=f"rl {label}"),
+    return _run(f"rl-{name}", cfg, out_dir, settings, resume,
+                lambda: _rl.run_rl(rcfg, start, out_dir, cfg.world, True, label=label or f"rl {name}"),
                 (start, rcfg.data or "world train split"))
 
 

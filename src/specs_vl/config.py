@@ -51,6 +51,25 @@ class EvalSettings(BaseModel):
         return self
 
 
+class LauncherSettings(BaseModel):
+    """How `specs pipeline` starts the training stages (zero, coldstart, rl).
+
+    Unset: in the pipeline's own process. With a config file or several
+    processes: each stage as `accelerate launch [--config_file F]
+    [--num_processes N] -m specs_vl.cli STAGE ...`, e.g. DeepSpeed ZeRO-3 on
+    8 GPUs for a 7B model (configs/accelerate/deepspeed_zero3.yaml).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    config_file: str | None = None  # an accelerate config (configs/accelerate/*.yaml)
+    num_processes: int | None = Field(None, ge=1)  # overrides the accelerate config's num_processes
+
+    @property
+    def active(self) -> bool:
+        return self.config_file is not None or (self.num_processes or 1) > 1
+
+
 class RunConfig(BaseModel):
     """One SPECS run. Each stage reads its own section."""
 
@@ -71,6 +90,7 @@ class RunConfig(BaseModel):
     findings: FindingsSettings = Field(default_factory=FindingsSettings)  # verdict rules, fixed before the run
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     trust_remote_code: bool = False  # run model code from the hub; off unless you trust the repository
+    launcher: LauncherSettings = Field(default_factory=LauncherSettings)  # training stages via accelerate launch
     _source: str | None = PrivateAttr(None)  # the file it was read from (load_run_config)
 
     @model_validator(mode="after")

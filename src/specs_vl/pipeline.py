@@ -41,6 +41,7 @@ from specs_vl.stages.coldstart import run_coldstart
 from specs_vl.stages.card import write_model_card
 from specs_vl.stages.distill import run_distill
 from specs_vl.stages.guard import config_hash
+from specs_vl.stages.launch import launch_stage
 from specs_vl.stages.rl import run_rl
 from specs_vl.stages.tune_lr import chosen_lr, tune_lr
 from specs_vl.stages.zero import run_zero
@@ -92,43 +93,68 @@ def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str]) -> list[S
     """The stages of one seed, in order. `base_path` builds (or finds) the base model lazily."""
 
     d = seed_dir
+    train = _trainer_runner(cfg, d)
     stages = [
         Stage("zero", d / "zero" / "result.json", cfg.zero.model_dump(mode="json"), ["base"],
-              lambda: run_zero(cfg.zero, base_path(), d / "zero", cfg.world)),
+              lambda: train("zero", lambda: run_zero(cfg.zero, base_path(), d / "zero", cfg.world),
+                            lambda: ["zero", "--base", base_path(), "--out", str(d / "zero")])),
         Stage("distill", d / "pairs" / "stats.json", cfg.distill.model_dump(mode="json"), ["base", "zero"],
               lambda: run_distill(cfg.distill, d / "zero" / "model", base_path(), d / "pairs", cfg.world)),
     ]
     models = {"base": None, "zero": d / "zero" / "model"}
     for m in cfg.methods:
         ccfg = cfg.coldstart.model_copy(update={"method": m})
-        deps, tdir = ["base", "distill"], d / f"tune-lr-{m}"
+        deps, tdir, out = ["base", "distill"], d / f"tune-lr-{m}", d / f"coldstart-{m}"
         if cfg.tune_lr is not None:  # the learning-rate rule first; the cold start then trains at its choice
             stages.append(Stage(f"tune-lr-{m}", tdir / "result.json", [cfg.tune_lr.model_dump(mode="json"),
                                                                        ccfg.model_dump(mode="json")], deps,
                                 lambda c=ccfg, t=tdir: tune_lr(c, cfg.tune_lr, base_path(), d / "pairs", t, cfg.world)))
             deps = ["base", f"tune-lr-{m}"]
 
-        def run_cs(c: Any = ccfg, m: str = m, t: Path = tdir) -> Any:
+        def run_cs(c: Any = ccfg, m: str = m, t: Path = tdir, out: Path = out) -> Any:
             if cfg.tune_lr is not None:
                 c = c.model_copy(update={"learning_rate": chosen_lr(t)})
-            return run_coldstart(c, base_path(), d / "pairs", d / f"coldstart-{m}", cfg.world)
+            return train(f"coldstart-{m}", lambda: run_coldstart(c, base_path(), d / "pairs", out, cfg.world),
+                         lambda: ["coldstart", "--method", m, "--model", base_path(), "--pairs", str(d / "pairs"),
+                                  "--out", str(out), f"coldstart.learning_rate={c.learning_rate}"])
 
-        stages.append(Stage(f"coldstart-{m}", d / f"coldstart-{m}" / "result.json", ccfg.model_dump(mode="json"),
-                            deps, run_cs))
-        models[f"coldstart-{m}"] = d / f"coldstart-{m}" / "model"
+        stages.append(Stage(f"coldstart-{m}", out / "result.json", ccfg.model_dump(mode="json"), deps, run_cs))
+        models[f"coldstart-{m}"] = out / "model"
     starts = [(m, f"coldstart-{m}") for m in cfg.methods] + ([("base", "base")] if cfg.rl_from_base else [])
     for label, dep in starts:
         start = (lambda: base_path()) if dep == "base" else (lambda p=d / dep / "model": str(p))
-        stages.append(Stage(f"rl-{label}", d / f"rl-{label}" / "result.json", cfg.rl.model_dump(mode="json"), [dep],
-                            lambda s=start, lab=label: run_rl(cfg.rl, s(), d / f"rl-{lab}", cfg.world,
-                                                              label=f"rl {lab}")))
-        models[f"rl-{label}"] = d / f"rl-{label}" / "model"
+        out = d / f"rl-{label}"
+        stages.append(Stage(
+            f"rl-{label}", out / "result.json", cfg.rl.model_dump(mode="json"), [dep],
+            lambda s=start, lab=label, out=out: train(
+                f"rl-{lab}", lambda: run_rl(cfg.rl, s(), out, cfg.world, label=f"rl {lab}"),
+                lambda: ["rl", "--from", s(), "--label", f"rl {lab}", "--out", str(out)])))
+        models[f"rl-{label}"] = out / "model"
     for model, path in models.items():
         dep = {"zero": "zero"}.get(model, model)
         stages.append(Stage(f"eval-{model}", d / "eval" / model / "done.json", cfg.eval.model_dump(mode="json"),
                             [dep], lambda model=model, path=path: evaluate_stage(cfg, path or base_path(),
                                                                                  d / "eval" / model)))
     return stages
+
+
+def _trainer_runner(cfg: RunConfig, seed_dir: Path) -> Callable[[str, Callable[[], Any], Callable[[], list[str]]], Any]:
+    """Runs a training stage in this process, or, with a `launcher`, under `accelerate launch`.
+
+    The launched `specs` command reads this seed's config from
+    `seed_dir/launch/config.yaml` (secrets masked: training stages read none).
+    """
+
+    def run(name: str, here: Callable[[], Any], argv: Callable[[], list[str]]) -> Any:
+        if not cfg.launcher.active:
+            return here()
+        path = seed_dir / "launch" / "config.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, yaml.safe_dump(_public(cfg.model_dump(mode="json")), sort_keys=False))
+        stage, *rest = argv()
+        return launch_stage(cfg.launcher, [stage, "-q", "-c", str(path), *rest], name)
+
+    return run
 
 
 def evaluate_stage(cfg: RunConfig, model_path: str | Path, out: Path) -> None:

@@ -9,6 +9,7 @@ import typer
 from specs_vl.cli import eval_cmds, recipe, study_cmds
 from specs_vl.cli.config_cmds import config_app, env
 from specs_vl.cli.export_cmds import export_app
+from specs_vl.cli.plan_cmds import plan_cmd
 from specs_vl.cli.world_cmds import world_app
 from specs_vl.util.meta import VERSION
 
@@ -36,5 +37,6 @@ app.command("env")(env)
 app.command("base")(recipe.base)
 app.command("eval")(eval_cmds.eval_cmd)
 app.command("study")(study_cmds.study)
+app.command("plan")(plan_cmd)
 for _name in ("zero", "distill", "coldstart", "rl", "pipeline", "demo", "report"):
     app.command(_name)(getattr(recipe, _name))

@@ -153,6 +153,7 @@ def rl(
     data: DataOpt = None,
     resume: ResumeOpt = False,
     restart: RestartOpt = False,
+    label: Annotated[Optional[str], typer.Option("--label", help="Run label in curves and results (default: rl FROM).")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Stage 3: GRPO with verifiable rewards (0.5 format + 1.0 accuracy) from a cold start or the base."""
@@ -162,7 +163,7 @@ def rl(
         from specs_vl import api
 
         cfg = api.load_config(config, [*(overrides or []), *flag_overrides("rl", steps=steps, eval_every=eval_every)])
-        api.run_rl(cfg, out=out, model=start, data=data, resume=_mode(resume, restart))
+        api.run_rl(cfg, out=out, model=start, data=data, label=label, resume=_mode(resume, restart))
     except CATCH as e:
         fail(e)
 

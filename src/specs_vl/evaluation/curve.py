@@ -20,7 +20,8 @@ from typing import Any
 from transformers import TrainerCallback
 
 from specs_vl.evaluation.metrics import generalization_factor
-from specs_vl.evaluation.runner import EvalConfig, evaluate_model
+from specs_vl.evaluation.runner import EvalConfig, aggregate, evaluate_model
+from specs_vl.evaluation.suites import get_suite
 from specs_vl.util.atomic import atomic_write
 
 PSI_METRICS = {"strict": "strict", "accuracy": "correct", "format": "valid"}  # the per-sample record key Psi means
@@ -56,8 +57,52 @@ def _per_prompt(records: list[dict[str, Any]], key: str) -> list[float]:
     return [sum(v) / len(v) for v in by_id.values()]
 
 
+def _rank_world() -> tuple[int, int]:
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def sharded_evaluate(model: Any, processor: Any, suite_name: str, cfg: EvalConfig) -> tuple[list, dict]:
+    """`evaluate_model` with the prompts split over the ranks, every rank generating, results gathered.
+
+    Under DeepSpeed ZeRO-3 and FSDP, transformers 5's `generate` is collective
+    (it sets `synced_gpus` and every forward gathers the shards), so every
+    rank must call it, the same number of times: each shard is padded to
+    ceil(n / world) prompts with copies of the last, dropped after the gather.
+    Every rank returns the same records (the whole suite's, in suite order)
+    and metrics; `metrics["prompts_per_rank"]` says what each rank sampled.
+    """
+    rank, world = _rank_world()
+    if world == 1:
+        records, metrics = evaluate_model(model, processor, suite_name, cfg)
+        return records, {**metrics, "prompts_per_rank": [metrics["overall"]["n_prompts"]]}
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    import torch.distributed as dist
+
+    examples = get_suite(suite_name).load(n=cfg.n, **cfg.suite_args)
+    size = -(-len(examples) // world)
+    mine = examples[rank * size:(rank + 1) * size]
+    real = len(mine)
+    mine = mine + [examples[-1]] * (size - real)
+    records, _ = evaluate_model(model, processor, suite_name, cfg, examples=mine)
+    records = records[:real * cfg.samples]  # score_responses: one record per (prompt, sample), in order
+    gathered: list[Any] = [None] * world
+    dist.all_gather_object(gathered, (real, records))  # gloo and NCCL both carry pickled objects
+    records = [r for _, recs in gathered for r in recs]
+    metrics = aggregate(records, cfg.ks)
+    metrics["suite"] = suite_name
+    metrics["prompts_per_rank"] = [n for n, _ in gathered]
+    return records, metrics
+
+
 def psi_point(model: Any, processor: Any, s: CurveSettings, world: Any, step: int) -> dict[str, Any]:
     """Psi (percent) of every set, Psi_ID and Psi_OOD (equal-weight mean over the OOD sets), for the model now.
+
+    Every rank of a multi-process run calls this; the prompts are shared out (`sharded_evaluate`).
 
     `sets[NAME].per_prompt` holds Psi (percent) and the format-valid rate (0-1) of each prompt, in a fixed
     prompt order, so reports can bootstrap over prompts. `id`/`ood` keep the raw metrics (OOD: mean over sets).
@@ -70,7 +115,8 @@ def psi_point(model: Any, processor: Any, s: CurveSettings, world: Any, step: in
         cfg = EvalConfig(n=n, samples=s.samples, temperature=s.temperature, max_new_tokens=s.max_new_tokens,
                          batch_size=s.batch_size, seed=s.seed, rbf=False,
                          suite_args={"world": world} if world else {})
-        records, metrics = evaluate_model(model, processor, name, cfg)
+        records, metrics = sharded_evaluate(model, processor, name, cfg)
+        point.setdefault("prompts_per_rank", {})[name] = metrics["prompts_per_rank"]
         psi = [100.0 * v for v in _per_prompt(records, PSI_METRICS[s.psi])]
         valid = _per_prompt(records, "valid")
         point["sets"][name] = {"role": role, "psi": sum(psi) / len(psi), "format_valid": sum(valid) / len(valid),
@@ -104,7 +150,9 @@ class CurveCallback(TrainerCallback):
     """Evaluates at step 0, every `every` steps and at the end; rewrites `path` after each point.
 
     On resume the points up to the resumed step are kept and later ones are
-    redone, so a killed run's curve ends like an unbroken one.
+    redone, so a killed run's curve ends like an unbroken one. Every rank
+    evaluates its share of the prompts (generation is collective under ZeRO-3
+    and FSDP); the main process writes the file.
     """
 
     def __init__(self, path: Path, settings: CurveSettings, processor: Any, world: Any = None,
@@ -120,7 +168,8 @@ class CurveCallback(TrainerCallback):
         self.points.sort(key=lambda p: p["step"])
         doc = {**self.meta, "psi": self.s.psi, "psi_metric": PSI_METRICS[self.s.psi], "every": self.s.every,
                "settings": self.s.as_json(), "points": with_gains(self.points)}
-        atomic_write(self.path, json.dumps(doc, indent=2))
+        if _rank_world()[0] == 0:
+            atomic_write(self.path, json.dumps(doc, indent=2))
 
     def complete(self, model: Any, step: int) -> None:
         """Finish the curve of a run whose training was already done (restored, not trained)."""
@@ -131,13 +180,12 @@ class CurveCallback(TrainerCallback):
         old = read_curve(self.path).get("points", [])
         self.points = [p for p in old if p["step"] <= state.global_step]
         step = state.global_step
-        if state.is_world_process_zero and (step == 0 or (self.s.every and step % self.s.every == 0)):
+        if step == 0 or (self.s.every and step % self.s.every == 0):
             self._record(model, step)  # skipped when the point survived the interruption
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
-        if self.s.every and state.global_step % self.s.every == 0 and state.is_world_process_zero:
+        if self.s.every and state.global_step % self.s.every == 0:
             self._record(model, state.global_step)
 
     def on_train_end(self, args, state, control, model=None, **kwargs):
-        if state.is_world_process_zero:
-            self._record(model, state.global_step)
+        self._record(model, state.global_step)

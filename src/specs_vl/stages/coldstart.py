@@ -12,7 +12,7 @@ GF at each point go to `gf_curve.json` and `gf_curve.png`.
 from __future__ import annotations
 
 import json
-import math
+import os
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +23,8 @@ from specs_vl.data.pairs import load_pairs
 from specs_vl.evaluation.curve import CurveCallback, CurveSettings
 from specs_vl.evaluation.plots import plot_gf_curve
 from specs_vl.models.load import load_vlm
+from specs_vl.stages.batching import PairBatch, pair_batching, pair_steps, world_size
+from specs_vl.stages.pair_length import drop_long_pairs
 from specs_vl.stages.passthrough import with_trainer_kwargs
 from specs_vl.stages.ref_logps import PrecomputedRefDPOTrainer
 from specs_vl.stages.train import (
@@ -33,6 +35,7 @@ from specs_vl.stages.train import (
     resume_point,
     save_final,
     train,
+    train_dtype,
 )
 from specs_vl.util.atomic import atomic_dir, atomic_write
 from specs_vl.util.errors import DataError
@@ -59,10 +62,11 @@ class ColdstartConfig(BaseModel):
     learning_rate: float = Field(5e-4, gt=0)
     epochs: float = Field(2.0, gt=0)
     max_steps: int | None = Field(None, ge=1)  # overrides epochs
-    batch_size: int = Field(16, ge=1)
-    gradient_accumulation_steps: int = Field(1, ge=1)
-    max_length: int | None = Field(None, ge=16)  # prompt + response tokens; None = no truncation
-    precompute_ref: bool = False  # DPO: reference log-probs in one pass before training
+    batch_size: int = Field(16, ge=1)  # pairs per optimiser step, global (all processes; the paper's 64)
+    micro_batch_size: int | None = Field(None, ge=1)  # pairs per device per forward/backward; None = all of them
+    max_length: int | None = Field(None, ge=16)  # prompt + image + response tokens; longer pairs are dropped
+    precompute_ref: bool = False  # DPO: reference log-probs in one pass before training; no reference copy
+    gradient_checkpointing: bool = False  # recompute activations in the backward pass (long pairs, big models)
     lora: LoraSettings | None = None
     warmup_ratio: float = Field(0.0, ge=0, lt=1)
     save_steps: int = Field(10, ge=1)
@@ -80,6 +84,11 @@ class ColdstartConfig(BaseModel):
     report_to: Literal["none", "tensorboard", "wandb", "trackio"] | None = None  # None: tensorboard if installed
 
 
+def batching(cfg: ColdstartConfig, world: int | None = None) -> PairBatch:
+    """The global batch split over `world` processes (default: this run's)."""
+    return pair_batching(cfg.batch_size, world or world_size(), cfg.micro_batch_size)
+
+
 def _common_args(cfg: ColdstartConfig, output_dir: Path) -> dict[str, Any]:
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     import torch
@@ -87,8 +96,8 @@ def _common_args(cfg: ColdstartConfig, output_dir: Path) -> dict[str, Any]:
     cuda = torch.cuda.is_available()
     return dict(
         output_dir=str(output_dir), learning_rate=cfg.learning_rate, num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps or -1, per_device_train_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps, warmup_steps=cfg.warmup_ratio,
+        max_steps=cfg.max_steps or -1, **batching(cfg).trl_args(), warmup_steps=cfg.warmup_ratio,
+        gradient_checkpointing=cfg.gradient_checkpointing,
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
         report_to=report_to(cfg.report_to), use_cpu=not cuda, bf16=cuda, seed=cfg.seed, disable_tqdm=True,
         dataloader_num_workers=0, max_length=cfg.max_length, remove_unused_columns=False,
@@ -145,22 +154,26 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
 
     t0 = time.time()
     pairs = load_pairs(pairs_path)  # validated before anything is written
-    if len(pairs) < cfg.batch_size:
-
-        raise DataError(str(pairs_path), None, None, f"{len(pairs)} pairs, fewer than one batch of "
-                        f"coldstart.batch_size={cfg.batch_size}; lower the batch size or distill more pairs")
+    batch = batching(cfg)
+    _check_batch(len(pairs), cfg, str(pairs_path), "")
+    model, processor = load_vlm(base, dtype=train_dtype())
+    model.config.use_cache = False  # training; the saved model turns it back on
+    pairs, too_long = drop_long_pairs(pairs, processor, cfg.max_length)
+    _check_batch(len(pairs), cfg, str(pairs_path), f" after dropping {too_long} over max_length={cfg.max_length}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    model, processor = load_vlm(base)
-    model.config.use_cache = False  # training; the saved model turns it back on
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "gf_curve.json"))
     log_path, curve_path = out / "log.jsonl", out / "gf_curve.json"
     settings = CurveSettings(every=cfg.curve_every, psi=cfg.psi, id_n=cfg.curve_id_n, ood_n=cfg.curve_ood_n,
                              samples=cfg.curve_samples, temperature=cfg.curve_temperature, seed=cfg.seed,
                              max_new_tokens=cfg.curve_max_new_tokens, id_set=cfg.curve_id, ood_sets=tuple(cfg.curve_ood))
     curve = CurveCallback(curve_path, settings, processor, world, meta={"method": cfg.method})
-    steps = _planned_steps(cfg, len(pairs))
+    steps = pair_steps(len(pairs), batch, cfg.epochs, cfg.max_steps)
     callbacks = [LogCallback(log_path, f"coldstart {cfg.method}", steps), curve]
+    if too_long and _process_main():
+        say(f"coldstart: dropped {too_long} of {len(pairs) + too_long} pairs longer than max_length={cfg.max_length}")
+        with log_path.open("a") as f:
+            f.write(json.dumps({"step": 0, "pairs_dropped_too_long": too_long, "pairs": len(pairs)}) + "\n")
     trainer = make_trainer(cfg, model, processor, pairs, ckpt_dir, callbacks)
     trainer.remove_callback(PrinterCallback)
     if not train(trainer, resume_from):
@@ -181,7 +194,7 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     plot_gf_curve({cfg.method: points}, out / "gf_curve.png")
     log = read_log(log_path)
     result = {
-        "method": cfg.method, "steps": trainer.state.global_step, "pairs": len(pairs),
+        "method": cfg.method, "steps": trainer.state.global_step, "pairs": len(pairs), "pairs_too_long": too_long,
         "seconds": round(time.time() - t0, 1), "resumed_from": resume_from,
         "first_loss": next((r["loss"] for r in log if "loss" in r), None),
         "last_loss": next((r["loss"] for r in reversed(log) if "loss" in r), None),
@@ -195,9 +208,12 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     return result
 
 
-def _planned_steps(cfg: ColdstartConfig, n_pairs: int) -> int:
-    if cfg.max_steps:
-        return cfg.max_steps
+def _check_batch(n_pairs: int, cfg: ColdstartConfig, source: str, why: str) -> None:
+    if n_pairs < cfg.batch_size:
+        raise DataError(source, None, None, f"{n_pairs} pairs{why}, fewer than one batch of "
+                        f"coldstart.batch_size={cfg.batch_size} (global, all processes); lower the batch size "
+                        "or distill more pairs")
 
-    per_epoch = math.ceil(n_pairs / (cfg.batch_size * cfg.gradient_accumulation_steps))
-    return math.ceil(per_epoch * cfg.epochs)
+
+def _process_main() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0  # torchrun / accelerate launch export RANK to every process

@@ -1,23 +1,30 @@
 """DPO with the reference log-probs computed once, before training, for image-text pairs.
 
-TRL 1.x refuses `precompute_ref_log_probs=True` for vision datasets (it
-processes images on the fly). The reference is fixed in SPECS (the base
-model), so one pass over the pairs is enough: its log-probs become two
-dataset columns, the collator carries them into each batch, TRL's loss reads
-them from there (its precomputed path), and the reference model is dropped,
-which frees its memory for the rest of the run. The pass uses TRL's own
-`compute_ref_log_probs` on TRL's own collated batches, so the numbers are the
-ones the live reference would give.
+TRL 1.16's DPOTrainer refuses `precompute_ref_log_probs=True` for vision
+datasets, and with it off, `ref_model=None` makes it load a full second copy
+of the weights (`create_model_from_path`) and prepare it with the accelerator.
+The reference is fixed in SPECS (the base model, which is the policy before
+its first step), so here:
+
+- TRL's init runs with precompute off and its reference loader stubbed out,
+  so no copy is ever built;
+- TRL's own `_precompute_ref_logps` then runs with the policy as the
+  reference: a loader sharded by `accelerator.prepare`, results gathered with
+  `gather_for_metrics`, a DeepSpeed inference engine under ZeRO-3, cached to
+  a file keyed on the dataset and a hash of the weights;
+- the collator carries the two columns into each batch and TRL's loss reads
+  them there (its `precompute_ref_logps` path).
 """
 
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import torch
+import trl.trainer.dpo_trainer as dpo_module
 from trl import DPOTrainer
-
-from specs_vl.util.progress import bar
+from trl.trainer.utils import hash_module
 
 
 class _WithRefLogps:
@@ -33,33 +40,28 @@ class _WithRefLogps:
         return out
 
 
+def _no_reference(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
 class PrecomputedRefDPOTrainer(DPOTrainer):
     """TRL's DPOTrainer; with `args.precompute_ref_log_probs`, the reference pass runs once up front."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         targs = kwargs["args"]
         precompute = targs.precompute_ref_log_probs
+        if not precompute or kwargs.get("ref_model") is not None:
+            super().__init__(*args, **kwargs)
+            return
         targs.precompute_ref_log_probs = False  # TRL's own check would refuse a vision dataset
-        super().__init__(*args, **kwargs)
-        targs.precompute_ref_log_probs = precompute
-        if precompute:
-            self.train_dataset = self._attach_ref_logps(self.train_dataset, targs.per_device_train_batch_size)
-            self.data_collator = _WithRefLogps(self.data_collator)
-            self.precompute_ref_logps = True  # TRL's loss now reads the columns
-            self.ref_model = None
-
-    @torch.no_grad()
-    def _attach_ref_logps(self, dataset: Any, batch_size: int) -> Any:
-        # deferred: heavy import, kept off the start-up path of the CLI and of config validation
-        from torch.utils.data import DataLoader
-
-        loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=self.data_collator)
-        ref = self.ref_model if self.ref_model is not None else self.model  # peft: adapters off inside
-        chosen, rejected = [], []
-        with bar("coldstart: reference log-probs", len(dataset)) as b:
-            for batch in loader:
-                c, r = self.compute_ref_log_probs(ref, self._prepare_inputs(batch))
-                chosen += c.float().cpu().tolist()
-                rejected += r.float().cpu().tolist()
-                b.advance(len(c))
-        return dataset.add_column("ref_chosen_logps", chosen).add_column("ref_rejected_logps", rejected)
+        # The policy comes in as a model instance, so TRL calls create_model_from_path only for the reference.
+        with mock.patch.object(dpo_module, "create_model_from_path", _no_reference):
+            super().__init__(*args, **kwargs)
+        targs.precompute_ref_log_probs = True
+        self.ref_model = None
+        self._precompute_model_hash = hash_module(self.model)  # TRL keys its cache file on it
+        batch = targs.precompute_ref_batch_size or targs.per_device_train_batch_size
+        self.train_dataset = self._precompute_ref_logps(self.train_dataset, "train", batch)
+        self._precompute_engine = None  # the ZeRO inference engine is not needed again
+        self.data_collator = _WithRefLogps(self.data_collator)
+        self.precompute_ref_logps = True  # TRL's loss now reads the columns

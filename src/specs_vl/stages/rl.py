@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -28,6 +28,7 @@ from specs_vl.stages.train import (
     resume_point,
     save_final,
     train,
+    train_dtype,
 )
 from specs_vl.stages.zero import ZeroConfig, make_grpo_trainer
 from specs_vl.util.atomic import atomic_write
@@ -42,6 +43,7 @@ LOG_KEYS = {
 
 
 class RLConfig(ZeroConfig):
+    section: ClassVar[str] = "rl"
     steps: int = Field(100, ge=1)
     eval_every: int = Field(0, ge=0)  # 0 = evaluate at the end only
     eval_id: str = "world-id"  # the ID set evaluated during/after RL: a suite name or data:PATH
@@ -77,7 +79,8 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
     world = world or WorldConfig()
     examples = load_examples(cfg.data, world, cfg.train_size)
     check_enough(examples, cfg.prompts_per_step, cfg.data or "the world's train split")
-    model, processor = load_vlm(start)
+    cfg.batching()  # a batch that does not split over the processes fails before the model loads
+    model, processor = load_vlm(start, dtype=train_dtype())
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "eval_curve.json"))
     log_path, eval_path = out / "log.jsonl", out / "eval_curve.json"
     settings = CurveSettings(every=cfg.eval_every, id_n=cfg.eval_id_n, ood_n=cfg.eval_ood_n,
@@ -86,7 +89,7 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
                              id_set=cfg.eval_id, ood_sets=tuple(cfg.eval_ood))
     evals = CurveCallback(eval_path, settings, processor, world, meta={"run": label, "start": str(start)})
     trainer = make_grpo_trainer(cfg, model, processor, examples, ckpt_dir,
-                                [LogCallback(log_path, label, cfg.steps), evals])
+                                [LogCallback(log_path, label, cfg.optimizer_steps()), evals])
     if not train(trainer, resume_from):
         evals.complete(trainer.model, trainer.state.global_step)
     if not save_final(trainer, processor, out / "model"):

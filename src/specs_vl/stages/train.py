@@ -106,16 +106,31 @@ def _complete(checkpoint: Path) -> bool:
     return True
 
 
+def _process_state() -> Any:
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from accelerate import PartialState
+
+    # accelerate's PartialState: the rank under `accelerate launch`, a single main process otherwise
+    return PartialState()
+
+
 def last_checkpoint(ckpt_dir: Path, resume: bool) -> str | None:
-    """The newest complete checkpoint; newer ones cut short by a kill mid-save are removed."""
+    """The newest complete checkpoint; newer ones cut short by a kill mid-save are removed.
+
+    Only the main process deletes, and every rank waits for it before looking
+    again, so no rank reads a directory another is removing.
+    """
 
     if not resume or not Path(ckpt_dir).exists():
         return None
+    state = _process_state()
     while (found := get_last_checkpoint(str(ckpt_dir))) is not None:
         if _complete(Path(found)):
             return found
-        say(f"{found}: incomplete (killed while saving); removed, resuming from the one before")
-        shutil.rmtree(found)
+        if state.is_main_process:
+            say(f"{found}: incomplete (killed while saving); removed, resuming from the one before")
+            shutil.rmtree(found)
+        state.wait_for_everyone()
     return None
 
 
@@ -139,6 +154,38 @@ def report_to(choice: str | None = None) -> list[str]:
     if choice is not None:
         return [choice]
     return ["tensorboard"] if importlib.util.find_spec("tensorboard") else []
+
+
+def train_dtype() -> str:
+    """bf16 weights where an engine keeps fp32 master weights for the optimizer, fp32 elsewhere.
+
+    `accelerate launch` exports ACCELERATE_USE_DEEPSPEED / ACCELERATE_USE_FSDP
+    (accelerate 1.x utils/launch.py). DeepSpeed's bf16 optimizer and accelerate's
+    FSDP2 mixed precision keep fp32 master weights, so loading bf16 halves the
+    load without losing updates. Plain Trainer/DDP would step AdamW on the bf16
+    weights themselves, where a 1e-6 learning rate's updates round away; there
+    the weights stay fp32 and TrainingArguments(bf16=True) autocasts.
+    """
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    import torch
+
+    engine = any(os.environ.get(k, "").lower() == "true" for k in ("ACCELERATE_USE_DEEPSPEED", "ACCELERATE_USE_FSDP"))
+    return "bfloat16" if torch.cuda.is_available() and engine else "float32"
+
+
+def strict_reload(model: Any) -> bool:
+    """Whether `train` reloads a checkpoint's weights itself before `trainer.train`.
+
+    Not under DeepSpeed ZeRO-3: there `from_pretrained` builds partitioned
+    parameters (shape [0]) and `load_state_dict` fails, while transformers 5's
+    Trainer restores the weights through `deepspeed_load_checkpoint(...,
+    load_module_strict=True)` from the engine's own files. Not for peft
+    adapters, which keep their own names and load fine.
+    """
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from transformers.integrations.deepspeed import is_deepspeed_zero3_enabled
+
+    return not hasattr(model, "peft_config") and not is_deepspeed_zero3_enabled()
 
 
 def load_checkpoint_weights(model: Any, checkpoint: str | Path) -> None:
@@ -174,7 +221,7 @@ def train(trainer: Any, resume_from: str | None) -> bool:
     if resume_from is None:
         trainer.train()
         return True
-    if not hasattr(trainer.model, "peft_config"):  # peft adapters keep their own names and load fine
+    if strict_reload(trainer.model):
         load_checkpoint_weights(trainer.model, resume_from)
     state_file = Path(resume_from) / "trainer_state.json"
     state = TrainerState.load_from_json(str(state_file)) if state_file.exists() else None
@@ -219,6 +266,9 @@ def resume_point(out: Path, resume: bool, logs: tuple[str, ...]) -> tuple[Path, 
     ckpt_dir = Path(out) / "checkpoints"
     resume_from = last_checkpoint(ckpt_dir, resume)
     if resume_from is None:
-        for name in logs:
-            (Path(out) / name).unlink(missing_ok=True)
+        state = _process_state()
+        if state.is_main_process:
+            for name in logs:
+                (Path(out) / name).unlink(missing_ok=True)
+        state.wait_for_everyone()
     return ckpt_dir, resume_from

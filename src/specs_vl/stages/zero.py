@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from specs_vl.models.load import load_vlm
 from specs_vl.models.vllm import vllm_available
 from specs_vl.scoring.rewards import make_accuracy_reward, make_format_reward
+from specs_vl.stages.batching import GRPOBatch, grpo_batching, world_size
 from specs_vl.stages.passthrough import with_trainer_kwargs
 from specs_vl.stages.train import (
     LogCallback,
@@ -26,6 +27,7 @@ from specs_vl.stages.train import (
     read_log,
     report_to,
     resume_point,
+    train_dtype,
     rl_dataset,
     save_final,
     train,
@@ -38,12 +40,19 @@ from specs_vl.world import WorldConfig
 
 class ZeroConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    section: ClassVar[str] = "zero"  # the config key errors name
 
-    steps: int = Field(150, ge=1)
+    # Batch values are global (all processes) and name their unit; stages/batching.py splits them per device.
+    steps: int = Field(150, ge=1)  # rollout batches (verl's global steps); optimiser steps = steps x mini-batches
     learning_rate: float = Field(5e-4, gt=0)
     num_generations: int = Field(8, ge=2)
-    prompts_per_step: int = Field(4, ge=1)
-    rollout_batch_size: int | None = Field(None, ge=1)  # the paper's "rollout batch"; sets prompts_per_step
+    prompts_per_step: int = Field(4, ge=1)  # prompts per rollout batch, global (verl data.train_batch_size)
+    rollout_batch_size: int | None = Field(None, ge=1)  # completions per rollout batch, global; sets prompts_per_step
+    mini_batch_prompts: int | None = Field(None, ge=1)  # prompts per optimiser step (verl ppo_mini_batch_size);
+    #   None = the whole rollout batch: one on-policy step, where the ratio is 1 and clip-higher cannot act
+    micro_batch_size: int | None = Field(None, ge=1)  # completions per device per forward/backward; None = all
+    loss_type: Literal["grpo", "dapo", "dr_grpo", "bnpo"] = "dapo"  # token-level mean over the batch (DAPO)
+    scale_rewards: Literal["group", "batch", "none"] = "group"  # advantage = (r - group mean) / group std
     max_completion_length: int = Field(48, ge=1)
     temperature: float = Field(1.0, gt=0)
     epsilon_high: float = Field(0.28, ge=0)
@@ -57,6 +66,15 @@ class ZeroConfig(BaseModel):
     vllm: str | None = Field(None, pattern="^(colocate|server)$")  # rollouts through TRL's use_vllm
     vllm_server_host: str = "127.0.0.1"  # for vllm: server (start it with `trl vllm-serve --model ...`)
     vllm_server_port: int = 8000
+    # colocate: TRL 1.16's defaults are 0.3 of the GPU and a max length read from the model (128,000 for
+    # Qwen2.5-VL-7B), whose KV cache cannot fit; None = max_prompt_length + max_completion_length when
+    # max_prompt_length is set, else TRL's
+    vllm_max_model_length: int | None = Field(None, ge=16)
+    vllm_gpu_memory_utilization: float = Field(0.3, gt=0, le=1)
+    vllm_enable_sleep_mode: bool = False  # offload vLLM's weights and KV cache while the policy trains
+    vllm_tensor_parallel_size: int = Field(1, ge=1)
+    max_prompt_length: int | None = Field(None, ge=16)  # prompt + image tokens, for vLLM's max length and `specs plan`
+    gradient_checkpointing: bool = False  # recompute activations in the backward pass (long sequences, big models)
     trainer_kwargs: dict[str, Any] = Field(default_factory=dict)  # any other GRPOConfig field, passed through
     report_to: Literal["none", "tensorboard", "wandb", "trackio"] | None = None  # None: tensorboard if installed
 
@@ -68,18 +86,34 @@ class ZeroConfig(BaseModel):
                 raise ValueError(f"rollout_batch_size {self.rollout_batch_size} is not a multiple of "
                                  f"num_generations {self.num_generations}; each prompt needs a whole group")
             object.__setattr__(self, "prompts_per_step", self.rollout_batch_size // self.num_generations)
+        if self.mini_batch_prompts is not None and self.prompts_per_step % self.mini_batch_prompts:
+            raise ValueError(f"mini_batch_prompts {self.mini_batch_prompts} does not divide the rollout batch of "
+                             f"{self.prompts_per_step} prompts (prompts_per_step)")
         return self
 
+    def batching(self, world: int | None = None) -> GRPOBatch:
+        """This config's per-device split on `world` processes (default: this run's)."""
+        return grpo_batching(self.prompts_per_step, self.num_generations, world or world_size(),
+                             self.mini_batch_prompts, self.micro_batch_size, self.section)
 
-def grpo_args(cfg: Any, output_dir: Path, max_steps: int):
-    """The GRPOConfig both GRPO stages use (zero and rl)."""
+    def optimizer_steps(self, world: int | None = None) -> int:
+        return self.steps * self.batching(world).optimizer_steps_per_rollout
+
+
+def grpo_args(cfg: Any, output_dir: Path, max_steps: int | None = None):
+    """The GRPOConfig both GRPO stages use (zero and rl); `max_steps` counts optimiser steps."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from trl import GRPOConfig
 
+    b = cfg.batching()
+    if b.optimizer_steps_per_rollout == 1 and cfg.epsilon_high > 0:
+        say("GRPO: one optimiser step per rollout batch, so the ratio is 1 and clip-higher cannot act; "
+            "set mini_batch_prompts below prompts_per_step for several")
     return GRPOConfig(**with_trainer_kwargs(dict(
-        output_dir=str(output_dir), max_steps=max_steps, learning_rate=cfg.learning_rate,
-        beta=cfg.beta, epsilon_high=cfg.epsilon_high, num_generations=cfg.num_generations,
-        per_device_train_batch_size=cfg.prompts_per_step * cfg.num_generations,
+        output_dir=str(output_dir), max_steps=max_steps or cfg.optimizer_steps(), learning_rate=cfg.learning_rate,
+        beta=cfg.beta, epsilon_high=cfg.epsilon_high, num_generations=cfg.num_generations, **b.trl_args(),
+        # set here, not left to TRL's defaults (TRL 1.16: loss_type "dapo", scale_rewards "group")
+        loss_type=cfg.loss_type, scale_rewards=cfg.scale_rewards, gradient_checkpointing=cfg.gradient_checkpointing,
         max_completion_length=cfg.max_completion_length, temperature=cfg.temperature,
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
         report_to=report_to(cfg.report_to), use_cpu=not _cuda(), bf16=_cuda(), seed=cfg.seed, disable_tqdm=True,
@@ -97,9 +131,14 @@ def _vllm_args(cfg: Any) -> dict[str, Any]:
     if not vllm_available():
         raise ConfigError(f"vllm: {cfg.vllm} needs `pip install vllm` and a CUDA GPU; remove it to use HF generate")
     say(f"GRPO rollouts: vLLM ({cfg.vllm})")
-    extra = {"vllm_server_host": cfg.vllm_server_host, "vllm_server_port": cfg.vllm_server_port} \
-        if cfg.vllm == "server" else {}
-    return {"use_vllm": True, "vllm_mode": cfg.vllm, **extra}
+    if cfg.vllm == "server":
+        return {"use_vllm": True, "vllm_mode": "server", "vllm_server_host": cfg.vllm_server_host,
+                "vllm_server_port": cfg.vllm_server_port}
+    max_len = cfg.vllm_max_model_length or (cfg.max_prompt_length and cfg.max_prompt_length + cfg.max_completion_length)
+    return {"use_vllm": True, "vllm_mode": "colocate", "vllm_gpu_memory_utilization": cfg.vllm_gpu_memory_utilization,
+            "vllm_max_model_length": max_len or None,  # None: TRL reads the model's max_position_embeddings
+            "vllm_enable_sleep_mode": cfg.vllm_enable_sleep_mode,
+            "vllm_tensor_parallel_size": cfg.vllm_tensor_parallel_size}
 
 
 def make_grpo_trainer(cfg: Any, model: Any, processor: Any, examples: list[dict[str, Any]], ckpt_dir: Path,
@@ -113,7 +152,7 @@ def make_grpo_trainer(cfg: Any, model: Any, processor: Any, examples: list[dict[
     # hub Qwen processors pad right, which breaks the M-RoPE index (trl#5785; tests/test_families.py).
     processor.tokenizer.padding_side = "left"
     trainer = GRPOTrainer(
-        model=model, processing_class=processor, args=grpo_args(cfg, ckpt_dir, cfg.steps),
+        model=model, processing_class=processor, args=grpo_args(cfg, ckpt_dir),
         reward_funcs=[make_format_reward(cfg.format_weight), make_accuracy_reward(cfg.accuracy_weight)],
         train_dataset=rl_dataset(examples), callbacks=[*callbacks, NonFiniteLossGuard()],
     )
@@ -136,11 +175,12 @@ def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, re
     t0 = time.time()
     examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
     check_enough(examples, cfg.prompts_per_step, cfg.data or "the world's train split")
-    model, processor = load_vlm(base)
+    cfg.batching()  # a batch that does not split over the processes fails before the model loads
+    model, processor = load_vlm(base, dtype=train_dtype())
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl",))
     log_path = out / "log.jsonl"
     trainer = make_grpo_trainer(cfg, model, processor, examples, ckpt_dir,
-                                [LogCallback(log_path, "zero (GRPO)", cfg.steps)])
+                                [LogCallback(log_path, "zero (GRPO)", cfg.optimizer_steps())])
     train(trainer, resume_from)
     if not save_final(trainer, processor, out / "model"):
         return {"steps": trainer.state.global_step}  # not the main process: it writes the rest
