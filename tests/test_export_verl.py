@@ -137,15 +137,17 @@ VALID = "<think>Two circles.</think> <answer>{}</answer>"
 
 
 @pytest.mark.parametrize("response, gold, expected", [
-    (VALID.format(2), "2", 1.5),  # format and answer
-    ("There are two circles. <answer>2</answer>", "2", 1.0),  # answer only
-    (VALID.format(3), "2", 0.5),  # format only
-    ("I think 3.", "2", 0.0),
-    (VALID.format("blue"), "B", 1.5),  # option text, with choices from extra_info
+    (VALID.format(2), "2", (1.5, 1.0, 1.0)),  # format and answer
+    ("There are two circles. <answer>2</answer>", "2", (1.0, 1.0, 0.0)),  # answer only
+    (VALID.format(3), "2", (0.5, 0.0, 1.0)),  # format only
+    ("I think 3.", "2", (0.0, 0.0, 0.0)),
+    (VALID.format("blue"), "B", (1.5, 1.0, 1.0)),  # option text, with choices from extra_info
 ])
-def test_compute_score(response: str, gold: str, expected: float) -> None:
+def test_compute_score(response: str, gold: str, expected: tuple) -> None:
+    """verl takes `score` as the reward and logs `acc` and `format` apart (a float would be logged as acc)."""
     info = {"answer_type": "mc", "choices": ["red", "blue"]} if gold == "B" else {"answer_type": "integer"}
-    assert compute_score(data_source="specs_vl", solution_str=response, ground_truth=gold, extra_info=info) == expected
+    got = compute_score(data_source="specs_vl", solution_str=response, ground_truth=gold, extra_info=info)
+    assert got == dict(zip(("score", "acc", "format"), expected))
 
 
 @pytest.mark.parametrize("args", [
@@ -153,8 +155,9 @@ def test_compute_score(response: str, gold: str, expected: float) -> None:
     ("specs_vl", "\x00" * 10_000 + "<answer>", "2", {"answer_type": ["x"]}),
 ])
 def test_compute_score_never_raises(args: tuple) -> None:
-    assert compute_score(*args) == 0.0
-    assert compute_score(*args, reward_router_address=None) == 0.0  # unknown keywords from newer verl
+    zero = {"score": 0.0, "acc": 0.0, "format": 0.0}
+    assert compute_score(*args) == zero
+    assert compute_score(*args, reward_router_address=None) == zero  # unknown keywords from newer verl
 
 
 @pytest.mark.parametrize("name", ["cpu_2proc", "ddp", "deepspeed_zero2", "deepspeed_zero3", "fsdp"])

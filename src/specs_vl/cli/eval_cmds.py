@@ -31,13 +31,13 @@ def eval_cmd(
         from specs_vl.config import load_run_config
         from specs_vl.evaluation.runner import EvalConfig, evaluate_model, write_outputs
         from specs_vl.evaluation.suites import get_suite
-        from specs_vl.models.load import load_vlm
+        from specs_vl.models.load import load_for_inference
 
         ks = tuple(int(x) for x in k.split(",") if x.strip())
         get_suite(suite)
         cfg = EvalConfig(n=n, samples=samples, ks=ks, temperature=temperature, max_new_tokens=max_new_tokens,
                          batch_size=batch_size, suite_args={"world": load_run_config(config).world, "path": data})
-        m, proc = load_vlm(model)
+        m, proc = load_for_inference(model)
         records, metrics = evaluate_model(m, proc, suite, cfg)
         out_dir = out or Path("runs") / "eval" / f"{Path(model).name}-{suite}"
         write_outputs(out_dir, records, metrics)
