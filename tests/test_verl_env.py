@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib.metadata as md
 import json
 import os
-import re
 import subprocess
 import sys
 import sysconfig
@@ -91,14 +90,17 @@ def test_our_command_composes_with_verls_own_config(tmp_path):
 
 
 def _closure(dist: str) -> set[str]:
-    """`dist` and every distribution it requires (no extras), by name."""
+    """`dist` and every distribution it requires here (markers evaluated, no extras), by name."""
+    from packaging.requirements import Requirement
+
     seen, todo = set(), [dist]
     while todo:
-        name = re.split(r"[ ;<>=!~\[(]", todo.pop(), maxsplit=1)[0].lower().replace("_", "-")
+        name = todo.pop().lower().replace("_", "-")
         if name in seen:
             continue
         seen.add(name)
-        todo += [r for r in md.requires(name) or [] if "extra ==" not in r]
+        reqs = (Requirement(r) for r in md.requires(name) or [])
+        todo += [r.name for r in reqs if r.marker is None or r.marker.evaluate({"extra": ""})]
     return seen
 
 
@@ -106,20 +108,21 @@ def test_reward_imports_with_stdlib_and_math_verify_only(tmp_path):
     """`pip install --no-deps specs-vl` into verl's env: the reward module needs no torch (nor anything else)."""
     site = tmp_path / "site"
     site.mkdir()
-    for dist in _closure("math-verify"):
+    for dist in _closure("math-verify"):  # code and dist-info (latex2sympy2 checks the antlr4 version)
         for f in md.distribution(dist).files or []:
             top = f.parts[0]
-            if not top.endswith((".dist-info", ".pth")) and ".." not in f.parts and not (site / top).exists():
+            if not top.endswith((".pth", "__pycache__")) and ".." not in f.parts and not (site / top).exists():
                 (site / top).symlink_to(Path(f.locate()).parents[len(f.parts) - 1] / top)
     code = ("import sys; import specs_vl.scoring.rewards as r; "
             "print(r.compute_score('specs_vl', '<think>x</think> <answer>7</answer>', '7', {'answer_type': 'integer'})); "
+            "print(r.compute_score('specs_vl', '<think>x</think> <answer>$\\\\frac{1}{2}$</answer>', '0.5', None)); "
             "import json; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names))))")
     env = {"PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{site}", "PATH": os.environ.get("PATH", "")}
     r = _run([sys.executable, "-S", "-c", code], env=env)  # -S: no site-packages, so no torch
     assert r.returncode == 0, r.stderr[-3000:]
-    score, modules = r.stdout.strip().splitlines()
-    assert score == "{'score': 1.5, 'acc': 1.0, 'format': 1.0}"
-    assert "torch" not in json.loads(modules)
+    score, latex, modules = r.stdout.strip().splitlines()
+    assert score == latex == "{'score': 1.5, 'acc': 1.0, 'format': 1.0}"  # the second needs math-verify
+    assert "torch" not in json.loads(modules) and "math_verify" in json.loads(modules)
     assert set(json.loads(modules)) <= {"specs_vl", "math_verify", "latex2sympy2_extended", "sympy", "mpmath",
-                                        "antlr4", "_distutils_hack"}
+                                        "antlr4", "_distutils_hack", "__main__"}
     assert _run([sys.executable, "-S", "-c", "import torch"], env=env).returncode != 0  # the env really has none
