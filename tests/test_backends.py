@@ -43,14 +43,20 @@ def test_grpo_vllm_mode_reaches_trl_or_fails_clearly(tmp_path):
 
 
 @pytest.mark.skipif(not HAS_VLLM, reason="needs vllm and a CUDA GPU")
-def test_vllm_sampling_matches_the_request_shape(tiny_base_dir, tiny_world):  # pragma: no cover - GPU only
+def test_vllm_engine_is_reused_then_freed_for_the_next(tiny_base_dir, tiny_world):  # pragma: no cover - GPU only
     from transformers import AutoProcessor
 
-    from specs_vl.models.vllm import generate_vllm
     from specs_vl.models.sampling import SampleConfig
+    from specs_vl.models.vllm import VLLMEngine, VLLMEngineSettings
     from specs_vl.world import build_split
 
     exs = build_split(tiny_world, "id_test", 4)
-    outs = generate_vllm(tiny_base_dir, AutoProcessor.from_pretrained(str(tiny_base_dir)), exs,
-                         SampleConfig(n=2, max_new_tokens=16), gpu_memory_utilization=0.3)
-    assert len(outs) == 4 and all(len(o) == 2 and all(isinstance(t, str) for t in o) for o in outs)
+    proc = AutoProcessor.from_pretrained(str(tiny_base_dir))
+    settings = VLLMEngineSettings(vllm_gpu_memory_utilization=0.5, vllm_max_model_length=1024)
+    for _ in range(2):  # a second engine at 0.5 of the GPU fits only if the first was freed
+        with VLLMEngine(tiny_base_dir, settings) as engine:
+            outs = engine.generate(proc, exs, SampleConfig(n=2, max_new_tokens=16))
+            outs += engine.generate(proc, exs, SampleConfig(n=1, temperature=0, max_new_tokens=16))
+            assert engine.builds == 1
+        assert len(outs) == 8 and all(isinstance(t, str) for o in outs for t in o)
+        assert engine.llm is None

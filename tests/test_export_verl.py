@@ -137,15 +137,17 @@ VALID = "<think>Two circles.</think> <answer>{}</answer>"
 
 
 @pytest.mark.parametrize("response, gold, expected", [
-    (VALID.format(2), "2", 1.5),  # format and answer
-    ("There are two circles. <answer>2</answer>", "2", 1.0),  # answer only
-    (VALID.format(3), "2", 0.5),  # format only
-    ("I think 3.", "2", 0.0),
-    (VALID.format("blue"), "B", 1.5),  # option text, with choices from extra_info
+    (VALID.format(2), "2", (1.5, 1.0, 1.0)),  # format and answer
+    ("There are two circles. <answer>2</answer>", "2", (1.0, 1.0, 0.0)),  # answer only
+    (VALID.format(3), "2", (0.5, 0.0, 1.0)),  # format only
+    ("I think 3.", "2", (0.0, 0.0, 0.0)),
+    (VALID.format("blue"), "B", (1.5, 1.0, 1.0)),  # option text, with choices from extra_info
 ])
-def test_compute_score(response: str, gold: str, expected: float) -> None:
+def test_compute_score(response: str, gold: str, expected: tuple) -> None:
+    """verl takes `score` as the reward and logs `acc` and `format` apart (a float would be logged as acc)."""
     info = {"answer_type": "mc", "choices": ["red", "blue"]} if gold == "B" else {"answer_type": "integer"}
-    assert compute_score(data_source="specs_vl", solution_str=response, ground_truth=gold, extra_info=info) == expected
+    got = compute_score(data_source="specs_vl", solution_str=response, ground_truth=gold, extra_info=info)
+    assert got == dict(zip(("score", "acc", "format"), expected))
 
 
 @pytest.mark.parametrize("args", [
@@ -153,8 +155,9 @@ def test_compute_score(response: str, gold: str, expected: float) -> None:
     ("specs_vl", "\x00" * 10_000 + "<answer>", "2", {"answer_type": ["x"]}),
 ])
 def test_compute_score_never_raises(args: tuple) -> None:
-    assert compute_score(*args) == 0.0
-    assert compute_score(*args, reward_router_address=None) == 0.0  # unknown keywords from newer verl
+    zero = {"score": 0.0, "acc": 0.0, "format": 0.0}
+    assert compute_score(*args) == zero
+    assert compute_score(*args, reward_router_address=None) == zero  # unknown keywords from newer verl
 
 
 @pytest.mark.parametrize("name", ["cpu_2proc", "ddp", "deepspeed_zero2", "deepspeed_zero3", "fsdp"])
@@ -191,3 +194,38 @@ def test_accelerate_config(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
                     monkeypatch.setenv(k, v)
             plugin = FullyShardedDataParallelPlugin()
             assert plugin.fsdp_version == 2 and plugin.reshard_after_forward is True
+
+
+def test_split_gives_held_out_val_rows(tmp_path: Path) -> None:
+    train, val = tmp_path / "train.parquet", tmp_path / "val.parquet"
+    export_verl(train, n=4, world=WORLD)
+    export_verl(val, n=4, world=WORLD, split="id_test")
+    t, v = pd.read_parquet(train), pd.read_parquet(val)
+    assert {r["split"] for r in v["extra_info"]} == {"id_test"} and {r["split"] for r in t["extra_info"]} == {"train"}
+    assert not {r["id"] for r in t["extra_info"]} & {r["id"] for r in v["extra_info"]}
+    with pytest.raises(ConfigError, match="--split 'dev'"):
+        export_verl(tmp_path / "x.parquet", world=WORLD, split="dev")
+    with pytest.raises(ConfigError, match="pairs are training prompts"):
+        export_verl(tmp_path / "x.parquet", pairs=tmp_path, split="id_test")
+
+
+def test_print_command_writes_the_whole_verl_command(tmp_path: Path) -> None:
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("name: r\nworld:\n  train_size: 8\n  id_test_size: 4\nrl:\n  num_generations: 6\n"
+                   "  prompts_per_step: 3\n  max_completion_length: 300\n")
+    out, val = tmp_path / "train.parquet", tmp_path / "val.parquet"
+    res = CliRunner().invoke(export_app, ["verl", str(out), "-c", str(cfg), "--print-command", "-q"])
+    assert res.exit_code == 2 and "needs --val" in res.output and not out.exists()  # checked before writing
+    assert CliRunner().invoke(export_app, ["verl", str(val), "-c", str(cfg), "--split", "id_test"]).exit_code == 0
+    res = CliRunner().invoke(export_app, ["verl", str(out), "-c", str(cfg), "--print-command", "--val", str(val),
+                                          "--model", "Qwen/Qwen3-VL-8B-Instruct"])
+    assert res.exit_code == 0, res.output
+    lines = [ln.strip(" \\'") for ln in res.stdout.splitlines()]
+    assert lines[0] == "python3 -m verl.trainer.main_ppo" and out.exists()
+    keys = dict(ln.split("=", 1) for ln in lines[1:])
+    assert keys["actor_rollout_ref.rollout.n"] == "6" and keys["data.train_batch_size"] == "3"
+    assert keys["data.max_response_length"] == "300" and keys["actor_rollout_ref.actor.clip_ratio_high"] == "0.28"
+    assert keys["data.val_files"] == str(val.resolve()) and keys["data.image_patch_size"] == "16"  # Qwen3-VL
+    assert keys["actor_rollout_ref.model.path"] == "Qwen/Qwen3-VL-8B-Instruct"
+    assert keys["reward.custom_reward_function.path"].endswith("specs_vl/scoring/rewards.py")
+    assert not any(k.startswith("custom_reward_function.") for k in keys)  # the key verl no longer reads

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from specs_vl.evaluation.stats import FindingsSettings
 from specs_vl.evaluation.suites import SUITES, is_suite
+from specs_vl.models.sampling import greedy_n_problem
+from specs_vl.models.vllm import VLLMEngineSettings
 from specs_vl.stages.coldstart import ColdstartConfig
 from specs_vl.stages.distill import DistillConfig
 from specs_vl.stages.passthrough import check_trainer_kwargs
@@ -24,7 +26,7 @@ from specs_vl.world.dataset import WorldConfig
 M = TypeVar("M", bound=BaseModel)
 
 
-class EvalSettings(BaseModel):
+class EvalSettings(VLLMEngineSettings):
     """How the pipeline evaluates every model. Sampled (T=1) with several samples, for pass@k and RBF."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -46,6 +48,9 @@ class EvalSettings(BaseModel):
         unknown = [s for s in self.suites if not is_suite(s)]
         if unknown:
             raise ValueError(f"unknown suite(s) {unknown}; known: {sorted(SUITES)}, or data:PATH for your own data")
+        problem = greedy_n_problem(self.temperature, self.samples)
+        if problem:
+            raise ValueError(problem)
         if any(k < 1 or k > self.samples for k in self.ks):
             raise ValueError(f"every k in ks must be between 1 and samples={self.samples}, got {self.ks}")
         return self

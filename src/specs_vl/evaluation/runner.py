@@ -19,7 +19,7 @@ from typing import Any
 from specs_vl.evaluation.benchmarks import score_run
 from specs_vl.evaluation.metrics import pass_at_k
 from specs_vl.evaluation.suites import Suite, get_suite
-from specs_vl.models.sampling import SampleConfig, generate
+from specs_vl.models.sampling import SampleConfig, generate, greedy_n_problem
 from specs_vl.scoring.format import parse
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.progress import bar
@@ -37,6 +37,11 @@ class EvalConfig:
     seed: int = 0
     rbf: bool = True
     suite_args: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problem = greedy_n_problem(self.temperature, self.samples)  # before any model loads
+        if problem:
+            raise ValueError(problem)
 
 
 def score_responses(suite: Suite, examples: Sequence[dict[str, Any]], responses: Sequence[Sequence[str]],

@@ -16,7 +16,7 @@ from typing import Any
 
 from specs_vl.evaluation.runner import EvalConfig, evaluate_model, write_outputs
 from specs_vl.evaluation.suites import DATA_PREFIX, SUITES, data_suite_spec, get_suite
-from specs_vl.models.load import load_vlm
+from specs_vl.models.load import load_for_inference
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.meta import VERSION, library_versions, model_fingerprint
 
@@ -68,7 +68,7 @@ def evaluate_path(model: str, suite: str, cfg: EvalConfig, out: Path | None = No
         cfg.suite_args["path"] = path
     get_suite(spec).load  # noqa: B018 - an unknown suite fails before the model loads
     t0 = time.time()
-    m, proc = load_vlm(model)
+    m, proc = load_for_inference(model)  # bf16 on CUDA when there is one
     records, metrics = evaluate_model(m, proc, spec, cfg)
     out_dir = Path(out) if out else default_eval_dir(model, spec)
     metrics["run"] = {

@@ -26,7 +26,7 @@ from specs_vl.data.pairs import load_pairs
 from specs_vl.data.schema import fill_defaults
 from specs_vl.util.atomic import atomic_path
 from specs_vl.util.errors import ConfigError, DataError
-from specs_vl.world import WorldConfig, build_split
+from specs_vl.world import SPLITS, WorldConfig, build_split
 from specs_vl.world.dataset import prompt_text
 
 IMAGE_TOKEN = "<image>"
@@ -97,7 +97,7 @@ def _image_value(img: Any, source: str, row: int) -> Any:
 
 
 def rows_from_examples(examples: Iterable[dict[str, Any]], source: str, data_source: str = DATA_SOURCE,
-                       n: int | None = None) -> list[dict[str, Any]]:
+                       n: int | None = None, split: str = "train") -> list[dict[str, Any]]:
     """verl rows from examples in our schema (the prompt is `prompt_text`, the image goes first)."""
 
     rows = []
@@ -110,7 +110,7 @@ def rows_from_examples(examples: Iterable[dict[str, Any]], source: str, data_sou
                 raise DataError(source, i, f, "missing required field" if v is None else "empty required field")
         if not isinstance(raw["question"], str):
             raise DataError(source, i, "question", f"expected a string, got {type(raw['question']).__name__}")
-        ex = fill_defaults(raw, i, "train")
+        ex = fill_defaults(raw, i, split)
         text = prompt_text(ex)
         if IMAGE_TOKEN in text:
             raise DataError(source, i, "question", f"contains {IMAGE_TOKEN!r}, which verl reads as an image slot")
@@ -119,7 +119,7 @@ def rows_from_examples(examples: Iterable[dict[str, Any]], source: str, data_sou
     return rows
 
 
-def _load_dir(path: Path) -> Any:
+def _load_dir(path: Path, split: str = "train") -> Any:
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from datasets import DatasetDict, load_from_disk
 
@@ -130,9 +130,9 @@ def _load_dir(path: Path) -> Any:
     except Exception as e:  # noqa: BLE001 - datasets raises many kinds
         raise DataError(str(path), None, None, f"not a datasets.save_to_disk directory ({e})") from None
     if isinstance(ds, DatasetDict):
-        if "train" not in ds and len(ds) != 1:
-            raise DataError(str(path), None, None, f"a DatasetDict with splits {list(ds)} and no 'train'")
-        ds = ds["train"] if "train" in ds else next(iter(ds.values()))
+        if split not in ds and (split != "train" or len(ds) != 1):
+            raise DataError(str(path), None, None, f"a DatasetDict with splits {list(ds)} and no {split!r}")
+        ds = ds[split] if split in ds else next(iter(ds.values()))
     if len(ds) == 0:
         raise DataError(str(path), None, None, "dataset is empty")
     return ds
@@ -214,11 +214,20 @@ def write_parquet(rows: list[dict[str, Any]], out: Path) -> Path:
 
 
 def export_verl(out: Path, rl_data: Path | None = None, pairs: Path | None = None, n: int | None = None,
-                world: Any = None, data_source: str = DATA_SOURCE, overwrite: bool = False) -> dict[str, Any]:
-    """Write `out` (.parquet) from pairs, a dataset directory, or the world's train split; returns a summary."""
+                world: Any = None, data_source: str = DATA_SOURCE, overwrite: bool = False,
+                split: str = "train") -> dict[str, Any]:
+    """Write `out` (.parquet) from pairs, a dataset directory, or a world split; returns a summary.
+
+    `split` picks the world's split (or a DatasetDict's), so a validation file
+    for verl's `data.val_files` comes from held-out prompts.
+    """
     out = Path(out)
     if rl_data is not None and pairs is not None:
         raise ConfigError("give --pairs or --rl-data, not both")
+    if pairs is not None and split != "train":
+        raise ConfigError(f"--split {split}: pairs are training prompts; a val split comes from the world or --rl-data")
+    if rl_data is None and pairs is None and split not in SPLITS:
+        raise ConfigError(f"--split {split!r}: the world's splits are {', '.join(SPLITS)}")
     if out.suffix != ".parquet":
         raise ConfigError(f"{out}: the output must be a .parquet file (verl's data.train_files)")
     if out.exists() and not overwrite:
@@ -228,12 +237,11 @@ def export_verl(out: Path, rl_data: Path | None = None, pairs: Path | None = Non
     if pairs is not None:
         source, rows = str(pairs), rows_from_pairs(Path(pairs), data_source, n)
     elif rl_data is not None:
-        source = str(rl_data)
-        rows = rows_from_examples(_raw_rows(_load_dir(Path(rl_data))), source, data_source, n)
+        source = f"{rl_data} ({split})"
+        rows = rows_from_examples(_raw_rows(_load_dir(Path(rl_data), split)), source, data_source, n, split)
     else:
-
         world = world or WorldConfig()
-        source = "world:train"
-        rows = rows_from_examples(build_split(world, "train", n), source, data_source)
+        source = f"world:{split}"
+        rows = rows_from_examples(build_split(world, split, n), source, data_source, split=split)
     write_parquet(rows, out)
     return {"path": str(out), "rows": len(rows), "source": source}

@@ -153,6 +153,24 @@ def trusts_remote_code(explicit: bool | None = None) -> bool:
     return os.environ.get("SPECS_TRUST_REMOTE_CODE", "") == "1"
 
 
+def inference_placement() -> tuple[str, torch.dtype]:
+    """Where generation-only stages (distill, eval) put a model: bf16 on CUDA when there is one, else fp32 on CPU.
+
+    A 7B model in fp32 on the CPU would take hours per batch of 10k-token
+    samples; bf16 halves the weights and is what vLLM and TRL sample in.
+    GPUs without bf16 (pre-Ampere) get fp16.
+    """
+    if torch.cuda.is_available():
+        return "cuda", torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return "cpu", torch.float32
+
+
+def load_for_inference(path: str | Path, trust_remote_code: bool | None = None) -> tuple[Any, Any]:
+    """`load_vlm` placed by `inference_placement` (the HF backend of distill and eval)."""
+    device, dtype = inference_placement()
+    return load_vlm(path, dtype=dtype, device=device, trust_remote_code=trust_remote_code)
+
+
 def load_vlm(
     path: str | Path,
     dtype: torch.dtype | str = "float32",

@@ -3,11 +3,17 @@
 Left padding is required for batched decoder-only generation; Qwen2.5-VL then
 derives its M-RoPE positions from the attention mask, so batched output equals
 unbatched output (tests/test_sampling.py checks this).
+
+Every sampling parameter is set here, never taken from the checkpoint:
+Qwen2.5-VL-7B-Instruct's generation_config.json carries repetition_penalty
+1.05, top_k 1 and top_p 0.001, and trainers save it into every checkpoint,
+so a backend that trusts it samples a different distribution from TRL and vLLM.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,15 +22,91 @@ import torch
 from specs_vl.data.schema import user_message
 from specs_vl.evaluation.metrics import nucleus_size
 
+RBF_TOP_P = 0.95  # the paper's nucleus for the Rollout Branching Factor
+
+
+def greedy_n_problem(temperature: float, n: int, n_name: str = "samples") -> str | None:
+    """Why (temperature, n) is not a valid request, or None: greedy decoding gives n copies of one answer.
+
+    vLLM rejects it outright (SamplingParams: "n must be 1 when using greedy
+    sampling"); HF would waste n-1 identical generations and make pass@k a lie.
+    """
+    if temperature == 0 and n > 1:
+        return (f"temperature 0 (greedy) with {n_name}={n}: greedy decoding gives {n} copies of the same answer "
+                f"(and vLLM refuses it); set {n_name}: 1, or a temperature > 0 to sample {n} different answers")
+    return None
+
 
 @dataclass
 class SampleConfig:
+    """One sampling request, the same for every backend (HF, vLLM, TRL's GRPO rollouts)."""
+
     n: int = 1
     temperature: float = 1.0
     top_p: float = 1.0
+    top_k: int = 0  # 0 = off (HF: no TopK warper; vLLM: 0 or -1 = all tokens)
+    min_p: float = 0.0  # 0 = off
+    repetition_penalty: float = 1.0  # 1 = off; the checkpoint's 1.05 is never used
     max_new_tokens: int = 64
     batch_size: int = 32
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        problem = greedy_n_problem(self.temperature, self.n, "n")
+        if problem:
+            raise ValueError(problem)
+
+
+def hf_generation_kwargs(cfg: SampleConfig) -> dict[str, Any]:
+    """`generate` kwargs naming every knob that shapes the distribution (sampling and greedy alike)."""
+    common = {"max_new_tokens": cfg.max_new_tokens, "repetition_penalty": cfg.repetition_penalty, "num_beams": 1,
+              "no_repeat_ngram_size": 0}
+    if cfg.temperature == 0:
+        return {**common, "do_sample": False}
+    return {**common, "do_sample": True, "temperature": cfg.temperature, "top_p": cfg.top_p, "top_k": cfg.top_k,
+            "min_p": cfg.min_p or None, "typical_p": 1.0, "epsilon_cutoff": 0.0, "eta_cutoff": 0.0}
+
+
+@contextlib.contextmanager
+def neutral_generation_config(model: Any) -> Iterator[None]:
+    """Hide the checkpoint's generation_config.json from `generate`, keeping only its token ids.
+
+    transformers 5 `_prepare_generation_config` fills every generation field we
+    leave unset from `model.generation_config` (then from global defaults), so
+    a field we forgot would silently come from the checkpoint. With this in
+    place, an unset field takes transformers' global default instead.
+    """
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from transformers import GenerationConfig
+
+    saved = model.generation_config
+    ids = {k: getattr(saved, k, None) for k in ("bos_token_id", "eos_token_id", "pad_token_id",
+                                                "decoder_start_token_id")}
+    model.generation_config = GenerationConfig(**{k: v for k, v in ids.items() if v is not None})
+    try:
+        yield
+    finally:
+        model.generation_config = saved
+
+
+class NucleusSizes:
+    """A logits processor that records the top-p nucleus size of every step's distribution.
+
+    transformers 5 `_get_logits_processor` runs user processors after the
+    built-in ones (repetition penalty, ...) and before the sampling warpers
+    (temperature, top-k, top-p), so `scores` here are the model's logits, as
+    `output_logits=True` would keep them. Keeping one (batch,) count per step
+    instead of (batch, vocab) logits keeps memory O(batch x vocab).
+    """
+
+    def __init__(self, temperature: float, top_p: float = RBF_TOP_P) -> None:
+        self.temperature = temperature if temperature > 0 else 1.0
+        self.top_p = top_p
+        self.sizes: list[torch.Tensor] = []
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        self.sizes.append(nucleus_size(scores.float() / self.temperature, self.top_p).cpu())
+        return scores
 
 
 def chat_prompts(processor: Any, examples: Sequence[dict[str, Any]]) -> list[str]:
@@ -65,8 +147,12 @@ def generate(
     """`cfg.n` responses per example, in example order.
 
     With `return_scores`, also the mean nucleus size (Rollout Branching
-    Factor) of each response, computed from the sampling distribution.
+    Factor) of each response, computed step by step from the sampling
+    distribution (`NucleusSizes`).
     """
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from transformers import LogitsProcessorList
+
     cfg = cfg or SampleConfig()
     torch.manual_seed(cfg.seed)
     was_training = model.training
@@ -75,27 +161,21 @@ def generate(
     texts: list[str] = []
     rbfs: list[float] = []
     pad_id = processor.tokenizer.pad_token_id
-    for start in range(0, len(flat), cfg.batch_size):
-        batch = flat[start : start + cfg.batch_size]
-        inputs = encode(processor, batch).to(model.device)
-        do_sample = cfg.temperature > 0
-        out = model.generate(
-            **inputs,
-            max_new_tokens=cfg.max_new_tokens,
-            do_sample=do_sample,
-            temperature=cfg.temperature if do_sample else None,
-            top_p=cfg.top_p if do_sample else None,
-            top_k=0 if do_sample else None,
-            pad_token_id=pad_id,
-            output_logits=return_scores,
-            return_dict_in_generate=True,
-        )
-        gen = out.sequences[:, inputs["input_ids"].shape[1] :]
-        texts.extend(processor.batch_decode(gen, skip_special_tokens=True))
-        if return_scores:
-            rbfs.extend(_per_response_rbf(out.logits, gen, pad_id, processor.tokenizer.eos_token_id, cfg))
-        if on_batch:
-            on_batch(len(batch))
+    with neutral_generation_config(model):
+        for start in range(0, len(flat), cfg.batch_size):
+            batch = flat[start : start + cfg.batch_size]
+            inputs = encode(processor, batch).to(model.device)
+            recorder = NucleusSizes(cfg.temperature) if return_scores else None
+            out = model.generate(
+                **inputs, **hf_generation_kwargs(cfg), pad_token_id=pad_id,
+                logits_processor=LogitsProcessorList([recorder] if recorder else []),
+            )
+            gen = out[:, inputs["input_ids"].shape[1] :]
+            texts.extend(processor.batch_decode(gen, skip_special_tokens=True))
+            if recorder:
+                rbfs.extend(per_response_rbf(recorder.sizes, gen, processor.tokenizer.eos_token_id))
+            if on_batch:
+                on_batch(len(batch))
     model.train(was_training)
     grouped = [texts[i * cfg.n : (i + 1) * cfg.n] for i in range(len(examples))]
     if return_scores:
@@ -103,11 +183,10 @@ def generate(
     return grouped
 
 
-def _per_response_rbf(logits, gen, pad_id, eos_id, cfg: SampleConfig) -> list[float]:
-
-    temp = cfg.temperature if cfg.temperature > 0 else 1.0
-    sizes = torch.stack([nucleus_size(step.float() / temp, 0.95) for step in logits], dim=1).float()
-    mask = generated_mask(gen, pad_id, eos_id).float()
+def per_response_rbf(step_sizes: Sequence[torch.Tensor], gen: torch.Tensor, eos_id: int | None) -> list[float]:
+    """Mean nucleus size over each response's own tokens (up to and including its first EOS)."""
+    sizes = torch.stack(list(step_sizes), dim=1).float()[:, : gen.shape[1]]
+    mask = generated_mask(gen, None, eos_id).float().cpu()
     return ((sizes * mask).sum(1) / mask.sum(1).clamp(min=1)).tolist()
 
 

@@ -5,18 +5,72 @@ logs the engine it actually used. `auto` takes vLLM only when it can run;
 `vllm` asked for explicitly fails clearly when it cannot. vLLM needs a model
 *path* (it loads its own copy), so in-memory models (the GF-curve callback)
 always use HF.
+
+Memory: one `VLLMEngine` per model, reused for every request on it (both
+suites of an eval, all samples of a distill side) and closed before the next
+model loads; vLLM's own issues report out-of-memory for a second `LLM` in a
+process that did not release the first. The four `vllm_*` settings below are
+the same keys for TRL's GRPO rollouts (zero, rl) and for our engine (distill,
+eval); `specs plan` reads them.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from specs_vl.models.sampling import chat_prompts
+from pydantic import BaseModel, Field, model_validator
+
+from specs_vl.models.load import trusts_remote_code
+from specs_vl.models.sampling import SampleConfig, chat_prompts
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.progress import say
+
+
+class VLLMSettings(BaseModel):
+    """vLLM memory settings. Defaults are TRL 1.16's colocate defaults (GRPOConfig.vllm_*)."""
+
+    # Context window = prompt (with image tokens) + max completion. None: vLLM infers it from the model
+    # config, 128,000 for Qwen2.5-VL-7B, whose KV cache then does not fit beside training on one GPU.
+    vllm_max_model_length: int | None = Field(None, ge=1)
+    # Fraction of each GPU vLLM takes for weights + KV cache (TRL colocate default 0.3).
+    vllm_gpu_memory_utilization: float = Field(0.3, gt=0, le=1)
+    # Offload vLLM weights and KV cache while the trainer steps (TRL: LLM(enable_sleep_mode=True)).
+    vllm_enable_sleep_mode: bool = False
+    # GPUs one vLLM engine spans; TRL 1.16 needs it to divide the world size.
+    vllm_tensor_parallel_size: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _length_holds_completion(self):
+        """vLLM cuts (TRL: drops) a sequence at max_model_len, so it must hold at least one whole completion."""
+        completion = getattr(self, "max_completion_length", None) or getattr(self, "max_new_tokens", None)
+        if self.vllm_max_model_length is not None and completion and self.vllm_max_model_length <= completion:
+            raise ValueError(f"vllm_max_model_length {self.vllm_max_model_length} must exceed the completion "
+                             f"length {completion}: it counts the prompt (with its image tokens) plus the completion")
+        return self
+
+
+class VLLMEngineSettings(VLLMSettings):
+    """The same keys for a generation-only engine (distill, eval): no trainer shares the GPU, so 0.85."""
+
+    vllm_gpu_memory_utilization: float = Field(0.85, gt=0, le=1)
+
+
+def trl_vllm_kwargs(cfg: VLLMSettings) -> dict[str, Any]:
+    """GRPOConfig's vllm_* fields from ours (TRL 1.16 passes them to `LLM(...)` in colocate mode)."""
+    return {"vllm_max_model_length": cfg.vllm_max_model_length,
+            "vllm_gpu_memory_utilization": cfg.vllm_gpu_memory_utilization,
+            "vllm_enable_sleep_mode": cfg.vllm_enable_sleep_mode,
+            "vllm_tensor_parallel_size": cfg.vllm_tensor_parallel_size}
+
+
+def trl_sampling_kwargs(cfg: SampleConfig | None = None) -> dict[str, Any]:
+    """GRPOConfig's sampling fields, set explicitly (TRL 1.16 hands them to HF generate and to vLLM alike)."""
+    s = cfg or SampleConfig()
+    return {"top_p": s.top_p, "top_k": s.top_k, "min_p": s.min_p or None, "repetition_penalty": s.repetition_penalty}
 
 
 def vllm_available() -> bool:
@@ -39,17 +93,88 @@ def resolve_backend(choice: str, where: str) -> str:
     return used
 
 
-def generate_vllm(model_path: str | Path, processor: Any, examples: Sequence[dict[str, Any]], cfg: Any,
-                  gpu_memory_utilization: float = 0.85) -> list[list[str]]:
-    """`cfg.n` responses per example with vLLM, in example order (same prompts as `sampling.generate`)."""
-    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
-    from vllm import LLM, SamplingParams
+def engine_kwargs(model_path: str | Path, settings: VLLMSettings, seed: int = 0,
+                  trust_remote_code: bool | None = None) -> dict[str, Any]:
+    """`vllm.LLM(...)` arguments for one model."""
+    return {
+        "model": str(model_path), "seed": seed, "trust_remote_code": trusts_remote_code(trust_remote_code),
+        "limit_mm_per_prompt": {"image": 1},  # our prompts carry one image
+        "gpu_memory_utilization": settings.vllm_gpu_memory_utilization,
+        "max_model_len": settings.vllm_max_model_length,
+        "tensor_parallel_size": settings.vllm_tensor_parallel_size,
+        "enable_sleep_mode": settings.vllm_enable_sleep_mode,
+        # vLLM ModelConfig.generation_config: "auto" loads the checkpoint's generation_config.json as default
+        # sampling params; "vllm" ignores it, so only what `sampling_params` says is used.
+        "generation_config": "vllm",
+    }
 
-    llm = LLM(model=str(model_path), limit_mm_per_prompt={"image": 1}, seed=cfg.seed,
-              gpu_memory_utilization=gpu_memory_utilization)
-    params = SamplingParams(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p if cfg.temperature > 0 else 1.0,
-                            max_tokens=cfg.max_new_tokens, seed=cfg.seed)
-    requests = [{"prompt": text, "multi_modal_data": {"image": ex["image"].convert("RGB")}}
-                for text, ex in zip(chat_prompts(processor, examples), examples)]
-    outs = llm.generate(requests, params)
-    return [[o.text for o in out.outputs] for out in outs]
+
+def sampling_params_kwargs(cfg: SampleConfig) -> dict[str, Any]:
+    """`vllm.SamplingParams(...)` arguments: every knob that shapes the distribution, set."""
+    greedy = cfg.temperature == 0
+    return {
+        "n": cfg.n, "temperature": cfg.temperature, "top_p": 1.0 if greedy else cfg.top_p,
+        "top_k": 0 if greedy else cfg.top_k,  # vLLM: 0 (or -1) = all tokens
+        "min_p": 0.0 if greedy else cfg.min_p, "repetition_penalty": cfg.repetition_penalty,
+        "presence_penalty": 0.0, "frequency_penalty": 0.0, "max_tokens": cfg.max_new_tokens, "seed": cfg.seed,
+    }
+
+
+class VLLMEngine:
+    """One vLLM `LLM` for one model, built on first use, reused, and freed by `close()` (or `with`)."""
+
+    def __init__(self, model_path: str | Path, settings: VLLMSettings | None = None, seed: int = 0,
+                 trust_remote_code: bool | None = None) -> None:
+        self.model_path = Path(model_path)
+        self.kwargs = engine_kwargs(model_path, settings or VLLMEngineSettings(), seed, trust_remote_code)
+        self.llm: Any = None
+        self.builds = 0  # how many LLMs this engine made (1 for its whole life)
+
+    def _engine(self) -> Any:
+        if self.llm is None:
+            # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+            from vllm import LLM
+
+            self.llm = LLM(**self.kwargs)
+            self.builds += 1
+        return self.llm
+
+    def generate(self, processor: Any, examples: Sequence[dict[str, Any]], cfg: SampleConfig) -> list[list[str]]:
+        """`cfg.n` responses per example, in example order (same prompts as `sampling.generate`)."""
+        # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+        from vllm import SamplingParams
+
+        llm = self._engine()
+        requests = [{"prompt": text, "multi_modal_data": {"image": ex["image"].convert("RGB")}}
+                    for text, ex in zip(chat_prompts(processor, examples), examples)]
+        outs = llm.generate(requests, SamplingParams(**sampling_params_kwargs(cfg)))
+        return [[o.text for o in out.outputs] for out in outs]
+
+    def close(self) -> None:
+        """Free the engine's GPU memory so the next model's engine fits (vLLM's own recipe)."""
+        if self.llm is None:
+            return
+        del self.llm  # our only reference; gc then finalises the LLM and shuts its engine core down
+        self.llm = None
+        gc.collect()
+        # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+        import torch
+        from vllm.distributed.parallel_state import cleanup_dist_env_and_memory
+
+        # vLLM 0.22-0.31: destroys the model-parallel groups and the process group vLLM created, then gc
+        cleanup_dist_env_and_memory()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def __enter__(self) -> "VLLMEngine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def generate_vllm(model_path: str | Path, processor: Any, examples: Sequence[dict[str, Any]], cfg: SampleConfig,
+                  settings: VLLMSettings | None = None) -> list[list[str]]:
+    """One-off generation: an engine built, used once and closed (use `VLLMEngine` to reuse one)."""
+    with VLLMEngine(model_path, settings, seed=cfg.seed) as engine:
+        return engine.generate(processor, examples, cfg)

@@ -97,22 +97,32 @@ accuracy_reward = make_accuracy_reward()
 
 
 def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any = None,
-                  **kwargs: Any) -> float:
-    """The SPECS reward in verl's custom-reward signature (`custom_reward_function.path/.name`).
+                  **kwargs: Any) -> dict[str, float]:
+    """The SPECS reward in verl's custom-reward signature (`reward.custom_reward_function.path/.name`).
 
-    verl calls it by keyword once per response: 0.5 for a valid format plus
-    1.0 for a correct final answer. `extra_info` (the row's, from `specs
-    export verl`) may give `answer_type` and `choices`; `**kwargs` absorbs
-    whatever newer verl versions add. Never raises: odd input scores 0.0.
+    verl calls it by keyword once per response. `score` is the reward: 0.5
+    for a valid format plus 1.0 for a correct final answer. `acc` (1.0 when
+    the answer is correct) and `format` (1.0 when the structure is valid) are
+    logged beside it: verl's reward manager takes `score` from a dict and
+    records the other keys as extra info, and its validation reports `acc`
+    (a bare float would be logged as `acc` too, the whole 1.5-point score).
+    `extra_info` (the row's, from `specs export verl`) may give `answer_type`
+    and `choices`; `**kwargs` absorbs whatever newer verl versions add.
+    Never raises: odd input scores 0.
+
+    Imports only the standard library and math-verify (scoring/answers.py,
+    format.py, mathverify.py), so `pip install --no-deps specs-vl` into
+    verl's environment is enough (tests/test_verl_env.py checks it without torch).
     """
     try:
         text = completion_text(solution_str)
-        fmt = FORMAT_WEIGHT if parse(text).valid else 0.0
+        valid = parse(text).valid
         info = extra_info if isinstance(extra_info, Mapping) else {}
         kind = info.get("answer_type") or "auto"
         ok = ground_truth is not None and is_correct(
             extract_answer(text), str(ground_truth), str(kind), info.get("choices")
         )
-        return float(fmt + (ACCURACY_WEIGHT if ok else 0.0))
+        return {"score": (FORMAT_WEIGHT if valid else 0.0) + (ACCURACY_WEIGHT if ok else 0.0),
+                "acc": 1.0 if ok else 0.0, "format": 1.0 if valid else 0.0}
     except Exception:  # noqa: BLE001 - a reward must never crash a training run
-        return 0.0
+        return {"score": 0.0, "acc": 0.0, "format": 0.0}

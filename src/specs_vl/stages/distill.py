@@ -25,13 +25,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from specs_vl.data.schema import user_message
 from specs_vl.judge import get_judge, judge_many
-from specs_vl.models.load import load_vlm
-from specs_vl.models.sampling import SampleConfig, generate
-from specs_vl.models.vllm import generate_vllm, resolve_backend
+from specs_vl.models.load import load_for_inference
+from specs_vl.models.sampling import SampleConfig, generate, greedy_n_problem
+from specs_vl.models.vllm import VLLMEngine, VLLMEngineSettings, resolve_backend
 from specs_vl.scoring.answers import extract_answer, is_correct
 from specs_vl.scoring.format import KINDS, corrupt_with_kind, parse
 from specs_vl.stages.train import load_examples
@@ -41,7 +41,7 @@ from specs_vl.world import WorldConfig
 from specs_vl.world.dataset import prompt_text
 
 
-class DistillConfig(BaseModel):
+class DistillConfig(VLLMEngineSettings):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     samples: int = Field(4, ge=1)  # responses per question from each model
@@ -65,6 +65,13 @@ class DistillConfig(BaseModel):
     train_size: int | None = Field(None, ge=1)
     data: str | None = None
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _not_greedy_with_samples(self) -> "DistillConfig":
+        problem = greedy_n_problem(self.temperature, self.samples)
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 def _correct(ex: dict[str, Any], text: str) -> bool:
@@ -194,9 +201,11 @@ def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Pat
             # deferred: heavy import, kept off the start-up path of the CLI and of config validation
             from transformers import AutoProcessor
 
-            outs[side] = generate_vllm(path, AutoProcessor.from_pretrained(str(path)), examples, scfg)
+            # one engine per model, closed before the other side's loads (two LLMs would not fit)
+            with VLLMEngine(path, cfg, seed=cfg.seed) as engine:
+                outs[side] = engine.generate(AutoProcessor.from_pretrained(str(path)), examples, scfg)
         else:
-            model, proc = load_vlm(path)
+            model, proc = load_for_inference(path)
             with bar(f"distill: sampling {side} side", len(examples) * cfg.samples) as b:
                 outs[side] = generate(model, proc, examples, scfg, on_batch=b.advance)
             del model
