@@ -13,7 +13,6 @@ checkpoint, because its output dir is kept while its hash still matches.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -35,7 +34,7 @@ from specs_vl.evaluation.runner import (
     write_outputs,
 )
 from specs_vl.evaluation.suites import get_suite, suite_dirname
-from specs_vl.models.load import check_vlm_dir, load_for_inference, load_vlm
+from specs_vl.models.load import check_vlm_dir, load_for_inference
 from specs_vl.models.sampling import SampleConfig
 from specs_vl.models.vllm import VLLMEngine, resolve_backend
 from specs_vl.report import write_report
