@@ -107,6 +107,6 @@ def test_world_export_cli(tmp_path):
                                     "instruction_style", "split"}
     again = runner.invoke(app, ["world", "export", str(out), "--n", "3"])
     assert again.exit_code == 2 and "not empty" in again.output
-    bad = runner.invoke(app, ["world", "export", str(tmp_path / "x"), "--split", "dev"])
-    assert bad.exit_code == 2 and "unknown split 'dev'" in bad.output
+    bad = runner.invoke(app, ["world", "export", str(tmp_path / "x"), "--split", "validation"])
+    assert bad.exit_code == 2 and "unknown split 'validation'" in bad.output
     assert not (tmp_path / "x").exists()
