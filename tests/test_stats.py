@@ -98,7 +98,7 @@ def test_per_prompt_groups_samples_by_example_id_and_computes_pass_at_k():
 
 
 def _gf_seed(start_id, end_id, start_ood, end_ood, n=20):
-    cols = lambda a, b: np.stack([np.full(n, a), np.full(n, b)], axis=1)  # noqa: E731
+    cols = lambda a, b: np.stack([np.full(n, a), np.full(n, b)], axis=1)
     return {"world-id": cols(start_id, end_id), "world-ood-domain": cols(start_ood, end_ood)}
 
 

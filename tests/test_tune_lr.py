@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import specs_vl.stages.tune_lr as tl
 from specs_vl.stages.coldstart import ColdstartConfig
 
-FAST = dict(suite="world-id", n=4, samples=1, max_new_tokens=8, check_every=0)
+FAST = {"suite": "world-id", "n": 4, "samples": 1, "max_new_tokens": 8, "check_every": 0}
 
 
 def _fake_eval(validities: list[float], calls: list[int]):
