@@ -28,8 +28,12 @@ def _run(args: list[str], procs: int, cwd: Path) -> None:
     if procs == 1:
         cmd = [sys.executable, "-m", "specs_vl.cli", *args]
     else:
-        cmd = [str(ACCELERATE), "launch", "--config_file", str(ROOT / "configs/accelerate/cpu_2proc.yaml"),
+        # Two real gloo processes. `accelerate launch` with cpu_2proc.yaml (MULTI_CPU, no mpirun hostfile)
+        # goes to accelerate 1.x's simple_launcher, which starts ONE process; torchrun starts two and
+        # exports RANK/WORLD_SIZE, and TrainingArguments(use_cpu=True) then joins them over gloo.
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                "-m", "specs_vl.cli", *args]
+        env["ACCELERATE_USE_CPU"] = "true"
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
 

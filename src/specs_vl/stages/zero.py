@@ -27,10 +27,10 @@ from specs_vl.stages.train import (
     read_log,
     report_to,
     resume_point,
-    train_dtype,
     rl_dataset,
     save_final,
     train,
+    train_dtype,
 )
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.errors import ConfigError
