@@ -79,14 +79,16 @@ def neutral_generation_config(model: Any) -> Iterator[None]:
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers import GenerationConfig
 
-    saved = model.generation_config
+    # a peft PeftModel generates with its base model's generation_config
+    target = model.get_base_model() if hasattr(model, "get_base_model") else model
+    saved = target.generation_config
     ids = {k: getattr(saved, k, None) for k in ("bos_token_id", "eos_token_id", "pad_token_id",
                                                 "decoder_start_token_id")}
-    model.generation_config = GenerationConfig(**{k: v for k, v in ids.items() if v is not None})
+    target.generation_config = GenerationConfig(**{k: v for k, v in ids.items() if v is not None})
     try:
         yield
     finally:
-        model.generation_config = saved
+        target.generation_config = saved
 
 
 class NucleusSizes:
