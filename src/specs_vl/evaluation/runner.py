@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from specs_vl.evaluation.benchmarks import score_run
 from specs_vl.evaluation.metrics import pass_at_k
 from specs_vl.evaluation.suites import Suite, get_suite
 from specs_vl.models.sampling import SampleConfig, generate
@@ -101,7 +102,10 @@ def evaluate_model(model: Any, processor: Any, suite_name: str, cfg: EvalConfig,
         result = generate(model, processor, examples, scfg, on_batch=b.advance, return_scores=cfg.rbf)
     responses, rbfs = result if cfg.rbf else (result, None)
     records = score_responses(suite, examples, responses, processor.tokenizer, rbfs)
+    official = score_run(suite_name, records, examples)  # MMMU: a run is scored as a whole (seeded fallback)
     metrics = aggregate(records, cfg.ks)
+    if official is not None:
+        metrics["official"] = official
     metrics["suite"] = suite_name
     metrics["config"] = {k: v for k, v in asdict(cfg).items() if k != "suite_args"}
     return records, metrics

@@ -65,11 +65,12 @@ from specs_vl.evaluation.benchmarks.mathvista import (
     score_mathvista_example,
 )
 from specs_vl.evaluation.benchmarks.mmmu import MMMU_SUBJECTS, mmmu_example
+from specs_vl.evaluation.benchmarks.mmmu_score import score_mmmu_example, score_mmmu_run
 
 BenchmarkDataError = RowDataError  # the name benchmark callers catch
 
 __all__ = ["BENCHMARKS", "BenchmarkDataError", "classify_answer", "get_benchmark", "load_benchmark",
-           "parse_inline_choices", "score_example"]
+           "parse_inline_choices", "score_example", "score_run"]
 
 BENCHMARKS: dict[str, BenchmarkSpec] = {
     "mathvista": BenchmarkSpec("mathvista", "AI4Math/MathVista", "testmini",
@@ -82,7 +83,7 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
                                 ("id", "question", "answer"), mathvision_example, score_with_checker),
     "mmmu": BenchmarkSpec("mmmu", "MMMU/MMMU", "validation",
                           ("id", "question", "options", "answer", "question_type"),
-                          mmmu_example, score_with_checker, hub_configs=MMMU_SUBJECTS),
+                          mmmu_example, score_mmmu_example, hub_configs=MMMU_SUBJECTS, score_run=score_mmmu_run),
 }
 
 
@@ -125,3 +126,11 @@ def load_benchmark(name: str, path_or_id: str | None = None, split: str | None =
 def score_example(name: str, response: str, example: dict[str, Any]) -> tuple[str | None, bool]:
     """(extracted answer, correct) by the benchmark's scoring rule."""
     return get_benchmark(name).score(response, example)
+
+
+def score_run(name: str, records: list[dict[str, Any]], examples: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Rescore a whole run where the benchmark's rules need it (MMMU); None for any other suite."""
+    spec = BENCHMARKS.get(name)
+    if spec is None or spec.score_run is None:
+        return None
+    return spec.score_run(records, examples)

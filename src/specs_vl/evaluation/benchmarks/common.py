@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,8 @@ class BenchmarkSpec:
     to_example: Callable[[dict[str, Any], RowContext], dict[str, Any]]
     score: Callable[[str, dict[str, Any]], tuple[str | None, bool]]
     hub_configs: tuple[str | None, ...] = (None,)
+    # a run scored as a whole (MMMU's seeded fallback): updates records in place, returns the official summary
+    score_run: Callable[[list[dict[str, Any]], Sequence[dict[str, Any]]], dict[str, Any]] | None = None
 
 
 _INT = re.compile(r"^[+-]?\d+$")

@@ -12,6 +12,7 @@ from specs_vl.evaluation.benchmarks.common import (
     letters,
     text_or_none,
 )
+from specs_vl.evaluation.benchmarks.mmmu_score import MMMU_SUBJECT_ORDER
 
 MMMU_MC_FORMAT = "{}\n\n{}\n\nAnswer with the option's letter from the given choices directly."
 MMMU_OPEN_FORMAT = "{}\n\nAnswer the question using a single word or phrase."
@@ -54,10 +55,4 @@ def mmmu_example(row: dict[str, Any], ctx: RowContext) -> dict[str, Any]:
     )
 
 
-MMMU_SUBJECTS: tuple[str, ...] = (
-    "Accounting", "Agriculture", "Architecture_and_Engineering", "Art", "Art_Theory", "Basic_Medical_Science",
-    "Biology", "Chemistry", "Clinical_Medicine", "Computer_Science", "Design",
-    "Diagnostics_and_Laboratory_Medicine", "Economics", "Electronics", "Energy_and_Power", "Finance",
-    "Geography", "History", "Literature", "Manage", "Marketing", "Materials", "Math",
-    "Mechanical_Engineering", "Music", "Pharmacy", "Physics", "Psychology", "Public_Health", "Sociology",
-)
+MMMU_SUBJECTS = MMMU_SUBJECT_ORDER  # one hub config per subject, loaded in upstream's evaluation order
