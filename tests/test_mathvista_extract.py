@@ -1,0 +1,120 @@
+"""The MathVista rule extractor, one test per failure category, on responses written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from specs_vl.evaluation.benchmarks.mathvista_score import extract_response_answer, score_mathvista
+
+YES_NO = ["Yes", "No"]
+FOUR = ["Solution A", "Solution B", "Solution C", "neither"]
+
+
+def mc(response, choices=FOUR):
+    return extract_response_answer(response, "multi_choice", "text", choices)
+
+
+def ff(response, answer_type="integer", query=""):
+    return extract_response_answer(response, "free_form", answer_type, [], query)
+
+
+def row(answer, choices=None, answer_type="text", precision=None, query=""):
+    return {"question_type": "multi_choice" if choices else "free_form", "answer_type": answer_type,
+            "answer": answer, "choices": choices, "precision": precision, "query": query}
+
+
+# 1. yes/no inside a sentence maps to the option
+@pytest.mark.parametrize("response,expected", [
+    ("No, there are not more red cubes than blue spheres in the picture.", "No"),
+    ("Yes. The left bar is taller than the right one, so it is larger.", "Yes"),
+    ("After counting carefully, the answer is no, there are fewer cylinders.", "No"),
+    ("Based on the image, Web Purple does not have the maximum area under the curve.", "No"),
+    ("Based on the graph, the function is increasing between 1 and 2.", "Yes"),
+])
+def test_yes_no_in_a_sentence(response, expected):
+    assert mc(response, YES_NO) == expected
+
+
+# 2. an option letter not on the last line, and the phrasings of an option statement
+@pytest.mark.parametrize("response", [
+    "The correct choice is (B).\n\nI hope this helps!",
+    "Let me think. Solution B has more particles per volume.\nThe correct option is B.\nLet me know if you need more.",
+    "Comparing the two jars, the answer is option B because it holds more solute.",
+    "Answer: B",
+    "Therefore the answer is (B) Solution B.\n\nChoice (A) is incorrect because it holds fewer particles.",
+])
+def test_option_statements(response):
+    assert mc(response) == "B"
+
+
+def test_answer_is_needs_a_word_boundary():
+    # "answer is" inside "the short-answer issue" is no statement; the option text is the answer
+    assert mc("This is a short-answer issue; clearly it is neither of them.") == "neither"
+
+
+# 3. the last number of a short free-form answer
+def test_short_answer_number_is_not_one_from_the_question():
+    query = "How many bars have values below 40?"
+    assert ff("There are 3 bars with values below 40.", query=query) == "3"
+    assert ff("There are three bars below 40 in the chart.", query=query) == "3"
+    assert ff("These two people have a 10-year age gap; the younger is 30 and the older is 40.") == "10"
+
+
+def test_chain_of_thought_takes_the_concluding_number():
+    text = "The first shelf holds 12 books and the second 15.\nAdding them: 12 + 15 = 27.\nTherefore, there are 27 books."
+    assert ff(text, query="How many books are on the shelves?") == "27"
+
+
+def test_a_time_stated_for_multiple_choice_is_matched_as_an_option():
+    assert mc("The clock shows 5:30.", ["5:00", "5:30", "6:30"]) == "5:30"
+
+
+# 4. an explicit "(X)" beats a trailing capital; unit letters are not options on free-form questions
+def test_explicit_letter_beats_a_trailing_capital():
+    assert mc("The correct option is (C) Solution B.") == "C"
+
+
+@pytest.mark.parametrize("response,answer_type,expected", [
+    ("The net force on the block is 100.0 N.", "float", "100.0"),
+    ("The work done is 45 J", "integer", "45"),
+    ("So the potential difference is 12 V.", "integer", "12"),
+    ("The temperature rises to 300 K.", "integer", "300"),
+])
+def test_units_are_not_options(response, answer_type, expected):
+    assert ff(response, answer_type) == expected
+
+
+def test_unit_answer_scores():
+    assert score_mathvista("The net force on the block is 100.0 N.", row("100.0", answer_type="float", precision=1))[1]
+
+
+# 5. hyphens in ranges are not minus signs
+@pytest.mark.parametrize("response,expected", [
+    ("The share grew from 45.2%-65.6% over the decade, so the answer is 65.6", "65.6"),
+    ("The youngest children are aged 0-5", "0"),
+    ("The temperature dropped to -5 degrees.", "-5"),
+])
+def test_ranges_are_not_negative(response, expected):
+    assert ff(response, "float") == expected
+
+
+# 6. list answers outside tags or \boxed{}
+def test_list_answer():
+    assert ff("The line peaks between the years: [2007, 2008]", "list") == "[2007, 2008]"
+    assert score_mathvista("The values are [0, 2, 4, 6]", row("[0, 2, 4, 6]", answer_type="list"))[1]
+
+
+# 7. refusals: as the official pipeline, a refusal is an extraction like any other text
+def test_refusals_go_to_the_official_normaliser():
+    assert ff("I can't process this file.") == "I can't process this file."  # GPT copies a short refusal
+    long = ("As an AI, I don't have the ability to see images. " * 3) + "Please describe the chart in words."
+    assert mc(long, YES_NO) == "N/A"  # and writes N/A for a longer one
+    # free-form: never a number; multiple choice: the option nearest by edit distance, as upstream
+    assert score_mathvista("I'm sorry, I cannot determine this from the image.", row("7", answer_type="integer")) == (None, False)
+    assert score_mathvista(long, row("Yes", YES_NO))[0] == "No"  # "N/A" is nearest to "No"
+
+
+def test_answer_tags_and_boxed_still_win():
+    assert mc("<think>(A) looks wrong, (C) too.</think><answer>B</answer>") == "B"
+    assert ff("We get \\boxed{12} apples, not 13.") == "12"
+    assert ff("42") == "42"  # upstream's own first rule: the whole response is the integer
