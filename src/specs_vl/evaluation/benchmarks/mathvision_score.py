@@ -41,6 +41,8 @@ import operator
 import re
 from typing import Any
 
+from latex2sympy2_extended import latex2sympy
+
 from specs_vl.evaluation.benchmarks.mmmu_score import answer_span
 
 
@@ -87,9 +89,6 @@ def _latex2sympy2_prelude(text: str) -> str:
 
 def latex_value(text: str) -> Any:
     """`eval(str(latex2sympy(text)))` as upstream, restricted to arithmetic and `math` names."""
-    # deferred: latex2sympy2_extended builds an antlr parser; only MATH-V scoring needs it
-    from latex2sympy2_extended import latex2sympy
-
     text = _latex2sympy2_prelude(text)
     if "\\circ" in text:
         raise ValueError("latex2sympy2 1.9.1 reads \\circ as a symbol, which eval cannot name")
