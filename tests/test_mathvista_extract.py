@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from specs_vl.evaluation.benchmarks.mathvista_score import extract_response_answer, score_mathvista
+from specs_vl.evaluation.benchmarks.mathvista_score import (
+    extract_response_answer,
+    score_mathvista,
+)
 
 YES_NO = ["Yes", "No"]
 FOUR = ["Solution A", "Solution B", "Solution C", "neither"]

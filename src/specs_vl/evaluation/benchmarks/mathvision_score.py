@@ -45,7 +45,6 @@ from latex2sympy2_extended import latex2sympy
 
 from specs_vl.evaluation.benchmarks.mmmu_score import answer_span
 
-
 # --- a stand-in for `eval(str(latex2sympy(x)))` under `from math import *` ---
 _BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
         ast.Pow: operator.pow, ast.Mod: operator.mod, ast.FloorDiv: operator.floordiv}
@@ -123,7 +122,7 @@ def eval_tuple(s: str) -> str:
             s = ",".join([str(round(latex_value(sub), 2)) if "infty" not in sub and sub not in ["a", "-a"] else sub
                           for sub in sl])
             return f"[{s}]"
-    except Exception:
+    except Exception:  # noqa: BLE001 -- upstream: any failure keeps the text
         return s
     return s
 
@@ -142,7 +141,7 @@ def is_equal(asw: str, gt_asw: str) -> bool:
         return True
     try:
         return round(latex_value(gt_asw), 2) == round(latex_value(asw), 2)
-    except Exception:
+    except Exception:  # noqa: BLE001 -- upstream: any failure is not equal
         return False
 
 
@@ -222,7 +221,7 @@ def find_math_answer(s: str) -> str:
     s = s.lower()
     if "{}" in s:
         s = s.replace("{}", "")
-    found = re.compile("oxed{(.*)}", flags=re.S).findall(s)
+    found = re.compile("oxed{(.*)}", flags=re.DOTALL).findall(s)
     ans = found[-1] if found else s
     if ans.find("}") != -1 and (ans.find("{") == -1 or ans.find("}") < ans.find("{")):
         ans = ans.split("}")[0]
