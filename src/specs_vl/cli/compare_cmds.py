@@ -89,9 +89,7 @@ def _labels(dirs: list[Path]) -> list[str]:
 
 def compare_runs(runs: list[EvalRun], n_boot: int = 2000, seed: int = 0) -> list[dict[str, Any]]:
     """One row per pair of runs on the same suite: means, difference a - b, its 95 % interval."""
-    # deferred: numpy through the stats module; `specs --help` stays fast
-    import numpy as np
-
+    # deferred: the stats module loads numpy; `specs --help` stays fast
     from specs_vl.evaluation.stats import paired_difference, verdict
 
     rows = []
@@ -104,13 +102,13 @@ def compare_runs(runs: list[EvalRun], n_boot: int = 2000, seed: int = 0) -> list
             if not shared:
                 rows.append({"suite": suite, "a": a.label, "b": b.label, "prompts": 0, "note": "no prompts in common"})
                 continue
-            x = np.array([a.per_prompt[p] for p in shared])
-            y = np.array([b.per_prompt[p] for p in shared])
+            x = [a.per_prompt[p] for p in shared]
+            y = [b.per_prompt[p] for p in shared]
             iv = paired_difference([x], [y], n_boot=n_boot, rng=seed)
             note = "" if len(shared) == len(a.per_prompt) == len(b.per_prompt) else \
                 f"only the {len(shared)} prompts both answered"
             rows.append({"suite": suite, "a": a.label, "b": b.label, "prompts": len(shared),
-                         "mean_a": float(x.mean()), "mean_b": float(y.mean()), "difference": iv.estimate,
+                         "mean_a": sum(x) / len(x), "mean_b": sum(y) / len(y), "difference": iv.estimate,
                          "low": iv.low, "high": iv.high, "verdict": _reading(verdict(iv)), "note": note})
     return rows
 
