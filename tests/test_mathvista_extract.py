@@ -33,6 +33,7 @@ def row(answer, choices=None, answer_type="text", precision=None, query=""):
     ("After counting carefully, the answer is no, there are fewer cylinders.", "No"),
     ("Based on the image, Web Purple does not have the maximum area under the curve.", "No"),
     ("Based on the graph, the function is increasing between 1 and 2.", "Yes"),
+    ("A: No, Light Slate is not less than Saddle Brown in the chart.", "No"),  # a dialogue label, not option A
 ])
 def test_yes_no_in_a_sentence(response, expected):
     assert mc(response, YES_NO) == expected

@@ -56,6 +56,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[$\\])|\n+")
 _CONCLUDE = re.compile(r"\b(?:therefore|thus|so|hence|in conclusion|in total|the answer|answer)\b", re.IGNORECASE)
 _REJECTS = re.compile(r"\b(?:incorrect|not correct|wrong|not the (?:correct )?answer|eliminate|ruled out)\b", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|cannot)\b|n't\b", re.IGNORECASE)
+_SPEAKER = re.compile(r"^A:\s+(?=\S{2,})")
 _FILLER = re.compile(r"^(?:I hope|Hope this|Let me know|Do you want|Is there anything|Feel free|Please let)", re.IGNORECASE)
 
 
@@ -175,6 +176,7 @@ def extract_response_answer(response: str, question_type: str = "free_form", ans
     if boxed is not None and boxed.strip():
         text = _clean(boxed)
     if question_type == "multi_choice":
+        text = _SPEAKER.sub("", text)  # "A: No, ..." is a dialogue label, not option A
         if text in choices:
             return text
         letter = _option_letter(text, len(choices))
