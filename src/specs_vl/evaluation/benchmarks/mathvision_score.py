@@ -244,8 +244,8 @@ def extract_mathvision_answer(response: str) -> str:
     """`model_answer` as `evaluate(..., regen_answer=True)` computes it."""
     model_answer = response.strip()
     for c in "ABCDE":
-        if (model_answer.endswith(f" {c}.") or model_answer.endswith(f" ({c}).") or model_answer.startswith(f"{c}\n")
-                or model_answer.startswith(f"({c})\n") or model_answer.startswith(f"({c}) {c}\n")):
+        if model_answer.endswith((f" {c}.", f" ({c}).")) or model_answer.startswith((f"{c}\n", f"({c})\n",
+                                                                                        f"({c}) {c}\n")):
             model_answer = c
     if is_number(model_answer.split("is ")[-1].rstrip(".")):
         model_answer = model_answer.split("is ")[-1].rstrip(".")
