@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from specs_vl.evaluation.benchmarks.mathvista_score import extract_response_answer, score_mathvista
+from specs_vl.evaluation.benchmarks.mathvista_score import (
+    extract_response_answer,
+    score_mathvista,
+)
 
 YES_NO = ["Yes", "No"]
 FOUR = ["Solution A", "Solution B", "Solution C", "neither"]
@@ -30,6 +33,7 @@ def row(answer, choices=None, answer_type="text", precision=None, query=""):
     ("After counting carefully, the answer is no, there are fewer cylinders.", "No"),
     ("Based on the image, Web Purple does not have the maximum area under the curve.", "No"),
     ("Based on the graph, the function is increasing between 1 and 2.", "Yes"),
+    ("A: No, Light Slate is not less than Saddle Brown in the chart.", "No"),  # a dialogue label, not option A
 ])
 def test_yes_no_in_a_sentence(response, expected):
     assert mc(response, YES_NO) == expected

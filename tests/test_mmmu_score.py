@@ -140,3 +140,13 @@ def test_score_run_updates_records():
     summary = score_mmmu_run(records, [ex])
     assert records[0]["correct"] is True and records[0]["extracted"] == "C"
     assert summary["accuracy"] == 1.0 and summary["fallbacks"] == 0
+
+
+def test_only_mmmu_is_rescored_as_a_run():
+    from specs_vl.evaluation.benchmarks import score_run
+
+    assert score_run("world-id", [], []) is None and score_run("mathvista", [], []) is None
+    ex = {"id": "validation_Art_1", "answer": "A", "choices": ["x", "y"], "meta": {"question_type": "multiple-choice"}}
+    records = [{"id": "validation_Art_1", "response": "hmm", "extracted": None, "correct": False, "strict": False}]
+    out = score_run("mmmu", records, [ex])
+    assert out["fallbacks"] == 1 and records[0]["extracted"] == random.Random(42).choice(["A", "B"])

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from specs_vl.cli import eval_cmds, recipe, study_cmds
+from specs_vl.cli import compare_cmds, eval_cmds, recipe, study_cmds
 from specs_vl.cli.config_cmds import config_app, env
 from specs_vl.cli.export_cmds import export_app
 from specs_vl.cli.plan_cmds import plan_cmd
@@ -38,5 +38,6 @@ app.command("base")(recipe.base)
 app.command("eval")(eval_cmds.eval_cmd)
 app.command("study")(study_cmds.study)
 app.command("plan")(plan_cmd)
+app.command("compare")(compare_cmds.compare_cmd)
 for _name in ("zero", "distill", "coldstart", "rl", "pipeline", "demo", "report"):
     app.command(_name)(getattr(recipe, _name))

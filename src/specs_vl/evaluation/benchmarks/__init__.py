@@ -23,20 +23,23 @@ loads them:
   answer, question_type (multi-choice | free-form), metadata (struct: split,
   source, subject, subfield), query_wo, query_cot, question_for_eval.
   Options are only inside the question text ("Choices:\\nA:40°\\nB:..."), and
-  are empty for the vision-only version. The official score is a GPT judge;
-  here the project's answer checker is used.
+  are empty for the vision-only version. The official score is a GPT judge
+  (extraction and scoring) with no per-item verdicts published; here the
+  project's answer checker gives a rule-based estimate of that number.
 - mathvision (MathLLMs/MathVision, test 3040 / testmini 304): id, question,
   options (list of str, five or none), image (path string), decoded_image
   (Image), answer (letter for multiple choice), solution, level (int64),
   subject. The prompt is the one of the MATH-V repo's model scripts; options
   that are just A-E (the real options are in the image) are not listed.
+  Scored by MATH-V's own evaluation code (mathvision_score).
 - mmmu (MMMU/MMMU, one config per subject, 30 of them; dev / validation /
   test): id ("validation_Art_Theory_12"), question (with "<image 1>"
   placeholders, kept), options (a Python list literal in a string, parsed
   with ast.literal_eval), explanation, image_1..image_7 (Image), img_type,
   answer, topic_difficulty, question_type (multiple-choice | open), subfield.
   Only image_1 is given to the model; meta["n_images"] counts the images a
-  row has. The prompt follows MMMU's eval `construct_prompt`.
+  row has. The prompt follows MMMU's eval `construct_prompt`. Scored by
+  MMMU's own rule-based evaluation (mmmu_score).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from specs_vl.evaluation.benchmarks.mathverse import (
     parse_inline_choices,
 )
 from specs_vl.evaluation.benchmarks.mathvision import mathvision_example
+from specs_vl.evaluation.benchmarks.mathvision_score import score_mathvision_example
 from specs_vl.evaluation.benchmarks.mathvista import (
     mathvista_example,
     score_mathvista_example,
@@ -80,7 +84,7 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
                                ("sample_index", "query_cot", "answer", "question_type"),
                                mathverse_example, score_with_checker, hub_configs=("testmini",)),
     "mathvision": BenchmarkSpec("mathvision", "MathLLMs/MathVision", "test",
-                                ("id", "question", "answer"), mathvision_example, score_with_checker),
+                                ("id", "question", "answer"), mathvision_example, score_mathvision_example),
     "mmmu": BenchmarkSpec("mmmu", "MMMU/MMMU", "validation",
                           ("id", "question", "options", "answer", "question_type"),
                           mmmu_example, score_mmmu_example, hub_configs=MMMU_SUBJECTS, score_run=score_mmmu_run),

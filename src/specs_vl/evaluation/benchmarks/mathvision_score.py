@@ -41,8 +41,9 @@ import operator
 import re
 from typing import Any
 
-from specs_vl.evaluation.benchmarks.mmmu_score import answer_span
+from latex2sympy2_extended import latex2sympy
 
+from specs_vl.evaluation.benchmarks.mmmu_score import answer_span
 
 # --- a stand-in for `eval(str(latex2sympy(x)))` under `from math import *` ---
 _BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -87,9 +88,6 @@ def _latex2sympy2_prelude(text: str) -> str:
 
 def latex_value(text: str) -> Any:
     """`eval(str(latex2sympy(text)))` as upstream, restricted to arithmetic and `math` names."""
-    # deferred: latex2sympy2_extended builds an antlr parser; only MATH-V scoring needs it
-    from latex2sympy2_extended import latex2sympy
-
     text = _latex2sympy2_prelude(text)
     if "\\circ" in text:
         raise ValueError("latex2sympy2 1.9.1 reads \\circ as a symbol, which eval cannot name")
@@ -124,7 +122,7 @@ def eval_tuple(s: str) -> str:
             s = ",".join([str(round(latex_value(sub), 2)) if "infty" not in sub and sub not in ["a", "-a"] else sub
                           for sub in sl])
             return f"[{s}]"
-    except Exception:
+    except Exception:  # noqa: BLE001 -- upstream: any failure keeps the text
         return s
     return s
 
@@ -143,7 +141,7 @@ def is_equal(asw: str, gt_asw: str) -> bool:
         return True
     try:
         return round(latex_value(gt_asw), 2) == round(latex_value(asw), 2)
-    except Exception:
+    except Exception:  # noqa: BLE001 -- upstream: any failure is not equal
         return False
 
 
@@ -223,7 +221,7 @@ def find_math_answer(s: str) -> str:
     s = s.lower()
     if "{}" in s:
         s = s.replace("{}", "")
-    found = re.compile("oxed{(.*)}", flags=re.S).findall(s)
+    found = re.compile("oxed{(.*)}", flags=re.DOTALL).findall(s)
     ans = found[-1] if found else s
     if ans.find("}") != -1 and (ans.find("{") == -1 or ans.find("}") < ans.find("{")):
         ans = ans.split("}")[0]
@@ -246,8 +244,8 @@ def extract_mathvision_answer(response: str) -> str:
     """`model_answer` as `evaluate(..., regen_answer=True)` computes it."""
     model_answer = response.strip()
     for c in "ABCDE":
-        if (model_answer.endswith(f" {c}.") or model_answer.endswith(f" ({c}).") or model_answer.startswith(f"{c}\n")
-                or model_answer.startswith(f"({c})\n") or model_answer.startswith(f"({c}) {c}\n")):
+        if model_answer.endswith((f" {c}.", f" ({c}).")) or model_answer.startswith((f"{c}\n", f"({c})\n",
+                                                                                        f"({c}) {c}\n")):
             model_answer = c
     if is_number(model_answer.split("is ")[-1].rstrip(".")):
         model_answer = model_answer.split("is ")[-1].rstrip(".")

@@ -50,13 +50,13 @@ _NUMBER = re.compile(r"(?<![\w%)])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)
                      r"(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)")
 _LIST = re.compile(r"\[[^\[\]]*\]")
 _WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
 _WORD_NUMBER = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[$\\])|\n+")
 _CONCLUDE = re.compile(r"\b(?:therefore|thus|so|hence|in conclusion|in total|the answer|answer)\b", re.IGNORECASE)
-_REJECTS = re.compile(r"\b(?:incorrect|not correct|wrong|not the (?:correct )?answer|eliminate|ruled out)\b", re.I)
+_REJECTS = re.compile(r"\b(?:incorrect|not correct|wrong|not the (?:correct )?answer|eliminate|ruled out)\b", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|cannot)\b|n't\b", re.IGNORECASE)
+_SPEAKER = re.compile(r"^A:\s+(?=\S{2,})")
 _FILLER = re.compile(r"^(?:I hope|Hope this|Let me know|Do you want|Is there anything|Feel free|Please let)", re.IGNORECASE)
 
 
@@ -176,6 +176,7 @@ def extract_response_answer(response: str, question_type: str = "free_form", ans
     if boxed is not None and boxed.strip():
         text = _clean(boxed)
     if question_type == "multi_choice":
+        text = _SPEAKER.sub("", text)  # "A: No, ..." is a dialogue label, not option A
         if text in choices:
             return text
         letter = _option_letter(text, len(choices))

@@ -169,9 +169,8 @@ def _key_subresponses(response: str) -> list[str]:
                 tail = resp.split(indicator)[-1].strip()
                 if not shortest_key_response or len(tail) < len(shortest_key_response):
                     shortest_key_response = tail
-        if shortest_key_response:
-            if shortest_key_response.strip() not in [":", ",", ".", "!", "?", ";", ":", "'"]:
-                key_responses.append(shortest_key_response)
+        if shortest_key_response and shortest_key_response.strip() not in [":", ",", ".", "!", "?", ";", ":", "'"]:
+            key_responses.append(shortest_key_response)
     if len(key_responses) == 0:
         return [response]
     return key_responses
