@@ -86,6 +86,8 @@ def _needs(value: Any, named: bool, what: str, flag: str, default: Path) -> str:
 def _run(stage: str, cfg: RunConfig, out: Path, settings: dict[str, Any], resume: Mode, body,
          card: tuple[str, str] | None) -> dict[str, Any]:
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(out / "tensorboard")  # TRL/transformers TensorBoard writer dir
+    if os.environ.get("RANK", "0") not in ("", "0"):  # accelerate/torchrun: rank 0 checks and records the dir
+        return body()
     created = next((p for p in reversed([out, *out.parents]) if not p.exists()), None)
     try:
         done = begin(stage, out, settings, resume)
