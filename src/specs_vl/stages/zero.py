@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from specs_vl.models.load import load_vlm
-from specs_vl.models.vllm import vllm_available
+from specs_vl.models.vllm import trl_sampling_kwargs, vllm_available
 from specs_vl.scoring.rewards import make_accuracy_reward, make_format_reward
 from specs_vl.stages.batching import GRPOBatch, grpo_batching, world_size
 from specs_vl.stages.passthrough import with_trainer_kwargs
@@ -118,6 +118,7 @@ def grpo_args(cfg: Any, output_dir: Path, max_steps: int | None = None):
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
         report_to=report_to(cfg.report_to), use_cpu=not _cuda(), bf16=_cuda(), seed=cfg.seed, disable_tqdm=True,
         dataloader_num_workers=0, logging_nan_inf_filter=False, **_vllm_args(cfg),
+        **trl_sampling_kwargs(),  # top_p/top_k/min_p/repetition_penalty set, never a checkpoint's generation_config
     ), cfg.trainer_kwargs, "zero/rl", "GRPOConfig"))
 
 
