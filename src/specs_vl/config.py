@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from specs_vl.evaluation.suites import SUITES
@@ -15,6 +14,7 @@ from specs_vl.stages.distill import DistillConfig
 from specs_vl.stages.rl import RLConfig
 from specs_vl.stages.zero import ZeroConfig
 from specs_vl.util.errors import ConfigError
+from specs_vl.util.yamlio import load_yaml
 from specs_vl.world.base_model import BaseModelConfig
 from specs_vl.world.dataset import WorldConfig
 
@@ -102,10 +102,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: config file not found")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    data = load_yaml(path) or {}  # one-line errors, duplicate keys refused, BOM accepted
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
     return data

@@ -31,15 +31,23 @@ def eval_cmd(
         from specs_vl.config import load_run_config
         from specs_vl.evaluation.runner import EvalConfig, evaluate_model, write_outputs
         from specs_vl.evaluation.suites import get_suite
+        from specs_vl.models.context import check_prompt_lengths
         from specs_vl.models.load import load_vlm
+        from specs_vl.stages import checks
+        from specs_vl.util.outputs import check_output
 
-        ks = tuple(int(x) for x in k.split(",") if x.strip())
+        checks.eval_options(n, samples, batch_size, max_new_tokens, temperature)
+        ks = checks.parse_ks(k, samples)
         get_suite(suite)
         cfg = EvalConfig(n=n, samples=samples, ks=ks, temperature=temperature, max_new_tokens=max_new_tokens,
                          batch_size=batch_size, suite_args={"world": load_run_config(config).world, "path": data})
-        m, proc = load_vlm(model)
-        records, metrics = evaluate_model(m, proc, suite, cfg)
         out_dir = out or Path("runs") / "eval" / f"{Path(model).name}-{suite}"
+        check_output(out_dir)
+        examples = checks.eval_examples(suite, cfg, data)  # before the model is loaded
+        checks.model_header(model, "MODEL")
+        m, proc = load_vlm(model)
+        check_prompt_lengths(m, proc, examples, max_new_tokens, data or suite)  # before any sampling
+        records, metrics = evaluate_model(m, proc, suite, cfg, examples)
         write_outputs(out_dir, records, metrics)
     except CATCH as e:
         fail(e)

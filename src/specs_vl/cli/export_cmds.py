@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from specs_vl.util.errors import SpecsError
+from specs_vl.cli.shared import CATCH, fail
 
 export_app = typer.Typer(no_args_is_help=True, help="Export data for other trainers (verl).")
 
@@ -48,7 +48,6 @@ def export_verl_cmd(
             world = load_run_config(config).world
         summary = export_verl(out, rl_data=rl_data, pairs=pairs, n=n, world=world,
                               data_source=data_source, overwrite=force)
-    except SpecsError as e:
-        typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+    except CATCH as e:  # OSError too: an output that is a directory, under a file, or read-only
+        fail(e)
     typer.echo(f"wrote {summary['rows']} rows from {summary['source']} to {summary['path']}")

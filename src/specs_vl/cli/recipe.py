@@ -45,11 +45,14 @@ def zero(
     try:
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
         from specs_vl.config import load_run_config
+        from specs_vl.stages import checks
         from specs_vl.stages.zero import run_zero
 
         cfg = load_run_config(config)
         zcfg = cfg.zero.model_copy(update={k: v for k, v in {"steps": steps, "data": data}.items() if v is not None})
-        run_zero(zcfg, resolve_base(cfg, base), out or Path("runs") / cfg.name / "zero", cfg.world, resume)
+        out = out or Path("runs") / cfg.name / "zero"
+        checks.zero_inputs(zcfg, cfg.world, base or cfg.base_model, out)  # before the base is built or loaded
+        run_zero(zcfg, resolve_base(cfg, base), out, cfg.world, resume)
     except CATCH as e:
         fail(e)
 
@@ -76,16 +79,17 @@ def distill(
             typer.echo(f.read_text())
             return
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
-        from specs_vl.config import load_run_config
+        from specs_vl.config import load_run_config, override
+        from specs_vl.stages import checks
         from specs_vl.stages.distill import run_distill
 
         cfg = load_run_config(config)
-        overrides = {"data": data, "mode": mode, "chosen_model": chosen_model, "rejected_model": rejected_model}
-        overrides = {k: v for k, v in overrides.items() if v is not None}
-        dcfg = type(cfg.distill).model_validate(cfg.distill.model_dump() | overrides)
+        dcfg = override(cfg.distill, "command line", data=data, mode=mode, chosen_model=chosen_model,
+                        rejected_model=rejected_model)
         run_dir = Path("runs") / cfg.name
-        run_distill(dcfg, zero_model or str(run_dir / "zero" / "model"), resolve_base(cfg, base),
-                    out or run_dir / "pairs", cfg.world)
+        zero_model, out = zero_model or str(run_dir / "zero" / "model"), out or run_dir / "pairs"
+        checks.distill_inputs(dcfg, cfg.world, zero_model, base or cfg.base_model, out)  # before any sampling
+        run_distill(dcfg, zero_model, resolve_base(cfg, base), out, cfg.world)
     except CATCH as e:
         fail(e)
 
@@ -109,14 +113,16 @@ def coldstart(
     try:
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
         from specs_vl.config import load_run_config, override
+        from specs_vl.stages import checks
         from specs_vl.stages.coldstart import run_coldstart
 
         cfg = load_run_config(config)
         ccfg = override(cfg.coldstart, "command line", method=method, sft_weight=sft_weight, beta=beta,
                         max_steps=max_steps, precompute_ref=precompute_ref, lora={} if lora and not cfg.coldstart.lora else None)
         run_dir = Path("runs") / cfg.name
-        run_coldstart(ccfg, resolve_base(cfg, base), pairs or str(run_dir / "pairs"),
-                      out or run_dir / f"coldstart-{ccfg.method}", cfg.world, resume)
+        pairs, out = pairs or str(run_dir / "pairs"), out or run_dir / f"coldstart-{ccfg.method}"
+        checks.coldstart_inputs(ccfg, pairs, base or cfg.base_model, out)  # before the base is built or loaded
+        run_coldstart(ccfg, resolve_base(cfg, base), pairs, out, cfg.world, resume)
     except CATCH as e:
         fail(e)
 
@@ -136,19 +142,15 @@ def rl(
     try:
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
         from specs_vl.config import load_run_config, override
-        from specs_vl.stages.coldstart import METHODS
+        from specs_vl.stages import checks
         from specs_vl.stages.rl import run_rl
 
         cfg = load_run_config(config)
         rcfg = override(cfg.rl, "command line", steps=steps, eval_every=eval_every, data=data)
-        run_dir = Path("runs") / cfg.name
-        if start in ("base", "none"):
-            path, label = resolve_base(cfg, None), "base"
-        elif start in METHODS:
-            path, label = str(run_dir / f"coldstart-{start}" / "model"), start
-        else:
-            path, label = start, Path(start).name
-        run_rl(rcfg, path, out or run_dir / f"rl-{label}", cfg.world, resume, label=f"rl {label}")
+        path, label = checks.rl_start(start, Path("runs") / cfg.name)
+        out = out or Path("runs") / cfg.name / f"rl-{label}"
+        checks.rl_inputs(rcfg, cfg.world, path or cfg.base_model, out)  # before the base is built or loaded
+        run_rl(rcfg, path or resolve_base(cfg, None), out, cfg.world, resume, label=f"rl {label}")
     except CATCH as e:
         fail(e)
 
@@ -157,11 +159,12 @@ def _pipeline(config: Path, name: Optional[str], seeds: Optional[str], runs: Pat
     # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
     from specs_vl.config import load_run_config
     from specs_vl.pipeline import run_pipeline
+    from specs_vl.stages.checks import ints
 
     cfg = load_run_config(config)
     if name:
         cfg = cfg.model_copy(update={"name": name})
-    seed_list = [int(x) for x in seeds.split(",") if x.strip()] if seeds else None
+    seed_list = ints(seeds.split(","), "--seeds") if seeds else None
     run_pipeline(cfg, runs, seed_list)
 
 
@@ -205,9 +208,9 @@ def report(
     try:
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
         from specs_vl.report import write_report
+        from specs_vl.stages.checks import run_dir as check_run_dir
 
-        if not run_dir.exists():
-            raise ValueError(f"{run_dir}: run directory does not exist")
+        check_run_dir(run_dir)  # not any folder: report/ is written into it
         typer.echo(f"wrote {write_report(run_dir)}")
     except CATCH as e:
         fail(e)

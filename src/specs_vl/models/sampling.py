@@ -15,6 +15,7 @@ import torch
 
 from specs_vl.data.schema import user_message
 from specs_vl.evaluation.metrics import nucleus_size
+from specs_vl.models.context import check_prompt_lengths
 
 
 @dataclass
@@ -68,6 +69,7 @@ def generate(
     Factor) of each response, computed from the sampling distribution.
     """
     cfg = cfg or SampleConfig()
+    check_prompt_lengths(model, processor, examples, cfg.max_new_tokens)  # a too-long prompt would hang
     torch.manual_seed(cfg.seed)
     was_training = model.training
     model.eval()

@@ -140,8 +140,8 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
         raise DataError(str(pairs_path), None, None, f"{len(pairs)} pairs, fewer than one batch of "
                         f"coldstart.batch_size={cfg.batch_size}; lower the batch size or distill more pairs")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     model, processor = load_vlm(base)
+    out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
     model.config.use_cache = False  # training; the saved model turns it back on
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "gf_curve.json"))
     log_path, curve_path = out / "log.jsonl", out / "gf_curve.json"
