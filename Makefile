@@ -21,6 +21,7 @@ install: $(STAMP)
 demo: install
 	$(VENV)/bin/specs demo
 
+# Without chromium the report's browser test skips with a message; CI (.ci/run) installs it.
 test: install
 	$(PY) -m pytest -q
 

@@ -10,12 +10,37 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["SPECS_QUIET"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
 torch.set_num_threads(2)
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need_program(name: str) -> str:
+    """The path of an external program; skipped (with why) on a laptop without it, a failure under CI=true."""
+    path = shutil.which(name)
+    if path is None:
+        why = f"{name} is not installed (`apt-get install {name}`; .ci/run installs it)"
+        if IN_CI:
+            pytest.fail(f"CI=true but {why}")
+        pytest.skip(why)
+    return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true only GPU tests may skip: any other skip is turned into a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if "GPU" not in reason:
+            report.outcome, report.longrepr = "failed", f"skipped under CI=true, where only GPU tests may skip: {reason}"
 
 # Small enough to build in ~20 s, trained enough to emit the format now and then (~20 % at T=1),
 # so that distill finds pairs; the real default is built by `specs demo`.

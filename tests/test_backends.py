@@ -15,7 +15,7 @@ HAS_VLLM = importlib.util.find_spec("vllm") is not None and torch.cuda.is_availa
 
 def test_auto_falls_back_to_hf_and_says_so(capsys):
     if HAS_VLLM:
-        pytest.skip("vLLM is available here")
+        pytest.skip("a CPU-only test: vLLM and a CUDA GPU are available here")
     assert resolve_backend("auto", "distill") == "hf"
     assert "distill: generation backend hf (auto)" in capsys.readouterr().err
     assert resolve_backend("hf", "eval") == "hf"
@@ -23,7 +23,7 @@ def test_auto_falls_back_to_hf_and_says_so(capsys):
 
 def test_asking_for_vllm_without_it_is_a_clear_error():
     if HAS_VLLM:
-        pytest.skip("vLLM is available here")
+        pytest.skip("a CPU-only test: vLLM and a CUDA GPU are available here")
     with pytest.raises(ConfigError, match="needs `pip install vllm` and a CUDA GPU"):
         resolve_backend("vllm", "distill")
     with pytest.raises(ConfigError, match="backend must be auto, hf or vllm"):

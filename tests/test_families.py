@@ -146,11 +146,8 @@ def test_one_coldstart_step(family_dir, pairs, method, tmp_path):
 # side (grpo_trainer.py, `_generate_and_score_completions`: `self.processing_class(images=..., text=...,
 # padding=True)`), while its prompt_ids are left-padded; TRL leaves a left-padding processor to the caller
 # (huggingface/trl#5785). With a right-padding one (the tokenizer default, and what hub Qwen-VL checkpoints
-# ship), the Qwen families' mm_token_type_ids no longer line up with input_ids and get_rope_index fails.
-GRPO_RIGHT_PADDING = ("TRL 1.16 GRPOTrainer needs a left-padding processor (huggingface/trl#5785): with the "
-                      "default right padding the re-tokenised mm_token_type_ids are misaligned with the "
-                      "left-padded prompt_ids and Qwen's get_rope_index raises a shape mismatch; "
-                      "make_grpo_trainer should set processor.tokenizer.padding_side = 'left'")
+# ship), the Qwen families' mm_token_type_ids no longer line up with input_ids and get_rope_index raises a
+# shape mismatch. make_grpo_trainer sets left padding; the "as loaded" test below fails without that line.
 
 
 def _grpo_step(name, path, examples, tmp_path, left_padding: bool):
@@ -160,16 +157,14 @@ def _grpo_step(name, path, examples, tmp_path, left_padding: bool):
     model, processor = _load(path)
     if left_padding:
         processor.tokenizer.padding_side = "left"
+    else:  # the trap is real: the processor comes back from disk padding right
+        assert processor.tokenizer.padding_side == "right", processor.tokenizer.padding_side
     seen: list = []
     _spy(model, seen)
     cfg = RLConfig(steps=1, num_generations=2, prompts_per_step=2, max_completion_length=8, save_steps=100)
     trainer = make_grpo_trainer(cfg, model, processor, examples[:4], tmp_path / "ckpt", [])
-    try:
-        trainer.train()
-    except RuntimeError as e:
-        if "shape mismatch" in str(e) and trainer.processing_class.tokenizer.padding_side != "left":
-            pytest.xfail(GRPO_RIGHT_PADDING)
-        raise
+    assert trainer.processing_class.tokenizer.padding_side == "left"
+    trainer.train()
     losses = _losses(trainer)
     assert len(losses) == 1 and math.isfinite(losses[0]), losses
     assert any(c.get("pixel_values") is not None for c in seen), f"{name}: GRPO never showed the model an image"
@@ -178,12 +173,13 @@ def _grpo_step(name, path, examples, tmp_path, left_padding: bool):
 
 
 def test_one_grpo_step(family_dir, examples, tmp_path):
-    """One GRPO step with a left-padding processor (as TRL requires; see GRPO_RIGHT_PADDING)."""
+    """One GRPO step with a left-padding processor (as TRL requires; see the note above)."""
     name, path = family_dir
     _grpo_step(name, path, examples, tmp_path, left_padding=True)
 
 
 def test_one_grpo_step_with_the_processor_as_loaded(family_dir, examples, tmp_path):
-    """The same with the processor exactly as `load_vlm` returns it (right padding, as saved)."""
+    """The same with the processor exactly as `load_vlm` returns it (right padding, as saved): passes only
+    because make_grpo_trainer switches it to left padding (for Qwen; other families tolerate either)."""
     name, path = family_dir
     _grpo_step(name, path, examples, tmp_path, left_padding=False)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+
+from kill_points import command, run_until_paused
 
 
 def _run_config(tmp_path: Path, world, base_dir: Path, section: str, settings: dict) -> Path:
@@ -21,18 +19,6 @@ def _run_config(tmp_path: Path, world, base_dir: Path, section: str, settings: d
     return path
 
 
-def _kill_after(cmd: list[str], marker: Path, cwd: Path, timeout: float = 300) -> None:
-    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, "SPECS_QUIET": "1"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    t0 = time.time()
-    while not marker.exists():
-        assert proc.poll() is None, f"finished before the kill: {proc.stderr.read().decode()[-2000:]}"
-        assert time.time() - t0 < timeout, "no checkpoint appeared"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
 def _steps(log: Path) -> list[int]:
     return [json.loads(line)["step"] for line in log.read_text().splitlines() if '"loss"' in line]
 
@@ -40,36 +26,52 @@ def _steps(log: Path) -> list[int]:
 def test_coldstart_killed_mid_training_resumes_to_the_configured_step(tiny_world, tiny_base_dir, tiny_pairs_dir,
                                                                        tmp_path):
     cfg = _run_config(tmp_path, tiny_world, tiny_base_dir, "coldstart", {
-        "batch_size": 2, "max_steps": 24, "save_steps": 2, "curve_every": 0, "curve_id_n": 4, "curve_ood_n": 4})
+        "batch_size": 2, "max_steps": 8, "save_steps": 2, "curve_every": 0, "curve_id_n": 4, "curve_ood_n": 4})
     out = tmp_path / "cs"
-    cmd = [sys.executable, "-m", "specs_vl.cli", "coldstart", "-q", "-c", str(cfg), "--pairs", str(tiny_pairs_dir),
-           "--out", str(out)]
-    _kill_after(cmd, out / "checkpoints" / "checkpoint-4", tmp_path)
+    cmd = command("coldstart", "-q", "-c", str(cfg), "--pairs", str(tiny_pairs_dir), "--out", str(out))
+    # killed once checkpoint-4 is whole, before step 5 begins: the rerun must resume from exactly there
+    run_until_paused(cmd, "saved:cs/checkpoints/checkpoint-4", tmp_path / "paused", cwd=tmp_path)
     assert not (out / "result.json").exists() and not (out / "model").exists()  # it died mid-training
-    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert not (out / "checkpoints" / "checkpoint-6").exists()
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads((out / "result.json").read_text())
-    resumed_at = int(result["resumed_from"].rsplit("-", 1)[1])
-    assert resumed_at >= 4 and result["steps"] == 24
-    assert set(_steps(out / "log.jsonl")) == set(range(1, 25))
+    assert result["resumed_from"].endswith("checkpoint-4") and result["steps"] == 8
+    assert set(_steps(out / "log.jsonl")) == set(range(1, 9))
     curve = json.loads((out / "gf_curve.json").read_text())
-    assert [p["step"] for p in curve["points"]] == [0, 24]  # step 0 kept from before the kill
+    assert [p["step"] for p in curve["points"]] == [0, 8]  # step 0 kept from before the kill
 
 
 def test_rl_killed_mid_training_resumes_to_the_configured_step(tiny_world, tiny_base_dir, tmp_path):
     cfg = _run_config(tmp_path, tiny_world, tiny_base_dir, "rl", {
-        "steps": 16, "num_generations": 2, "prompts_per_step": 2, "max_completion_length": 16, "save_steps": 2,
+        "steps": 8, "num_generations": 2, "prompts_per_step": 2, "max_completion_length": 16, "save_steps": 2,
         "train_size": 16, "eval_id_n": 4, "eval_ood_n": 4})
     out = tmp_path / "rl"
-    cmd = [sys.executable, "-m", "specs_vl.cli", "rl", "-q", "-c", str(cfg), "--from", str(tiny_base_dir),
-           "--out", str(out)]
-    _kill_after(cmd, out / "checkpoints" / "checkpoint-4", tmp_path)
+    cmd = command("rl", "-q", "-c", str(cfg), "--from", str(tiny_base_dir), "--out", str(out))
+    run_until_paused(cmd, "saved:rl/checkpoints/checkpoint-4", tmp_path / "paused", cwd=tmp_path)
     assert not (out / "result.json").exists()
-    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads((out / "result.json").read_text())
-    assert int(result["resumed_from"].rsplit("-", 1)[1]) >= 4 and result["steps"] == 16
-    assert [r["step"] for r in json.loads((out / "curve.json").read_text())][-1] == 16
+    assert result["resumed_from"].endswith("checkpoint-4") and result["steps"] == 8
+    assert [r["step"] for r in json.loads((out / "curve.json").read_text())][-1] == 8
+
+
+def test_a_save_cut_short_by_a_kill_resumes_from_the_checkpoint_before(tiny_world, tiny_base_dir, tiny_pairs_dir,
+                                                                        tmp_path):
+    """SIGKILL after checkpoint-4's weights are written but before its trainer_state.json."""
+    cfg = _run_config(tmp_path, tiny_world, tiny_base_dir, "coldstart", {
+        "batch_size": 2, "max_steps": 6, "save_steps": 2, "curve_every": 0, "curve_id_n": 4, "curve_ood_n": 4})
+    out = tmp_path / "cs"
+    cmd = command("coldstart", "-q", "-c", str(cfg), "--pairs", str(tiny_pairs_dir), "--out", str(out))
+    run_until_paused(cmd, "saving:cs/checkpoints/checkpoint-4", tmp_path / "paused", cwd=tmp_path)
+    cut = out / "checkpoints" / "checkpoint-4"
+    assert cut.is_dir() and not (cut / "trainer_state.json").exists()
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads((out / "result.json").read_text())
+    assert result["resumed_from"].endswith("checkpoint-2") and result["steps"] == 6
+    assert set(_steps(out / "log.jsonl")) == set(range(1, 7))
 
 
 def test_a_run_killed_after_its_last_checkpoint_keeps_the_trained_weights(tiny_world, tiny_base_dir,

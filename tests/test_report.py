@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import statistics
 import subprocess
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from conftest import need_program
 from specs_vl.report import write_report
 from specs_vl.report.findings import findings
 
@@ -214,15 +214,15 @@ def test_seeds_give_mean_and_std(tmp_path):
     assert f["seeds"] == 2 and f["seed_sd"] > 0
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
 def test_report_renders_in_headless_chromium_with_its_images(tmp_path):
+    chromium = need_program("chromium")  # under CI=true a missing chromium fails here
     run = make_run(tmp_path / "run")
     index = write_report(run)
     probe = index.parent / "probe.html"  # the page plus a script that records each image's decoded width
     probe.write_text(index.read_text().replace("</body>", "<script>window.addEventListener('load',()=>{document."
                      "body.setAttribute('data-widths',[...document.images].map(i=>i.naturalWidth).join(','))})"
                      "</script></body>"))
-    flags = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
+    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
     dom = subprocess.run(flags + ["--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120).stdout
     widths = [int(w) for w in re.search(r'data-widths="([^"]*)"', dom).group(1).split(",")]
     assert len(widths) == 5 and all(w > 0 for w in widths), widths

@@ -1,4 +1,10 @@
-"""Parsing, answer checking and rewards never raise and stay fast on adversarial model output."""
+"""Parsing, answer checking and rewards never raise and stay fast on adversarial model output.
+
+Speed is checked without wall-clock limits that load could break: expensive LaTeX must be refused by the
+guards before math-verify is called at all, and the deadline must be seen firing. The one time bound left
+(`HANG_GUARD`) is a hang guard: the real cost is milliseconds, the failure it catches (catastrophic regex
+backtracking on 1 MB) takes hours.
+"""
 
 import os
 import signal
@@ -16,6 +22,7 @@ from specs_vl.scoring.format import KINDS, corrupt, parse
 from specs_vl.scoring.rewards import accuracy_reward, format_reward
 
 MB = 1_000_000
+HANG_GUARD = 60.0  # seconds; ~1000x the real cost of any check below, so load cannot reach it
 ADVERSARIAL = {
     "1MB-plain": "x" * MB,
     "1MB-digits-and-spaces": "1 " * (MB // 2),
@@ -65,7 +72,7 @@ def _timed(fn):
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
-def test_adversarial_under_one_second_each(text):
+def test_adversarial_inputs_finish(text):
     checks = [("parse", lambda: parse(text)), ("extract", lambda: extract_answer(text))]
     for g in GOLDS:
         checks.append((f"is_correct raw {g[0]}", lambda g=g: is_correct(text, *g)))
@@ -74,7 +81,7 @@ def test_adversarial_under_one_second_each(text):
     checks.append(("accuracy_reward", lambda: accuracy_reward([[{"role": "assistant", "content": text}]], answer=["5"])))
     for name, fn in checks:
         result, seconds = _timed(fn)
-        assert seconds < 1.0, f"{name} took {seconds:.2f}s"
+        assert seconds < HANG_GUARD, f"{name} took {seconds:.2f}s"
         if name.startswith("is_correct"):
             assert isinstance(result, bool)
 
@@ -86,9 +93,12 @@ EXPENSIVE = ["99^{99^{99}}", "9!!", "(10^{100})!", "\\binom{10^{9}}{10^{5}}", "1
 
 
 @pytest.mark.parametrize("pred", EXPENSIVE, ids=range(len(EXPENSIVE)))
-def test_expensive_latex_is_refused_quickly_not_evaluated(pred):
-    result, seconds = _timed(lambda: is_correct(pred, "\\frac{\\pi}{2}", "expression"))
-    assert result is False and seconds < 1.0
+def test_expensive_latex_is_refused_quickly_not_evaluated(pred, monkeypatch):
+    import specs_vl.scoring.mathverify as mv
+
+    assert mv._mv_safe(pred) is False
+    monkeypatch.setattr(mv, "_math_verify_api", lambda: pytest.fail("math-verify was called"))
+    assert is_correct(pred, "\\frac{\\pi}{2}", "expression") is False
 
 
 def test_guards_hold_off_the_main_thread_where_no_signal_can_help():
@@ -96,20 +106,37 @@ def test_guards_hold_off_the_main_thread_where_no_signal_can_help():
     worker = threading.Thread(target=lambda: done.extend(is_correct(p, "x^2+1", "expression") for p in EXPENSIVE),
                               daemon=True)
     worker.start()
-    worker.join(timeout=5)
+    worker.join(timeout=HANG_GUARD)  # the guards refuse without computing; the bound is a hang guard
     assert done == [False] * len(EXPENSIVE)
 
 
-def test_deadline_cuts_slow_sympy_and_restores_an_outer_timer():
+def test_deadline_cuts_slow_sympy_and_restores_an_outer_timer(monkeypatch):
+    from contextlib import contextmanager
+
+    import specs_vl.scoring.mathverify as mv
+
     slow = "(3+\\tan(\\sqrt[9]{2}+\\sqrt[99]{2}))^{n}"  # passes the guards, sympy takes over a second on it
+    assert mv._mv_safe(slow)
+    cut, real_deadline = [], mv._deadline
+
+    @contextmanager
+    def watched(seconds):
+        with real_deadline(seconds):
+            try:
+                yield
+            except mv._Deadline:
+                cut.append(seconds)
+                raise
+
+    monkeypatch.setattr(mv, "_deadline", watched)
     fired = []
     previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(True))
-    signal.setitimer(signal.ITIMER_REAL, 30.0)
+    signal.setitimer(signal.ITIMER_REAL, 3600.0)
     try:
-        result, seconds = _timed(lambda: is_correct(slow, "\\sqrt{2}", "expression"))
-        assert result is False and seconds < 1.0
+        assert is_correct(slow, "\\sqrt{2}", "expression") is False
+        assert cut == [mv.MV_SECONDS]  # it was the deadline that stopped sympy
         assert is_correct("2x+1", "1+2x")  # math-verify still works after an interrupted call
-        assert 25.0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30.0  # the outer timer is still running
+        assert 3000.0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 3600.0  # the outer timer is still running
         assert signal.getsignal(signal.SIGALRM) is not previous and not fired
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from collections import Counter
 
 import pytest
@@ -226,11 +225,10 @@ def test_retention_is_the_full_style_switches():
     assert {e["instruction_style"] for e in exs} == set(RETENTION_STYLES)
 
 
-def test_ten_thousand_examples_in_under_30s():
-    t = time.perf_counter()
+def test_ten_thousand_examples_build_with_distinct_ids():
+    """Speed is measured in benchmarks/, not asserted here (no test depends on the machine's load)."""
     exs = build_split(WorldConfig(train_size=10_000), "train")
-    assert len(exs) == 10_000
-    assert time.perf_counter() - t < 30
+    assert len(exs) == 10_000 and len({e["id"] for e in exs}) == 10_000
 
 
 @pytest.mark.parametrize(

@@ -20,12 +20,14 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from specs_vl.config import RunConfig, apply_run_settings, is_named, load_run_config
 from specs_vl.evaluation.runner import EvalConfig
-from specs_vl.evaluation.standalone import evaluate_path
+from specs_vl.evaluation.standalone import evaluate_path, resolve_suite
+from specs_vl.stages import checks as _checks
 from specs_vl.stages import coldstart as _coldstart
 from specs_vl.stages import distill as _distill
 from specs_vl.stages import rl as _rl
@@ -34,6 +36,7 @@ from specs_vl.stages import zero as _zero
 from specs_vl.stages.card import write_model_card
 from specs_vl.stages.guard import Mode, begin, finish
 from specs_vl.util.errors import ConfigError
+from specs_vl.util.outputs import check_output
 from specs_vl.world.base_model import build_base_model
 
 __all__ = ["load_config", "run_zero", "run_distill", "run_coldstart", "run_rl", "evaluate", "resolve_model"]
@@ -64,6 +67,11 @@ def stage_dir(cfg: RunConfig, named: bool, stage: str, out: str | Path | None) -
         fresh = fresh.with_name(f"{stage}-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
         n += 1
     return fresh
+
+
+def _given(cfg: RunConfig, model: str | Path | None) -> str | None:
+    """The model a stage was told to start from, or None when it is the world's base (checked once built)."""
+    return str(model) if model else cfg.base_model
 
 
 def resolve_model(cfg: RunConfig, model: str | Path | None) -> str:
@@ -112,6 +120,7 @@ def run_zero(config: Config = None, *, out: str | Path | None = None, model: str
     cfg, named = _config(config)
     zcfg = cfg.zero.model_copy(update={"data": data}) if data else cfg.zero
     out_dir = stage_dir(cfg, named, "zero", out)
+    _checks.zero_inputs(zcfg, cfg.world, _given(cfg, model), out_dir)  # before the base is built or loaded
     base = resolve_model(cfg, model)
     settings = {"zero": zcfg.model_dump(mode="json"), "model": base, "world": cfg.world.model_dump(mode="json")}
     return _run("zero", cfg, out_dir, settings, resume,
@@ -125,6 +134,7 @@ def run_distill(config: Config = None, *, out: str | Path | None = None, model: 
     dcfg = cfg.distill.model_copy(update={"data": data}) if data else cfg.distill
     out_dir = stage_dir(cfg, named, "pairs", out)
     zero_model = _needs(zero, named, "zero model", "--zero PATH", Path("runs") / cfg.name / "zero" / "model")
+    _checks.distill_inputs(dcfg, cfg.world, zero_model, _given(cfg, model), out_dir)  # both headers, before sampling
     base = resolve_model(cfg, model)
     settings = {"distill": dcfg.model_dump(mode="json"), "model": base, "zero": zero_model}
     return _run("distill", cfg, out_dir, settings, resume,
@@ -144,6 +154,7 @@ def run_coldstart(config: Config = None, *, out: str | Path | None = None, model
         raise ConfigError(f"method: {ccfg.method!r} is not one of {', '.join(_coldstart.METHODS)}")
     out_dir = stage_dir(cfg, named, f"coldstart-{ccfg.method}", out)
     pairs_path = _needs(pairs, named, "pairs", "--pairs PATH", Path("runs") / cfg.name / "pairs")
+    _checks.coldstart_inputs(ccfg, pairs_path, _given(cfg, model), out_dir)  # before the base is built or loaded
     base = resolve_model(cfg, model)
     if tune_lr:
         picked = _tune_lr.tune_lr(ccfg, cfg.tune_lr or _tune_lr.TuneLRSettings(), base, pairs_path,
@@ -170,10 +181,15 @@ def run_rl(config: Config = None, *, out: str | Path | None = None, model: str |
                        Path("runs") / cfg.name / f"coldstart-{method}" / "model")
         name = method
     elif choice in ("base", "none"):
-        start, name = resolve_model(cfg, None), "base"
-    else:
+        start, name = None, "base"  # resolved after the checks: the base may need building
+    elif Path(choice).exists():
         start, name = choice, Path(choice).name if Path(choice).name != "model" else Path(choice).parent.name
+    else:
+        raise ConfigError(f"--from {choice!r}: not a cold-start method ({', '.join(_coldstart.METHODS)}), 'base', "
+                          "or an existing model directory")
     out_dir = stage_dir(cfg, named, f"rl-{name}", out)
+    _checks.rl_inputs(rcfg, cfg.world, start if start is not None else cfg.base_model, out_dir)  # before any build or load
+    start = start or resolve_model(cfg, None)
     settings = {"rl": rcfg.model_dump(mode="json"), "model": start, "world": cfg.world.model_dump(mode="json")}
     return _run(f"rl-{name}", cfg, out_dir, settings, resume,
                 lambda: _rl.run_rl(rcfg, start, out_dir, cfg.world, True, label=label or f"rl {name}"),
@@ -191,5 +207,11 @@ def evaluate(model: str | Path, suite: str = "world-id", *, config: Config = Non
     cfg, _ = _config(config)
     ecfg = EvalConfig(n=n, samples=samples, ks=tuple(ks), temperature=temperature, max_new_tokens=max_new_tokens,
                       batch_size=batch_size, suite_args={"world": cfg.world})
-    out_dir, metrics = evaluate_path(str(model), suite, ecfg, Path(out) if out else None, data)
+    spec, path = resolve_suite(suite, data)
+    if out is not None:
+        check_output(Path(out))
+    examples = _checks.eval_examples(spec, ecfg if not path else replace(ecfg, suite_args={**ecfg.suite_args, "path": path}),
+                                     path or (spec if spec.startswith("data:") else None))  # before the model loads
+    _checks.model_header(str(model), "MODEL")
+    out_dir, metrics = evaluate_path(str(model), suite, ecfg, Path(out) if out else None, data, examples)
     return {**metrics, "out": str(out_dir)}

@@ -20,6 +20,7 @@ from specs_vl.stages.rl import RLConfig
 from specs_vl.stages.tune_lr import TuneLRSettings
 from specs_vl.stages.zero import ZeroConfig
 from specs_vl.util.errors import ConfigError
+from specs_vl.util.yamlio import load_yaml
 from specs_vl.world.base_model import BaseModelConfig
 from specs_vl.world.dataset import WorldConfig
 
@@ -149,10 +150,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: config file not found")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    data = load_yaml(path) or {}  # one-line errors, duplicate keys refused, BOM accepted
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
     return data

@@ -29,8 +29,10 @@ def eval_cmd(
     try:
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
         from specs_vl import api
+        from specs_vl.stages import checks
 
-        ks = tuple(int(x) for x in k.split(",") if x.strip())
+        checks.eval_options(n, samples, batch_size, max_new_tokens, temperature)  # each names its option
+        ks = checks.parse_ks(k, samples)
         metrics = api.evaluate(model, suite, config=config, out=out, data=data, n=n, samples=samples, ks=ks,
                                temperature=temperature, max_new_tokens=max_new_tokens, batch_size=batch_size)
         out_dir = metrics["out"]

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from specs_vl.util.errors import ConfigError, SpecsError
+from specs_vl.cli.shared import CATCH, fail
+from specs_vl.util.errors import ConfigError
 
 export_app = typer.Typer(no_args_is_help=True, help="Export data for other trainers (verl).")
 
@@ -69,9 +70,8 @@ def export_verl_cmd(
         if print_command:
             overrides = verl_overrides(cfg, out, val, model or _default_model(cfg, runs), gpus, nnodes,
                                        max_prompt_length)
-    except SpecsError as e:
-        typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+    except CATCH as e:  # OSError too: an output that is a directory, under a file, or read-only
+        fail(e)
     if summary:
         typer.echo(f"wrote {summary['rows']} rows from {summary['source']} to {summary['path']}",
                    err=print_command)  # stdout stays the command alone

@@ -172,11 +172,12 @@ def _pipeline(config: Path, name: Optional[str], seeds: Optional[str], runs: Pat
     # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
     from specs_vl.config import load_run_config
     from specs_vl.pipeline import run_pipeline
+    from specs_vl.stages.checks import ints
 
     cfg = load_run_config(config, tuple(overrides or ()))
     if name:
         cfg = cfg.model_copy(update={"name": name})
-    seed_list = [int(x) for x in seeds.split(",") if x.strip()] if seeds else None
+    seed_list = ints(seeds.split(","), "--seeds") if seeds else None
     run_pipeline(cfg, runs, seed_list)
 
 
@@ -221,9 +222,9 @@ def report(
     try:
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
         from specs_vl.report import write_report
+        from specs_vl.stages.checks import run_dir as check_run_dir
 
-        if not run_dir.exists():
-            raise ValueError(f"{run_dir}: run directory does not exist")
+        check_run_dir(run_dir)  # not any folder: report/ is written into it
         typer.echo(f"wrote {write_report(run_dir)}")
     except CATCH as e:
         fail(e)

@@ -65,7 +65,7 @@ def load_parquet(p: Path, source: str) -> Any:
 def load_json(p: Path, source: str, lines: bool) -> list[dict[str, Any]]:
     """JSON lines, or a JSON list of rows (JSON lines under a .json name also work)."""
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")  # a BOM (Windows editors write one) is dropped
     except UnicodeDecodeError as e:
         raise DataError(source, None, None, f"not UTF-8 text ({e})") from None
     rows: list[Any] | None = None

@@ -60,16 +60,17 @@ def default_eval_dir(model: str, suite: str, root: Path = Path("runs") / "eval")
     return out
 
 
-def evaluate_path(model: str, suite: str, cfg: EvalConfig, out: Path | None = None,
-                  data: str | None = None) -> tuple[Path, dict[str, Any]]:
-    """Load `model`, evaluate it on `suite`, write generations.jsonl and metrics.json; (out dir, metrics)."""
+def evaluate_path(model: str, suite: str, cfg: EvalConfig, out: Path | None = None, data: str | None = None,
+                  examples: list[dict[str, Any]] | None = None) -> tuple[Path, dict[str, Any]]:
+    """Load `model`, evaluate it on `suite` (or on `examples` already loaded and checked from it), write
+    generations.jsonl and metrics.json; (out dir, metrics)."""
     spec, path = resolve_suite(suite, data)
     if path:
         cfg.suite_args["path"] = path
     get_suite(spec).load  # noqa: B018 - an unknown suite fails before the model loads
     t0 = time.time()
     m, proc = load_for_inference(model)  # bf16 on CUDA when there is one
-    records, metrics = evaluate_model(m, proc, spec, cfg)
+    records, metrics = evaluate_model(m, proc, spec, cfg, examples)
     out_dir = Path(out) if out else default_eval_dir(model, spec)
     metrics["run"] = {
         "model": str(Path(model).resolve()) if Path(model).exists() else model,

@@ -26,6 +26,7 @@ from specs_vl.data.pairs import load_pairs
 from specs_vl.data.schema import fill_defaults
 from specs_vl.util.atomic import atomic_path
 from specs_vl.util.errors import ConfigError, DataError
+from specs_vl.util.outputs import check_output
 from specs_vl.world import SPLITS, WorldConfig, build_split
 from specs_vl.world.dataset import prompt_text
 
@@ -230,6 +231,7 @@ def export_verl(out: Path, rl_data: Path | None = None, pairs: Path | None = Non
         raise ConfigError(f"--split {split!r}: the world's splits are {', '.join(SPLITS)}")
     if out.suffix != ".parquet":
         raise ConfigError(f"{out}: the output must be a .parquet file (verl's data.train_files)")
+    check_output(out, "file", "")  # a directory, a parent that is a file, read-only: before any work
     if out.exists() and not overwrite:
         raise ConfigError(f"{out}: exists; pass --force to replace it")
     if n is not None and n < 1:

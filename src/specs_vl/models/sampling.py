@@ -21,6 +21,7 @@ import torch
 
 from specs_vl.data.schema import user_message
 from specs_vl.evaluation.metrics import nucleus_size
+from specs_vl.models.context import check_prompt_lengths
 
 RBF_TOP_P = 0.95  # the paper's nucleus for the Rollout Branching Factor
 
@@ -156,6 +157,7 @@ def generate(
     from transformers import LogitsProcessorList
 
     cfg = cfg or SampleConfig()
+    check_prompt_lengths(model, processor, examples, cfg.max_new_tokens)  # a too-long prompt would hang
     torch.manual_seed(cfg.seed)
     was_training = model.training
     model.eval()

@@ -161,7 +161,7 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     pairs, too_long = drop_long_pairs(pairs, processor, cfg.max_length)
     _check_batch(len(pairs), cfg, str(pairs_path), f" after dropping {too_long} over max_length={cfg.max_length}")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "gf_curve.json"))
     log_path, curve_path = out / "log.jsonl", out / "gf_curve.json"
     settings = CurveSettings(every=cfg.curve_every, psi=cfg.psi, id_n=cfg.curve_id_n, ood_n=cfg.curve_ood_n,

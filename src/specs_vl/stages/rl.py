@@ -74,13 +74,13 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
     """GRPO from `start`; writes `out/{model,log.jsonl,curve.json,eval_curve.json,rl_curve.png,result.json}`."""
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     world = world or WorldConfig()
     examples = load_examples(cfg.data, world, cfg.train_size)
     check_enough(examples, cfg.prompts_per_step, cfg.data or "the world's train split")
     cfg.batching()  # a batch that does not split over the processes fails before the model loads
     model, processor = load_vlm(start, dtype=train_dtype())
+    out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "eval_curve.json"))
     log_path, eval_path = out / "log.jsonl", out / "eval_curve.json"
     settings = CurveSettings(every=cfg.eval_every, id_n=cfg.eval_id_n, ood_n=cfg.eval_ood_n,

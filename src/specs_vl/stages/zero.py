@@ -172,12 +172,12 @@ def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, re
     """Train zero from `base`; writes `out/model`, `out/log.jsonl`, `out/result.json`."""
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
     check_enough(examples, cfg.prompts_per_step, cfg.data or "the world's train split")
     cfg.batching()  # a batch that does not split over the processes fails before the model loads
     model, processor = load_vlm(base, dtype=train_dtype())
+    out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl",))
     log_path = out / "log.jsonl"
     trainer = make_grpo_trainer(cfg, model, processor, examples, ckpt_dir,
