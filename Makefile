@@ -22,8 +22,10 @@ demo: install
 	$(VENV)/bin/specs demo
 
 # Without chromium the report's browser test skips with a message; CI (.ci/run) installs it.
+PYTEST_ARGS ?=
 test: install
-	$(PY) -m pytest -q
+	@rc=0; $(PY) -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo 'error: pytest collected no tests (exit 5)' >&2; fi; exit $$rc
 
 bench: install
 	for f in benchmarks/*.py; do $(PY) $$f; done
