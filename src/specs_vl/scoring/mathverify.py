@@ -21,7 +21,7 @@ from typing import Any
 
 MAX_CHARS = 300  # longest prediction given to math-verify (the gold may be 4x longer)
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
-MV_SECONDS = 0.5  # deadline for one math-verify comparison (main thread)
+MV_SECONDS = 0.5  # CPU-time deadline for one math-verify comparison (main thread)
 MV_MAX_EXPONENT = 100  # product of all numeric exponents: x^{99} passes, (b^{99})^{3} does not
 MV_MAX_MONOMIALS = 150  # sympy spends ~2 ms per monomial expanding (x+y+z+1)^9 and the like
 _MV_BANNED = re.compile(r"!|\*\*|\\(?:binom|dbinom|tbinom|choose|prod|sum|int|iint|oint|lim|Gamma|zeta)"
@@ -94,27 +94,32 @@ class _Deadline(BaseException):
 
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
-    """Interrupt the block after `seconds` (main thread only; elsewhere a no-op), restoring any outer timer."""
+    """Interrupt the block after `seconds` of this process's CPU time (main thread only; elsewhere a no-op),
+    restoring any outer profiling timer.
+
+    CPU time, not wall time (ITIMER_PROF/SIGPROF): a busy machine slows sympy's wall clock but not the work
+    it does, so the same comparison gets the same verdict whatever else the machine runs.
+    """
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable or signal.getsignal(signal.SIGALRM) is None:  # None: a handler set from C, not restorable
+    if not usable or signal.getsignal(signal.SIGPROF) is None:  # None: a handler set from C, not restorable
         yield
         return
 
     def _raise(signum: int, frame: Any) -> None:
         raise _Deadline
 
-    previous = signal.signal(signal.SIGALRM, _raise)
-    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
-    started = time.monotonic()
+    previous = signal.signal(signal.SIGPROF, _raise)
+    outer, _ = signal.setitimer(signal.ITIMER_PROF, seconds)
+    started = time.process_time()
     try:
         yield
     finally:
         try:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.setitimer(signal.ITIMER_PROF, 0)
         finally:  # even if the timer fired just now, inside this `finally`
-            signal.signal(signal.SIGALRM, previous)
+            signal.signal(signal.SIGPROF, previous)
             if outer > 0:
-                signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
+                signal.setitimer(signal.ITIMER_PROF, max(outer - (time.process_time() - started), 1e-3))
 
 
 @lru_cache(maxsize=1)
