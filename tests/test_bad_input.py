@@ -102,7 +102,7 @@ def test_config_with_a_bom_loads(ws):
 # --- recipe stages: checked before the base is built, before any model load, before --out exists ---
 
 def test_zero_bad_data_creates_no_out_dir_and_builds_no_base(ws):
-    fails(["zero", "--data", "nope", "--out", "z"], "nope: dataset directory does not exist")
+    fails(["zero", "--data", "nope", "--out", "z"], "nope: no such file or directory, and not a loadable hub dataset")
 
 
 def test_zero_default_out_is_not_left_empty(ws):
@@ -145,11 +145,11 @@ def test_distill_base_that_is_neither_a_dir_nor_on_the_hub(ws):
 
 
 def test_distill_missing_zero_model(ws):
-    fails(["distill", "--out", "p"], "--zero: runs/demo/zero/model: model directory does not exist")
+    fails(["distill", "--out", "p"], "no zero model given: pass --zero PATH")  # never a silent runs/demo
 
 
 def test_distill_bad_mode_is_one_line(ws):
-    line = fails(["distill", "--mode", "sideways"], "command line: mode:")
+    line = fails(["distill", "--mode", "sideways"], "command-line overrides: distill.mode:")
     assert "pydantic" not in line and "For further information" not in line
 
 
@@ -159,15 +159,15 @@ def test_rl_unknown_from_lists_the_stage_names(ws):
 
 
 def test_rl_from_a_method_not_yet_trained(ws):
-    fails(["rl", "--from", "sft", "--out", "r"], "--from: runs/demo/coldstart-sft/model: model directory does not exist")
+    fails(["rl", "--from", "sft", "--out", "r"], "no sft cold start given: pass --model PATH")
 
 
 def test_rl_from_base_bad_data_builds_no_base(ws):
-    fails(["rl", "--from", "base", "--data", "nope"], "nope: dataset directory does not exist")
+    fails(["rl", "--from", "base", "--data", "nope"], "nope: no such file or directory, and not a loadable hub dataset")
 
 
 def test_bad_override_names_the_option(ws, tiny_pairs_dir):
-    fails(["coldstart", "--pairs", str(tiny_pairs_dir), "--max-steps", "0"], "command line: max_steps:")
+    fails(["coldstart", "--pairs", str(tiny_pairs_dir), "--max-steps", "0"], "command-line overrides: coldstart.max_steps:")
 
 
 def test_pipeline_bad_seeds_names_the_option(ws):

@@ -43,7 +43,8 @@ def test_two_process_coldstart_matches_one_process(tiny_world, tiny_base_dir, ti
     from specs_vl.models.load import load_vlm
 
     common = {"method": "dpo", "max_steps": 3, "save_steps": 3, "curve_every": 0, "curve_id_n": 4,
-              "curve_ood_n": 4, "learning_rate": 2e-3}
+              "curve_ood_n": 4, "learning_rate": 2e-3,
+              "curve_temperature": 0.0, "curve_samples": 1}  # greedy: 1 and 2 processes must give one Psi
     from datasets import load_from_disk
 
     # One pair repeated: every batch holds the same rows whatever order each sampler draws them in,
@@ -84,8 +85,8 @@ def _same_curve_start(one: Path, two: Path) -> None:
     p1, p2 = (json.loads(f.read_text())["points"] for f in (one, two))
     assert [p["step"] for p in p1] == [p["step"] for p in p2]
     for a, b in zip(p1, p2):
-        assert a["prompts_per_rank"] == {"id": [4], "ood": [4]}
-        assert b["prompts_per_rank"] == {"id": [2, 2], "ood": [2, 2]}  # both ranks called generate
+        assert a["prompts_per_rank"] == {"world-id": [4], "world-ood": [4]}  # per set the curve evaluates
+        assert b["prompts_per_rank"] == {"world-id": [2, 2], "world-ood": [2, 2]}  # both ranks called generate
     assert (p1[0]["psi_id"], p1[0]["psi_ood"]) == (p2[0]["psi_id"], p2[0]["psi_ood"])
     assert p1[0]["id"] == p2[0]["id"] and p1[0]["ood"] == p2[0]["ood"]
 
@@ -93,7 +94,8 @@ def _same_curve_start(one: Path, two: Path) -> None:
 @pytest.mark.skipif(not ACCELERATE.exists(), reason="accelerate CLI not installed")
 def test_two_process_rl_ends_with_the_outputs_of_one_process(tiny_world, tiny_base_dir, tmp_path):
     rl = {"steps": 2, "num_generations": 2, "prompts_per_step": 2, "max_completion_length": 12, "save_steps": 2,
-          "train_size": 16, "eval_id_n": 4, "eval_ood_n": 4}
+          "train_size": 16, "eval_id_n": 4, "eval_ood_n": 4,
+          "eval_temperature": 0.0, "eval_samples": 1}  # greedy: 1 and 2 processes must give one Psi
     outs = {}
     for procs in (1, 2):
         d = tmp_path / f"p{procs}"

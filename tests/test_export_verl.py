@@ -203,8 +203,8 @@ def test_split_gives_held_out_val_rows(tmp_path: Path) -> None:
     t, v = pd.read_parquet(train), pd.read_parquet(val)
     assert {r["split"] for r in v["extra_info"]} == {"id_test"} and {r["split"] for r in t["extra_info"]} == {"train"}
     assert not {r["id"] for r in t["extra_info"]} & {r["id"] for r in v["extra_info"]}
-    with pytest.raises(ConfigError, match="--split 'dev'"):
-        export_verl(tmp_path / "x.parquet", world=WORLD, split="dev")
+    with pytest.raises(ConfigError, match="--split 'nosuch'"):
+        export_verl(tmp_path / "x.parquet", world=WORLD, split="nosuch")
     with pytest.raises(ConfigError, match="pairs are training prompts"):
         export_verl(tmp_path / "x.parquet", pairs=tmp_path, split="id_test")
 

@@ -50,7 +50,8 @@ def test_plan_on_the_demo_config_is_a_small_single_process_run():
     assert res.exit_code == 0, res.output
     assert "on 1 x 80 GB" in res.output and "sharding none" in res.output
     assert "4 prompts x 8 = 32 completions (global); 32 per GPU" in res.output
-    assert "on-policy: clip-higher cannot act" in res.output  # the demo's default: one step per rollout
+    assert "2 optimiser steps per rollout batch" in res.output  # the demo's mini-batches: clip-higher can act
+    assert "on-policy: clip-higher cannot act" not in res.output
     assert "these differ from the paper's settings" in res.output
 
 

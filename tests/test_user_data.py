@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "bring_your_own_data"
 ID, OOD_A, OOD_B = "data:mydata/heldout_id.jsonl", "data:mydata/ood_a.jsonl", "data:mydata/ood_b.jsonl"
 # Given on the command line: a tiny model and fewer steps than examples/bring_your_own_data/mine.yaml says.
-OVERRIDES = ["zero.steps=2", "zero.prompts_per_step=2", "zero.max_completion_length=24",
-             "distill.max_new_tokens=24", "coldstart.batch_size=1", "coldstart.max_steps=2",
+OVERRIDES = ["zero.steps=2", "zero.prompts_per_step=2", "zero.max_completion_length=48",
+             "distill.max_new_tokens=48", "distill.samples=16", "coldstart.batch_size=1", "coldstart.max_steps=2",
              "coldstart.learning_rate=1e-3", "coldstart.curve_every=0", "coldstart.curve_samples=2",
              "rl.steps=1", "rl.num_generations=2", "rl.max_completion_length=16", "rl.eval_samples=2",
              "rl.eval_max_new_tokens=16"]
