@@ -19,7 +19,7 @@ KILLS = [
     ("distill", "generate:run_distill:2", None),  # zero side sampled, base side not, no pairs written
     ("coldstart-dpo-sft", "saved:coldstart-dpo-sft/checkpoints/checkpoint-4", "checkpoint-4"),
     ("rl-dpo-sft", "saving:rl-dpo-sft/checkpoints/checkpoint-4", "checkpoint-2"),
-    ("eval-rl-dpo-sft", "generate:evaluate_stage:2", None),  # first suite written, second not
+    ("eval-base", "generate:evaluate_stage:2", None),  # the first eval stage: first suite written, second not
 ]
 
 
