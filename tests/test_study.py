@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import yaml
+from test_pipeline import mini_config
 from typer.testing import CliRunner
 
 from specs_vl.evaluation.suites import SUITES
 from specs_vl.study import StudySettings, load_study, power_plan, study_config_path
-from specs_vl.util.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,29 +33,16 @@ def test_the_shipped_study_config_has_five_seeds_and_predictions():
     assert (ROOT / "configs" / "study.yaml").read_text() == study_config_path().read_text()
     raw = yaml.safe_load(study_config_path().read_text())
     assert len(raw["study"]["seeds"]) >= 5 and raw["run"]["findings"]["predictions"]
-    if "world-dev" in SUITES:  # world v2: the learning-rate rule runs on dev
-        cfg = load_study(study_config_path())
-        assert cfg.run.tune_lr.suite == "world-dev" and cfg.run.findings.gf_step is None
-    else:  # before world v2 the config is refused up front, naming the key
-        with pytest.raises(ConfigError, match="tune_lr.suite"):
-            load_study(study_config_path())
+    assert "world-dev" in SUITES  # world v2: the learning-rate rule runs on dev
+    cfg = load_study(study_config_path())
+    assert cfg.run.tune_lr.suite == "world-dev" and cfg.run.findings.gf_step is None
 
 
 def _tiny_study(base_dir: Path) -> dict:
-    run = {
-        "name": "tiny-study", "base_model": str(base_dir), "methods": ["dpo-sft", "sft"], "rl_from_base": False,
-        "world": {"train_size": 40, "id_test_size": 8, "ood_test_size": 8},
-        "zero": {"steps": 4, "num_generations": 4, "prompts_per_step": 2, "max_completion_length": 32,
-                 "save_steps": 2},
-        "distill": {"samples": 8, "max_new_tokens": 32, "judge": "none", "batch_size": 64},
-        "coldstart": {"batch_size": 2, "max_steps": 2, "save_steps": 2, "curve_every": 0, "curve_id_n": 8,
-                      "curve_ood_n": 8},
-        "tune_lr": {"grid": [0.002], "suite": "world-id", "n": 4, "samples": 1, "max_new_tokens": 8},
-        "rl": {"steps": 2, "num_generations": 2, "prompts_per_step": 2, "max_completion_length": 16, "save_steps": 2,
-               "eval_id_n": 8, "eval_ood_n": 8},
-        "eval": {"samples": 2, "ks": [1, 2], "max_new_tokens": 24},
-        "findings": {"n_boot": 200, "predictions": {"zero-format": "held", "rl-id-vs-sft": "inconclusive"}},
-    }
+    run = mini_config(base_dir, name="tiny-study", methods=["dpo-sft", "sft"], rl_from_base=False,
+                      tune_lr={"grid": [0.002], "suite": "world-id", "n": 4, "samples": 1, "max_new_tokens": 8},
+                      findings={"n_boot": 200, "predictions": {"zero-format": "held",
+                                                               "rl-id-vs-sft": "inconclusive"}}).model_dump(mode="json")
     return {"run": run, "study": {"seeds": [0, 1], "max_prompts": 8}}
 
 
