@@ -110,7 +110,7 @@ def test_list_answer():
 
 # 7. refusals: as the official pipeline, a refusal is an extraction like any other text
 def test_refusals_go_to_the_official_normaliser():
-    assert ff("I can't process this file.") == "I can't process this file."  # GPT copies a short refusal
+    assert mc("I cannot say from this picture.", YES_NO) == "I cannot say from this picture."  # GPT copies a short one
     long = ("As an AI, I don't have the ability to see images. " * 3) + "Please describe the chart in words."
     assert mc(long, YES_NO) == "N/A"  # and writes N/A for a longer one
     # free-form: never a number; multiple choice: the option nearest by edit distance, as upstream
@@ -122,3 +122,30 @@ def test_answer_tags_and_boxed_still_win():
     assert mc("<think>(A) looks wrong, (C) too.</think><answer>B</answer>") == "B"
     assert ff("We get \\boxed{12} apples, not 13.") == "12"
     assert ff("42") == "42"  # upstream's own first rule: the whole response is the integer
+
+
+# 8. refusals GPT sums up as "N/A": an outright decline, or one that concludes it cannot answer
+@pytest.mark.parametrize("response", [
+    "The solution cannot be provided because the chart the question refers to is missing.",
+    "I can't process this file.",
+    "As an AI, I am not able to look at the figure, so I will not guess.",
+    "The picture does not show counts for the red trucks or the small spheres. Therefore, the question cannot be answered.",
+    "Nothing in the text tells us how tall either tree is.\n\nThus, it is impossible to determine which one is taller.",
+])
+def test_refusals_gpt_writes_as_na(response):
+    assert mc(response, YES_NO) == "N/A"
+    assert score_mathvista(response, row("No", YES_NO))[0] == "No"  # "N/A" is nearest to "No", as upstream
+
+
+def test_a_short_statement_of_what_is_missing_is_still_copied():
+    text = "The question does not provide enough information to determine whether the bus is red."
+    assert mc(text, YES_NO) == text
+
+
+# 9. the prompt's format examples ("e.g., 1, 2, 3, at the end") are no numbers the question gives
+def test_hint_examples_are_not_given_numbers():
+    hint = "Hint: Please answer the question requiring an integer answer and provide the final value, e.g., 1, 2, 3, at the end."
+    query = hint + "\nQuestion: How many bars have a value below 40?"
+    assert ff("There are 3 bars below 40: the ones for 2014, 2015 and 2016.", query=query) == "3"
+    assert ff("Counting the short ones, there are **2** groups under 40 in total.", query=query) == "2"
+    assert ff("Thus the answer is 40 bars", query="Question: Is 40 the largest value? e.g., 40") == "40"

@@ -10,16 +10,19 @@ number, a list. These rules imitate what it writes; the official
 normalisation and equality (`mathvista_score`) then run unchanged.
 
 In order: our <answer> span or the last \\boxed{} narrows the text; a
-refusal with no answer in it becomes "N/A" (GPT's usual extraction, which
-the official normaliser then maps to the option nearest to "N/A" by edit
-distance, or to None on a free-form question: we do the same, on purpose);
+refusal with no answer in it becomes "N/A" when it declines outright or
+concludes that it cannot answer, and is copied when it is a short statement
+of what is missing (as GPT writes it; the official normaliser then maps
+either to the option nearest by edit distance, or to None on a free-form
+question: we do the same, on purpose);
 then, for multiple choice, an explicit option statement anywhere ("the
 correct option is (C)", "answer is option B", "(B)" alone on a line), an
 answer that starts with an option's text ("No, there are ..."), the option
 text named last in the conclusion, and the edit-distance fallback; for
 free-form answers, "answer is X" / "Answer: X" (word-bounded), a list, then
 a number: the first in a short answer, else in the concluding sentence,
-skipping numbers the question itself gives. A hyphen between two numbers
+skipping numbers the question itself gives (not the prompt's format
+examples, "e.g., 1, 2, 3, at the end"). A hyphen between two numbers
 ("0-5", "45.2%-65.6%") is a range, not a minus sign.
 """
 
@@ -56,6 +59,13 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[$\\])|\n+")
 _CONCLUDE = re.compile(r"\b(?:therefore|thus|so|hence|in conclusion|in total|the answer|answer)\b", re.IGNORECASE)
 _REJECTS = re.compile(r"\b(?:incorrect|not correct|wrong|not the (?:correct )?answer|eliminate|ruled out)\b", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|cannot)\b|n't\b", re.IGNORECASE)
+# a response that declines outright, naming no missing fact of the question: GPT writes "N/A" for it
+_DECLINE = re.compile(r"^(?:The solution (?:cannot|can't|would|to this|depends)|As an AI|"
+                      r"I can't process|I cannot process|I'm unable|I am unable)", re.IGNORECASE)
+# "Therefore, the question cannot be answered.": a refusal's conclusion, which GPT sums up as "N/A"
+_GIVES_UP = re.compile(r"^(?:Therefore|Thus|So|Hence|As a result)\b", re.IGNORECASE)
+# the prompt's format examples ("e.g., 1, 2, 3, at the end") are no numbers the question gives
+_EXAMPLES = re.compile(r"\be\.g\.,?[^\n]*?(?=\bat the end\b|$)", re.IGNORECASE | re.MULTILINE)
 _SPEAKER = re.compile(r"^A:\s+(?=\S{2,})")
 _FILLER = re.compile(r"^(?:I hope|Hope this|Let me know|Do you want|Is there anything|Feel free|Please let)", re.IGNORECASE)
 
@@ -141,7 +151,7 @@ def _free_form(text: str, answer_type: str, query: str) -> str:
             return lists[-1]
     if answer_type not in ("integer", "float"):
         return _clean(text)
-    given = set(_numbers(query))
+    given = set(_numbers(_EXAMPLES.sub("", query)))
     pool = [s for s in _sentences(text) if _numbers(s, given)]
     concluding = [s for s in pool if _CONCLUDE.search(s)]
     if concluding:  # a chain of thought: the last concluding sentence, its last number
@@ -204,6 +214,12 @@ def _yes_no(text: str, choices: Sequence[str]) -> str | None:
 
 
 def _refusal(text: str) -> str:
-    """GPT copies a short refusal as it is and writes "N/A" for a longer one; the official normaliser
-    then takes the option nearest to either by edit distance (None on free-form questions)."""
-    return text if len(_sentences(text)) <= 2 and len(text) <= 200 else "N/A"
+    """GPT writes "N/A" for an outright decline ("The solution cannot be provided", "As an AI, ...") or a
+    refusal that concludes "Therefore, the question cannot be answered", copies a short statement of
+    what is missing, and writes "N/A" for a longer one. The official normaliser then takes the option
+    nearest to either by edit distance (None on free-form questions): we keep that, on purpose."""
+    sentences = _sentences(text)
+    if _DECLINE.match(text) or (len(sentences) >= 2 and _GIVES_UP.match(sentences[-1])
+                                and _REFUSAL.search(sentences[-1])):
+        return "N/A"
+    return text if len(sentences) <= 2 and len(text) <= 200 else "N/A"
