@@ -149,3 +149,22 @@ def test_hint_examples_are_not_given_numbers():
     assert ff("There are 3 bars below 40: the ones for 2014, 2015 and 2016.", query=query) == "3"
     assert ff("Counting the short ones, there are **2** groups under 40 in total.", query=query) == "2"
     assert ff("Thus the answer is 40 bars", query="Question: Is 40 the largest value? e.g., 40") == "40"
+
+
+# 10. runaway few-shot continuations: as the official GPT extraction, the last block that states an answer
+def test_continuation_takes_the_last_answered_block():
+    text = ("Solution B holds six particles in the same volume, so it is more concentrated.\nThe answer is B.\n\n"
+            "Question: Which planet is closest to the sun?\nChoices:\n(A) Venus\n(B) Earth\n(C) Mars\n(D) Mercury\n"
+            "Solution: Mercury orbits nearest to the sun.\nThe answer is D.\n\n"
+            "Question: Name a prime number above 10.\nSolution:")
+    assert mc(text) == "D"  # the unanswered last block is skipped
+    counting = ("I count 7 apples in the basket.\n\nQuestion: How many legs does a spider have?\n"
+                "Solution: Spiders are arachnids, so they have 8 legs. Therefore, the answer is 8.")
+    assert ff(counting) == "8"
+
+
+def test_continuation_that_only_repeats_the_prompt_keeps_the_first_answer():
+    repeat = ("Hint: Please answer the question and provide the correct option letter, e.g., A, B, C, D, at the end.\n"
+              "Question: Which solution is more concentrated?\nChoices:\n(A) Solution A\n(B) Solution B\n")
+    assert mc("The answer is (C) Solution C.\n\n" + repeat * 3) == "C"
+    assert ff("Question: How many apples are there?\nAnswer: 5") == "5"  # a restated question is no continuation

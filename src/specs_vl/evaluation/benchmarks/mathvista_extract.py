@@ -9,7 +9,8 @@ GPT-4 reads the query and the response, with five worked examples
 number, a list. These rules imitate what it writes; the official
 normalisation and equality (`mathvista_score`) then run unchanged.
 
-In order: our <answer> span or the last \\boxed{} narrows the text; a
+In order: a runaway few-shot continuation is read as GPT reads it
+(`mathvista_rules`); our <answer> span or the last \\boxed{} narrows the text; a
 refusal with no answer in it becomes "N/A" when it declines outright or
 concludes that it cannot answer, and is copied when it is a short statement
 of what is missing (as GPT writes it; the official normaliser then maps
@@ -30,6 +31,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+
+from specs_vl.evaluation.benchmarks.mathvista_rules import answered_block
 
 _ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.IGNORECASE | re.DOTALL)
 _REFUSAL = re.compile(
@@ -178,7 +181,7 @@ def extract_response_answer(response: str, question_type: str = "free_form", ans
             return str(int(text)) if answer_type == "integer" else str(float(text))
         except ValueError:
             pass
-    text = text.replace("**", "")  # markdown bold: "the answer is **(C) o'clock**"
+    text = answered_block(text.replace("**", ""))  # markdown bold: "the answer is **(C) o'clock**"
     spans = [s for s in _ANSWER_TAG.findall(text) if s.strip()]
     if spans:
         text = spans[-1].strip()
