@@ -35,7 +35,9 @@ def _run(args: list[str], procs: int, cwd: Path) -> None:
                "-m", "specs_vl.cli", *args]
         env["ACCELERATE_USE_CPU"] = "true"
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    # torchrun's summary ends stderr; the failing rank's own `error:` line comes before it.
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:") or "Error:" in line]
+    assert done.returncode == 0, "\n".join(errors[-5:]) + "\n" + done.stderr[-2000:]
 
 
 @pytest.mark.skipif(not ACCELERATE.exists(), reason="accelerate CLI not installed")
@@ -77,6 +79,32 @@ def test_two_process_coldstart_matches_one_process(tiny_world, tiny_base_dir, ti
         assert abs(a - b) <= 1e-3 * max(1.0, abs(a)), losses  # the same trajectory, step by step
     assert not list((tmp_path / "two" / "out").glob(".model*"))  # no temp dirs left by either rank
     _same_curve_start(tmp_path / "one" / "out" / "gf_curve.json", tmp_path / "two" / "out" / "gf_curve.json")
+
+
+@pytest.mark.skipif(not ACCELERATE.exists(), reason="accelerate CLI not installed")
+def test_two_process_dpo_with_the_reference_precomputed(tiny_world, tiny_base_dir, tiny_pairs_dir, tmp_path):
+    """`--precompute-ref` on 2 ranks. `load_pairs` gives rows in memory, for which datasets names TRL's
+    reference cache file at random in a per-process temp dir, so rank 1 could not open rank 0's file
+    (ref_logps._on_shared_disk). At step 1 the policy is the reference, so every implicit reward is 0."""
+    from datasets import load_from_disk
+
+    (tmp_path / "two").mkdir()
+    pairs = tmp_path / "two" / "pairs.jsonl"  # a user's file: no extra columns, so nothing of it is on disk
+    with pairs.open("w") as f:
+        for i, row in enumerate(load_from_disk(str(tiny_pairs_dir)).select(range(8))):
+            row["images"][0].save(tmp_path / "two" / f"{i}.png")
+            f.write(json.dumps({k: row[k] for k in ("prompt", "chosen", "rejected")} | {"images": [f"{i}.png"]}) + "\n")
+    cfg = _config(tmp_path / "two", tiny_world, tiny_base_dir, coldstart={
+        "method": "dpo", "precompute_ref": True, "max_steps": 2, "save_steps": 2, "batch_size": 4,
+        "learning_rate": 2e-3, "curve_every": 0, "curve_id_n": 4, "curve_ood_n": 4,
+        "curve_temperature": 0.0, "curve_samples": 1})
+    _run(["coldstart", "-q", "-c", str(cfg), "--pairs", str(pairs), "--out", "out"], 2, tmp_path / "two")
+    out = tmp_path / "two" / "out"
+    logs = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines() if '"loss"' in line]
+    assert len(logs) == 2
+    assert abs(logs[0]["rewards/chosen"]) < 1e-4 and abs(logs[0]["rewards/rejected"]) < 1e-4, logs[0]
+    assert abs(logs[1]["rewards/margins"]) > 1e-4  # one step later the policy has left the reference
+    assert json.loads((out / "result.json").read_text())["steps"] == 2
 
 
 def _same_curve_start(one: Path, two: Path) -> None:

@@ -12,17 +12,21 @@ its first step), so here:
   reference: a loader sharded by `accelerator.prepare`, results gathered with
   `gather_for_metrics`, a DeepSpeed inference engine under ZeRO-3, cached to
   a file keyed on the dataset and a hash of the weights;
+- rows held in memory (every `load_pairs` result) are first saved once under
+  the run's output dir, so that cache file has one path on every rank;
 - the collator carries the two columns into each batch and TRL's loss reads
   them there (its `precompute_ref_logps` path).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import torch
 import trl.trainer.dpo_trainer as dpo_module
+from datasets import load_from_disk
 from trl import DPOTrainer
 from trl.trainer.utils import hash_module
 
@@ -38,6 +42,24 @@ class _WithRefLogps:
         out["ref_chosen_logps"] = torch.tensor([e["ref_chosen_logps"] for e in examples])
         out["ref_rejected_logps"] = torch.tensor([e["ref_rejected_logps"] for e in examples])
         return out
+
+
+def _on_shared_disk(dataset: Any, where: Path, accelerator: Any) -> Any:
+    """The rows saved once by rank 0 and reopened by every rank, so that they have cache files on disk.
+
+    TRL 1.16 `_precompute_ref_logps` broadcasts rank 0's fingerprint, then names its cache file with
+    `dataset._get_cache_file_path(fingerprint)`. For a dataset with no cache files (in memory) datasets
+    ignores the fingerprint and returns `cache-<random>.arrow` in a per-process temporary directory, so
+    the file rank 0 writes is not the one the other ranks then open. With cache files it is
+    `<their directory>/cache-<fingerprint>.arrow`: one path for all ranks (a shared output dir, as TRL
+    assumes for its checkpoints).
+    """
+    if dataset.cache_files:
+        return dataset
+    if accelerator.is_main_process:
+        dataset.save_to_disk(str(where))
+    accelerator.wait_for_everyone()
+    return load_from_disk(str(where))
 
 
 def _no_reference(*args: Any, **kwargs: Any) -> None:
@@ -61,7 +83,8 @@ class PrecomputedRefDPOTrainer(DPOTrainer):
         self.ref_model = None
         self._precompute_model_hash = hash_module(self.model)  # TRL keys its cache file on it
         batch = targs.precompute_ref_batch_size or targs.per_device_train_batch_size
-        self.train_dataset = self._precompute_ref_logps(self.train_dataset, "train", batch)
+        rows = _on_shared_disk(self.train_dataset, Path(targs.output_dir) / "ref-logps-rows", self.accelerator)
+        self.train_dataset = self._precompute_ref_logps(rows, "train", batch)
         self._precompute_engine = None  # the ZeRO inference engine is not needed again
         self.data_collator = _WithRefLogps(self.data_collator)
         self.precompute_ref_logps = True  # TRL's loss now reads the columns
