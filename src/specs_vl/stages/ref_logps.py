@@ -54,7 +54,7 @@ def _on_shared_disk(dataset: Any, where: Path, accelerator: Any) -> Any:
     `<their directory>/cache-<fingerprint>.arrow`: one path for all ranks (a shared output dir, as TRL
     assumes for its checkpoints).
     """
-    if dataset.cache_files:
+    if dataset.cache_files or accelerator.num_processes == 1:  # one process: its own random path is fine
         return dataset
     if accelerator.is_main_process:
         dataset.save_to_disk(str(where))
