@@ -46,7 +46,8 @@ def pytest_runtest_makereport(item, call):
 # so that distill finds pairs; the real default is built by `specs demo`.
 TINY_BASE = dict(
     vocab_size=400, hidden_size=64, intermediate_size=128, num_layers=2, num_heads=4, num_kv_heads=2,
-    vision_depth=1, vision_hidden_size=32, vision_heads=2, pretrain_examples=600, steps=600, batch_size=8, lr=3e-3,
+    vision_depth=1, vision_hidden_size=32, vision_heads=2, vision_steps=40, vision_batch_size=16,
+    pretrain_examples=600, steps=600, batch_size=8, lr=3e-3,
     calibration_n=8, max_new_tokens=24,
 )
 

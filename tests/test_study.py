@@ -38,6 +38,18 @@ def test_the_shipped_study_config_has_five_seeds_and_predictions():
     assert cfg.run.tune_lr.suite == "world-dev" and cfg.run.findings.gf_step is None
 
 
+def test_the_study_reuses_the_demo_base_and_its_grpo_batching():
+    """The base cache key covers the world and base sections: equal sections mean `make demo` built the study's
+    base. Several optimiser steps per rollout batch, as the demo, or TRL's GRPO ratio stays 1 (clipping inert)."""
+    from specs_vl.config import load_run_config
+    from specs_vl.world.base_model import cache_key
+
+    demo, study = load_run_config(ROOT / "configs" / "demo.yaml"), load_study(study_config_path()).run
+    assert cache_key(study.world, study.base) == cache_key(demo.world, demo.base)
+    for stage in ("zero", "rl"):
+        assert getattr(study, stage).mini_batch_prompts == getattr(demo, stage).mini_batch_prompts == 2
+
+
 def _tiny_study(base_dir: Path) -> dict:
     run = mini_config(base_dir, name="tiny-study", methods=["dpo-sft", "sft"], rl_from_base=False,
                       tune_lr={"grid": [0.002], "suite": "world-id", "n": 4, "samples": 1, "max_new_tokens": 8},

@@ -31,6 +31,7 @@ from specs_vl.util.progress import bar, say
 from .calibration import calibrate
 from .corpus import CAPTION_QUESTION, CAPTION_SHARE, base_response, describe
 from .dataset import WorldConfig, draw, example_from_task, prompt_text
+from .vision_pretrain import pretrain_vision
 
 SPECIAL_TOKENS = [
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
@@ -50,7 +51,7 @@ CHAT_TEMPLATE = (
     "{%- endfor -%}"
     "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\n' -}}{%- endif -%}"
 )
-CODE_VERSION = "3"  # bump when the corpus or training changes, to invalidate caches
+CODE_VERSION = "4"  # bump when the corpus or training changes, to invalidate caches
 
 
 class BaseModelConfig(BaseModel):
@@ -67,8 +68,12 @@ class BaseModelConfig(BaseModel):
     vision_depth: int = Field(2, ge=1)
     vision_hidden_size: int = Field(64, ge=16)
     vision_heads: int = Field(2, ge=1)
+    vision_steps: int = Field(250, ge=0)  # the tower alone first, with a per-cell probe (world/vision_pretrain.py)
+    vision_batch_size: int = Field(64, ge=1)
+    vision_lr: float = Field(2e-3, gt=0)
+    freeze_vision: bool = True  # after its own stage, only the tower's merger trains with the language model
     pretrain_examples: int = Field(8000, ge=10)
-    steps: int = Field(1500, ge=1)
+    steps: int = Field(1800, ge=1)
     batch_size: int = Field(32, ge=1)
     lr: float = Field(2e-3, gt=0)
     seed: int = 0
@@ -178,7 +183,8 @@ def _batch(processor, pairs: list[tuple[dict[str, Any], str]]) -> dict[str, torc
 def pretrain(model, processor, corpus, cfg: BaseModelConfig, on_step: Callable[[int, float], None] | None = None):
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    trainable = [p for p in model.parameters() if p.requires_grad]  # a frozen vision tower stays out
+    opt = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=0.01, betas=(0.9, 0.98))
     warmup = max(1, cfg.steps // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / cfg.steps)))
@@ -188,7 +194,7 @@ def pretrain(model, processor, corpus, cfg: BaseModelConfig, on_step: Callable[[
         batch = _batch(processor, rng.sample(corpus, cfg.batch_size))
         loss = model(**batch).loss
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
@@ -232,13 +238,21 @@ def build_base_model(
     tokenizer = train_tokenizer([prompt_text(ex) + "\n" + r for ex, r in corpus], cfg.vocab_size)
     processor = make_processor(tokenizer)
     model = Qwen2_5_VLForConditionalGeneration(make_config(tokenizer, cfg))
+    probe = None
+    if cfg.vision_steps:
+        with bar("pretraining the vision tower (per-cell probe)", cfg.vision_steps) as b:
+            probe = pretrain_vision(
+                model, processor, world, cfg.vision_steps, cfg.vision_batch_size, cfg.vision_lr, cfg.seed,
+                pool=cfg.pretrain_examples, freeze=cfg.freeze_vision,
+                on_step=lambda s, loss: b.advance(1, description=f"vision probe loss {loss:.3f}"),
+            )
     with bar("pretraining the tiny base VLM", cfg.steps) as b:
         pretrain(model, processor, corpus, cfg, lambda s, loss: b.advance(1, description=f"pretrain loss {loss:.3f}"))
     train_s = time.time() - t0
     calib = calibrate(model, processor, world, cfg.calibration_n, cfg.max_new_tokens, cfg.seed)
     calib.update(
         build_seconds=round(time.time() - t0, 1), pretrain_seconds=round(train_s, 1),
-        parameters=sum(p.numel() for p in model.parameters()),
+        parameters=sum(p.numel() for p in model.parameters()), vision_probe=probe,
     )
     with atomic_dir(final) as tmp:
         model.save_pretrained(tmp)
