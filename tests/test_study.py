@@ -48,6 +48,7 @@ def test_the_study_reuses_the_demo_base_and_its_grpo_batching():
     assert cache_key(study.world, study.base) == cache_key(demo.world, demo.base)
     for stage in ("zero", "rl"):
         assert getattr(study, stage).mini_batch_prompts == getattr(demo, stage).mini_batch_prompts == 2
+        assert getattr(study, stage).learning_rate == getattr(demo, stage).learning_rate
 
 
 def _tiny_study(base_dir: Path) -> dict:
