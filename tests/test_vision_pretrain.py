@@ -44,3 +44,20 @@ def test_probe_learns_cells_in_merged_token_order_and_freezes_all_but_the_merger
     trainable = {n for n, p in model.model.visual.named_parameters() if p.requires_grad}
     assert trainable and all(n.startswith("merger") for n in trainable)
     assert all(p.requires_grad for p in model.model.language_model.parameters())
+
+
+def test_captions_list_rows_then_counts_that_match_the_scene():
+    from specs_vl.world.corpus import describe
+
+    for task in scene_tasks(WorldConfig(), 0, 30)[:10]:
+        caption = describe(task)
+        counts = dict(
+            (name.rstrip("s"), int(n)) for name, n in
+            (part.rsplit(" ", 1) for part in caption.split("Counts: ")[1].rstrip(".").replace(";", ",").split(", "))
+        )
+        items = task.key[1]
+        assert caption.startswith("top: ")
+        for c in COLORS:
+            assert counts[c] == sum(col == c for *_, col, _ in items)
+        for k in SHAPES:
+            assert counts[k] == sum(sh == k for *_, sh in items)
