@@ -69,8 +69,8 @@ class BaseModelConfig(BaseModel):
     vision_hidden_size: int = Field(64, ge=16)
     vision_heads: int = Field(2, ge=1)
     vision_steps: int = Field(250, ge=0)  # the tower alone first, with a per-cell probe (world/vision_pretrain.py)
-    vision_batch_size: int = Field(64, ge=1)
-    vision_lr: float = Field(2e-3, gt=0)
+    vision_batch_size: int = Field(64, ge=1)  # images per step of the vision stage
+    vision_lr: float = Field(2e-3, gt=0)  # learning rate of the vision stage
     freeze_vision: bool = True  # after its own stage, only the tower's merger trains with the language model
     pretrain_examples: int = Field(8000, ge=10)
     steps: int = Field(1800, ge=1)
