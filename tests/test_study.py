@@ -71,9 +71,12 @@ def test_tiny_study_end_to_end(tiny_base_dir, tmp_path):
     run = tmp_path / "runs" / "tiny-study"
     study = json.loads((run / "study.json").read_text())
     assert study["seeds"] == [0, 1] and study["power"]["prompts"] == 8 and study["seconds"] > 0
+    tuned = json.loads((run / "seed-0" / "tune-lr-sft" / "result.json").read_text())
+    assert tuned["chosen"] == 0.002 and tuned["grid"] == [0.002] and tuned["reason"]
+    assert not (run / "seed-1" / "tune-lr-sft").exists()  # tune_lr.seeds: first, the rule runs once
     for seed in ("seed-0", "seed-1"):
-        tuned = json.loads((run / seed / "tune-lr-sft" / "result.json").read_text())
-        assert tuned["chosen"] == 0.002 and tuned["grid"] == [0.002] and tuned["reason"]
+        cold = json.loads((run / seed / "coldstart-sft" / "result.json").read_text())
+        assert cold["learning_rate"] == tuned["chosen"]
         assert json.loads((run / seed / "eval" / "rl-sft" / "world-id" / "metrics.json").read_text())[
             "overall"]["n_prompts"] == 8  # eval sets sized by the power calculation
     found = {f["id"]: f for f in json.loads((run / "report" / "findings.json").read_text())}
@@ -83,3 +86,25 @@ def test_tiny_study_end_to_end(tiny_base_dir, tmp_path):
     assert found["rl-id-vs-sft"]["seeds"] == 2 and found["rl-id-vs-base"]["verdict"] == "not testable"
     page = (run / "report" / "index.html").read_text()
     assert "Learning rate rule" in page and "minimal detectable difference" in page
+
+
+def test_later_seeds_reuse_the_first_seeds_rate_and_rl_runs_only_from_rl_methods(tiny_base_dir, tmp_path):
+    """Planning only: with `tune_lr.seeds: first` a later seed has no tune-lr stage but depends on the first
+    seed's; `rl_methods` limits which cold starts RL continues from (the study needs no rl-dpo)."""
+    import pytest
+
+    from specs_vl.config import RunConfig
+    from specs_vl.pipeline import plan
+
+    cfg = mini_config(tiny_base_dir, methods=["dpo-sft", "dpo"], rl_methods=["dpo-sft"],
+                      tune_lr={"grid": [0.002], "suite": "world-id"})
+    first = {s.name: s for s in plan(cfg, tmp_path / "seed-0", lambda: "base")}
+    later = {s.name: s for s in plan(cfg, tmp_path / "seed-1", lambda: "base",
+                                     {"dpo-sft": tmp_path / "seed-0" / "tune-lr-dpo-sft",
+                                      "dpo": tmp_path / "seed-0" / "tune-lr-dpo"})}
+    assert {"tune-lr-dpo-sft", "tune-lr-dpo"} <= set(first) and not any(n.startswith("tune-lr") for n in later)
+    assert "tune-lr-dpo" in later["coldstart-dpo"].deps and "distill" in later["coldstart-dpo"].deps
+    for stages in (first, later):
+        assert "rl-dpo-sft" in stages and "rl-dpo" not in stages and "eval-rl-dpo" not in stages
+    with pytest.raises(ValueError, match="rl_methods"):
+        RunConfig(methods=["dpo-sft"], rl_methods=["sft"])

@@ -91,6 +91,7 @@ class RunConfig(BaseModel):
     tune_lr: TuneLRSettings | None = None  # the learning-rate rule (stages/tune_lr.py); None = coldstart.learning_rate
     rl: RLConfig = Field(default_factory=RLConfig)
     methods: list[Literal["dpo-sft", "dpo", "sft"]] = ["dpo-sft", "sft", "dpo"]  # cold starts to compare
+    rl_methods: list[Literal["dpo-sft", "dpo", "sft"]] | None = None  # cold starts RL continues from; None = all
     rl_from_base: bool = True  # the "no cold start" baseline
     eval: EvalSettings = Field(default_factory=EvalSettings)
     findings: FindingsSettings = Field(default_factory=FindingsSettings)  # verdict rules, fixed before the run
@@ -113,6 +114,9 @@ class RunConfig(BaseModel):
                 check_trainer_kwargs(getattr(self, section).trainer_kwargs, section)
             except ConfigError as e:
                 raise ValueError(str(e)) from None
+        stray = sorted(set(self.rl_methods or []) - set(self.methods))
+        if stray:
+            raise ValueError(f"rl_methods: {stray} are not in methods {self.methods}; RL needs their cold start")
         return self
 
 

@@ -90,8 +90,10 @@ def seed_config(cfg: RunConfig, seed: int) -> RunConfig:
     return cfg.model_copy(update=update)
 
 
-def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str]) -> list[Stage]:
-    """The stages of one seed, in order. `base_path` builds (or finds) the base model lazily."""
+def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str],
+         tuned: dict[str, Path] | None = None) -> list[Stage]:
+    """The stages of one seed, in order. `base_path` builds (or finds) the base model lazily; `tuned` maps a
+    method to an earlier seed's tune-lr dir whose choice this seed reuses (`tune_lr.seeds: first`)."""
 
     d = seed_dir
     train = _trainer_runner(cfg, d)
@@ -106,7 +108,9 @@ def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str]) -> list[S
     for m in cfg.methods:
         ccfg = cfg.coldstart.model_copy(update={"method": m})
         deps, tdir, out = ["base", "distill"], d / f"tune-lr-{m}", d / f"coldstart-{m}"
-        if cfg.tune_lr is not None:  # the learning-rate rule first; the cold start then trains at its choice
+        if cfg.tune_lr is not None and tuned and m in tuned:  # the first seed's choice; its hash is a dep
+            tdir, deps = tuned[m], ["base", "distill", f"tune-lr-{m}"]
+        elif cfg.tune_lr is not None:  # the learning-rate rule first; the cold start then trains at its choice
             stages.append(Stage(f"tune-lr-{m}", tdir / "result.json", [cfg.tune_lr.model_dump(mode="json"),
                                                                        ccfg.model_dump(mode="json")], deps,
                                 lambda c=ccfg, t=tdir: tune_lr(c, cfg.tune_lr, base_path(), d / "pairs", t, cfg.world)))
@@ -121,7 +125,8 @@ def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str]) -> list[S
 
         stages.append(Stage(f"coldstart-{m}", out / "result.json", ccfg.model_dump(mode="json"), deps, run_cs))
         models[f"coldstart-{m}"] = out / "model"
-    starts = [(m, f"coldstart-{m}") for m in cfg.methods] + ([("base", "base")] if cfg.rl_from_base else [])
+    rl_methods = cfg.methods if cfg.rl_methods is None else cfg.rl_methods
+    starts = [(m, f"coldstart-{m}") for m in rl_methods] + ([("base", "base")] if cfg.rl_from_base else [])
     for label, dep in starts:
         start = (lambda: base_path()) if dep == "base" else (lambda p=d / dep / "model": str(p))
         out = d / f"rl-{label}"
@@ -246,14 +251,17 @@ def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int
         return base_cache[0]
 
     base_path()  # fail early on a bad base, and time it as its own stage
+    tuned: dict[str, Path] = {}  # tune_lr.seeds == "first": the first seed's tune-lr dirs, reused by the rest
     for seed in seeds:
         scfg = seed_config(cfg, seed)
         seed_dir = run_dir if len(seeds) == 1 else run_dir / f"seed-{seed}"
         prefix = "" if len(seeds) == 1 else f"seed-{seed}/"
         local = dict(hashes)
-        for st in plan(scfg, seed_dir, base_path):
+        for st in plan(scfg, seed_dir, base_path, tuned):
             h = _hash(st.settings, [local[x] for x in st.deps])
             local[st.name] = h
+            if st.name.startswith("tune-lr-") and cfg.tune_lr is not None and cfg.tune_lr.seeds == "first":
+                hashes[st.name], tuned[st.name[8:]] = h, st.out.parent
             key = prefix + st.name
             if manifest.done(key, h, st.out):
                 say(f"{key}: complete, skipped")

@@ -6,7 +6,9 @@ one epoch. Rates are tried from the smallest up, each from the base model for
 at most one epoch, with dev checked every `check_every` steps and at the end;
 the first rate that reaches the target is chosen and the search stops. When
 no rate does, the one with the highest validity is chosen, and the record
-says so. Grid, what each rate reached, the choice and why go to
+says so. With `seeds: first` (the default) the rule runs on the first seed
+only and every seed trains at its choice, as a rate tuned once on dev is
+used across seeds; `each` reruns it per seed. Grid, what each rate reached, the choice and why go to
 `tune-lr-<method>/result.json`, which the report shows.
 """
 
@@ -16,7 +18,7 @@ import json
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from transformers import TrainerCallback
@@ -44,6 +46,7 @@ class TuneLRSettings(BaseModel):
     check_every: int = Field(0, ge=0)  # steps between dev checks inside the epoch; 0 = at its end only
     max_new_tokens: int = Field(64, ge=1)
     batch_size: int = Field(64, ge=1)
+    seeds: Literal["first", "each"] = "first"  # apply the rule on the first seed only, or on every seed
 
     @field_validator("grid")
     @classmethod
