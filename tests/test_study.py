@@ -49,6 +49,10 @@ def test_the_study_reuses_the_demo_base_and_its_grpo_batching():
     for stage in ("zero", "rl"):
         assert getattr(study, stage).mini_batch_prompts == getattr(demo, stage).mini_batch_prompts == 2
         assert getattr(study, stage).learning_rate == getattr(demo, stage).learning_rate
+        assert getattr(study, stage).steps == getattr(demo, stage).steps
+    # the demo is one seed of the study's recipe, at a rate from the study's grid
+    assert demo.coldstart.epochs == study.coldstart.epochs == 1.0 and demo.coldstart.learning_rate in study.tune_lr.grid
+    assert demo.rl_methods == study.rl_methods and demo.eval.suites == study.eval.suites
 
 
 def _tiny_study(base_dir: Path) -> dict:

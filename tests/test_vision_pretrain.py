@@ -61,3 +61,25 @@ def test_captions_list_rows_then_counts_that_match_the_scene():
             assert counts[c] == sum(col == c for *_, col, _ in items)
         for k in SHAPES:
             assert counts[k] == sum(sh == k for *_, sh in items)
+
+
+def test_pretraining_batches_mask_exactly_the_prompt_with_its_expanded_image(tiny_base_dir):
+    """The cheap prompt length (tokens + expanded image) equals the processor's own count on the same
+    prompts, so the supervised tokens are the response and its <|im_end|> alone."""
+    import random
+
+    from specs_vl.models.load import load_vlm
+    from specs_vl.models.sampling import chat_prompts
+    from specs_vl.world.base_model import BaseModelConfig, _batch, pretrain_corpus
+
+    _, processor = load_vlm(tiny_base_dir)
+    corpus = pretrain_corpus(WorldConfig(), BaseModelConfig(pretrain_examples=64))
+    pairs = random.Random(0).sample(corpus, 16)
+    enc = _batch(processor, pairs)
+    prompts = chat_prompts(processor, [ex for ex, _ in pairs])
+    full = processor(text=prompts, images=[ex["image"] for ex, _ in pairs])["input_ids"]
+    for row, ids in enumerate(full):
+        assert (enc["labels"][row, :len(ids)] == -100).all()
+        assert enc["labels"][row, len(ids)] != -100  # the response's first token is supervised
+    image = processor.tokenizer.convert_tokens_to_ids("<|image_pad|>")
+    assert not (enc["labels"] == image).any()
