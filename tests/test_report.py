@@ -116,6 +116,7 @@ def test_findings_json_schema_and_every_comparison_has_an_interval(tmp_path):
         if f["verdict"] != "not testable":
             assert f["ci_low"] <= f["estimate"] <= f["ci_high"], f
             assert f["seeds"] == 1 and f["prompts"] > 0
+            assert "one seed: the interval covers prompt noise only" in f["note"]  # seed noise is not in it
             dp = 2 if f["unit"] == "tokens" else 1
             assert f"[{f['ci_low']:+.{dp}f}, {f['ci_high']:+.{dp}f}]" in index.read_text()
     retention = [f for f in found if f["id"].startswith("retention-")]

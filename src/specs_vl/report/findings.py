@@ -53,6 +53,8 @@ def _finding(cid: str, claim: str, metric: str, models: list[str], iv: Interval 
         est, lo, hi, seeds, prompts, v = num(iv.estimate), num(iv.low), num(iv.high), iv.seeds, iv.prompts, verdict(iv, direction)
         if iv.estimate is not None and iv.undefined > 0:
             note = (note + "; " if note else "") + f"GF undefined in {iv.undefined:.0%} of bootstrap replicates"
+        if seeds == 1 and v != NOT_TESTABLE:  # nothing to resample between seeds: training noise is not in it
+            note = (note + "; " if note else "") + "one seed: the interval covers prompt noise only"
     return {"id": cid, "claim": claim, "verdict": v, "estimate": est, "ci_low": lo, "ci_high": hi, "seeds": seeds,
             "prompts": prompts, "metric": metric, "models": models, "unit": unit, "direction": direction,
             "seed_sd": num(iv.seed_sd) if iv is not None else None, "prediction": s.predictions.get(cid),
