@@ -100,8 +100,9 @@ def sections(doc: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
     out = [("Findings", found), ("Models", evals), ("Cold starts: Generalization Factor", gf)]
     if doc.get("lr"):
         out.append(("Learning rate rule", [("p", "The same rule for every method, on dev: the smallest rate in the "
-                                                 "grid reaching the format-validity target at T=1 within one epoch. A seed "
-                                                 "without a row trained at the first seed's choice (tune_lr.seeds: first)."),
+                                                 "grid reaching the format-validity target at T=1 within one epoch. "
+                                                 "A seed without a row trained at the first seed's choice "
+                                                 "(tune_lr.seeds: first)."),
                                            ("table", doc["lr"])]))
     if doc.get("calibration"):
         out.append(("Base model calibration", [("table", doc["calibration"])]))

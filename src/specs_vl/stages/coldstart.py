@@ -194,7 +194,8 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     plot_gf_curve({cfg.method: points}, out / "gf_curve.png")
     log = read_log(log_path)
     result = {
-        "method": cfg.method, "learning_rate": cfg.learning_rate, "steps": trainer.state.global_step, "pairs": len(pairs), "pairs_too_long": too_long,
+        "method": cfg.method, "learning_rate": cfg.learning_rate, "steps": trainer.state.global_step,
+        "pairs": len(pairs), "pairs_too_long": too_long,
         "seconds": round(time.time() - t0, 1), "resumed_from": resume_from,
         "first_loss": next((r["loss"] for r in log if "loss" in r), None),
         "last_loss": next((r["loss"] for r in reversed(log) if "loss" in r), None),
