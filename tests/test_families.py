@@ -59,7 +59,9 @@ def _snapshot(model) -> dict[str, torch.Tensor]:
 
 
 def _changed(model, before: dict[str, torch.Tensor]) -> int:
-    return sum(not torch.equal(p.detach(), before[n]) for n, p in model.named_parameters() if n in before)
+    # .to(p.device): on a GPU the trainer moves the model to CUDA after the snapshot was taken on the CPU
+    return sum(not torch.equal(p.detach(), before[n].to(p.device)) for n, p in model.named_parameters()
+               if n in before)
 
 
 def _losses(trainer) -> list[float]:

@@ -40,19 +40,27 @@ def test_the_shipped_study_config_has_five_seeds_and_predictions():
 
 def test_the_study_reuses_the_demo_base_and_its_grpo_batching():
     """The base cache key covers the world and base sections: equal sections mean `make demo` built the study's
-    base. Several optimiser steps per rollout batch, as the demo, or TRL's GRPO ratio stays 1 (clipping inert)."""
+    base. Several optimiser steps per rollout batch, as the demo, or TRL's GRPO ratio stays 1 (clipping inert).
+    The demo is the study's recipe at a smaller scale (it must fit 15 minutes fresh): only sizes may differ."""
     from specs_vl.config import load_run_config
     from specs_vl.world.base_model import cache_key
 
     demo, study = load_run_config(ROOT / "configs" / "demo.yaml"), load_study(study_config_path()).run
     assert cache_key(study.world, study.base) == cache_key(demo.world, demo.base)
+    sizes = {"steps", "train_size", "curve_every", "curve_id_n", "curve_ood_n", "eval_id_n", "eval_ood_n", "n"}
+    for stage in ("zero", "distill", "coldstart", "rl", "eval"):
+        d, s = getattr(demo, stage).model_dump(), getattr(study, stage).model_dump()
+        differ = {k for k in d if d[k] != s[k]} - sizes - {"learning_rate"}
+        assert not differ, f"{stage}: the demo departs from the study's recipe in {sorted(differ)}"
+        for k in sizes & d.keys():  # smaller, never larger: the demo is a scaled-down study
+            if d[k] != s[k] and None not in (d[k], s[k]) and k != "curve_every":
+                assert d[k] < s[k], f"{stage}.{k}: demo {d[k]} > study {s[k]}"
     for stage in ("zero", "rl"):
         assert getattr(study, stage).mini_batch_prompts == getattr(demo, stage).mini_batch_prompts == 2
         assert getattr(study, stage).learning_rate == getattr(demo, stage).learning_rate
-        assert getattr(study, stage).steps == getattr(demo, stage).steps
-    # the demo is one seed of the study's recipe, at a rate from the study's grid
+    # the cold-start rate is the one the study's rule chose, from the study's grid
     assert demo.coldstart.epochs == study.coldstart.epochs == 1.0 and demo.coldstart.learning_rate in study.tune_lr.grid
-    assert demo.rl_methods == study.rl_methods and demo.eval.suites == study.eval.suites
+    assert demo.rl_methods == study.rl_methods and demo.methods == study.methods
 
 
 def _tiny_study(base_dir: Path) -> dict:
