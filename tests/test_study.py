@@ -63,6 +63,19 @@ def test_the_study_reuses_the_demo_base_and_its_grpo_batching():
     assert demo.rl_methods == study.rl_methods and demo.methods == study.methods
 
 
+def test_the_gpu_check_runs_every_stage_on_the_demo_base_under_fsdp():
+    """configs/gpu-check.yaml (docs/gpus.md) reuses the cached demo base and launches the training stages with an
+    accelerate config that exists, on one process."""
+    from specs_vl.config import load_run_config
+    from specs_vl.world.base_model import cache_key
+
+    check, demo = load_run_config(ROOT / "configs" / "gpu-check.yaml"), load_run_config(ROOT / "configs" / "demo.yaml")
+    assert cache_key(check.world, check.base) == cache_key(demo.world, demo.base)
+    assert check.launcher.num_processes == 1 and (ROOT / check.launcher.config_file).exists()
+    assert "FSDP" in (ROOT / check.launcher.config_file).read_text()
+    assert set(check.methods) == {"dpo-sft", "sft", "dpo"} and check.rl.steps < demo.rl.steps
+
+
 def _tiny_study(base_dir: Path) -> dict:
     run = mini_config(base_dir, name="tiny-study", methods=["dpo-sft", "sft"], rl_from_base=False,
                       tune_lr={"grid": [0.002], "suite": "world-id", "n": 4, "samples": 1, "max_new_tokens": 8},
