@@ -40,7 +40,9 @@ def plot_gf_curve(curves: dict[str, list[dict[str, Any]]], path: Path) -> Path:
     ax_gf.set(title="Generalization Factor", xlabel="cold-start step", ylabel="GF (points)")
     ax_g.set(title="Gains over step 0", xlabel="cold-start step", ylabel="gain in Psi (points)")
     ax_g.axhline(0, color="grey", lw=0.6)
+    ax_gf.set_ylim(bottom=0)  # GF is defined only for positive gains; a lone point must not set the scale
     for ax in (ax_gf, ax_g):
+        ax.set_xlim(left=0)  # both panels on the same step axis from step 0, also with a start/end-only curve
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     return _save(fig, path)
