@@ -20,13 +20,14 @@ def test_cell_labels_name_each_cell_row_major():
     assert N_CLASSES == 13
 
 
-def _tiny_model():
+def _tiny_model(vision_depth: int = 1, vision_hidden_size: int = 32):
     from specs_vl.world.base_model import BaseModelConfig, make_config, make_processor, train_tokenizer
     from transformers import Qwen2_5_VLForConditionalGeneration
 
     torch.manual_seed(0)
     cfg = BaseModelConfig(vocab_size=300, hidden_size=32, intermediate_size=64, num_layers=1, num_heads=2,
-                          num_kv_heads=1, vision_depth=1, vision_hidden_size=32, vision_heads=2)
+                          num_kv_heads=1, vision_depth=vision_depth, vision_hidden_size=vision_hidden_size,
+                          vision_heads=2)
     tok = train_tokenizer(["a red circle in the top row"] * 4, cfg.vocab_size)
     return Qwen2_5_VLForConditionalGeneration(make_config(tok, cfg)), make_processor(tok)
 
@@ -83,3 +84,63 @@ def test_pretraining_batches_mask_exactly_the_prompt_with_its_expanded_image(tin
         assert enc["labels"][row, len(ids)] != -100  # the response's first token is supervised
     image = processor.tokenizer.convert_tokens_to_ids("<|image_pad|>")
     assert not (enc["labels"] == image).any()
+
+
+def test_position_heads_make_each_token_name_its_row_and_column():
+    """With `position_heads` the probe also names each merged token's row and column (the `where` fix); without
+    it the output has no such figures, and the default build is untouched."""
+    # the demo tower's size: a one-block, 32-wide tower stays at a guess for rows or columns within 150 steps
+    model, processor = _tiny_model(vision_depth=2, vision_hidden_size=64)
+    out = pretrain_vision(model, processor, WorldConfig(), steps=200, batch_size=32, lr=3e-3, seed=0, pool=200,
+                          position_heads=True)
+    assert out["row_accuracy"] > 0.6 and out["col_accuracy"] > 0.6, out  # a guess gets 1/4
+    model, processor = _tiny_model()
+    plain = pretrain_vision(model, processor, WorldConfig(), steps=2, batch_size=4, lr=3e-3, seed=0, pool=50)
+    assert "row_accuracy" not in plain and "col_accuracy" not in plain
+
+
+def test_later_base_options_keep_existing_cache_keys_until_set():
+    """Options added after bases were cached hash only when set: the demo's and the study's cached base stays
+    valid, and a base built with an option never reuses one built without it."""
+    from specs_vl.world.base_model import LATER_FIELDS, BaseModelConfig, cache_key
+
+    world, cfg = WorldConfig(), BaseModelConfig()
+    keys = {cache_key(world, cfg)}
+    for field, default in LATER_FIELDS.items():
+        assert getattr(cfg, field) == default
+        keys.add(cache_key(world, cfg.model_copy(update={field: not default})))
+    assert len(keys) == 1 + len(LATER_FIELDS)
+    assert cache_key(world, cfg.model_copy(update={"steps": cfg.steps + 1})) not in keys
+
+
+def test_count_only_captions_alternate_with_full_ones_on_grid_scenes():
+    from specs_vl.world.base_model import BaseModelConfig, pretrain_corpus
+    from specs_vl.world.corpus import CAPTION_QUESTION
+
+    def grid_captions(cfg):
+        return [(ex, r) for ex, r in pretrain_corpus(WorldConfig(), cfg)
+                if ex["question"] == CAPTION_QUESTION and not r.startswith(("Bars:", "Dice:"))]
+
+    plain = grid_captions(BaseModelConfig(pretrain_examples=400))
+    split = grid_captions(BaseModelConfig(pretrain_examples=400, count_only_captions=True))
+    assert len(plain) == len(split) >= 20 and not any(r.startswith("Counts:") for _, r in plain)
+    for i, ((_, full), (_, caption)) in enumerate(zip(plain, split)):
+        assert caption == (full if i % 2 == 0 else "Counts:" + full.split("Counts:")[1]), i
+
+
+def test_the_build_passes_both_options_through(tmp_path):
+    """`base.vision_position_heads` reaches the vision stage (its row/column accuracy lands in calibration.json)
+    and the options give the build its own cache directory."""
+    import json
+
+    from conftest import TINY_BASE
+    from specs_vl.world.base_model import BaseModelConfig, build_base_model
+
+    world = WorldConfig(train_size=40, id_test_size=16, ood_test_size=16)
+    tiny = {**TINY_BASE, "steps": 5, "pretrain_examples": 200, "vision_steps": 3, "calibration_n": 4}
+    plain = build_base_model(world, BaseModelConfig(**tiny), cache_dir=tmp_path)
+    opted = build_base_model(world, BaseModelConfig(**tiny, vision_position_heads=True, count_only_captions=True),
+                             cache_dir=tmp_path)
+    assert plain != opted
+    assert "row_accuracy" in json.loads((opted / "calibration.json").read_text())["vision_probe"]
+    assert "row_accuracy" not in json.loads((plain / "calibration.json").read_text())["vision_probe"]

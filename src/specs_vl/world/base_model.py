@@ -29,7 +29,7 @@ from specs_vl.util.atomic import atomic_dir
 from specs_vl.util.progress import bar, say
 
 from .calibration import calibrate
-from .corpus import CAPTION_QUESTION, CAPTION_SHARE, base_response, describe
+from .corpus import CAPTION_QUESTION, CAPTION_SHARE, base_response, count_caption, describe
 from .dataset import WorldConfig, draw, example_from_task, prompt_text
 from .vision_pretrain import pretrain_vision
 
@@ -72,6 +72,8 @@ class BaseModelConfig(BaseModel):
     vision_batch_size: int = Field(64, ge=1)  # images per step of the vision stage
     vision_lr: float = Field(2e-3, gt=0)  # learning rate of the vision stage
     freeze_vision: bool = True  # after its own stage, only the tower's merger trains with the language model
+    vision_position_heads: bool = False  # the vision stage also names each token's row and column (for `where`)
+    count_only_captions: bool = False  # every other grid caption gives the counts alone, not the rows (V4)
     pretrain_examples: int = Field(8000, ge=10)
     steps: int = Field(1800, ge=1)
     batch_size: int = Field(32, ge=1)
@@ -152,11 +154,16 @@ def pretrain_corpus(world: WorldConfig, cfg: BaseModelConfig) -> list[tuple[dict
     """(example, response) pairs from the world's `pretrain` split."""
     rng = random.Random(cfg.seed)
     out = []
+    grid_captions = 0
     for i in range(cfg.pretrain_examples):
         task, style = draw(world, "pretrain", i)
         ex = example_from_task(task, style, "pretrain", f"pretrain-{i}")
         if rng.random() < CAPTION_SHARE:
-            out.append((dict(ex, question=CAPTION_QUESTION, instruction_style="none"), describe(task)))
+            caption = describe(task)
+            if cfg.count_only_captions and task.key[0] not in ("bars", "dice"):
+                caption = count_caption(task.key[1]) if grid_captions % 2 else caption
+                grid_captions += 1
+            out.append((dict(ex, question=CAPTION_QUESTION, instruction_style="none"), caption))
         else:
             out.append((ex, base_response(task, style, rng)))
     return out
@@ -214,8 +221,14 @@ def cache_root() -> Path:
     return Path(os.environ.get("SPECS_VL_CACHE", Path.home() / ".cache" / "specs-vl"))
 
 
+# Fields added after bases were cached under CODE_VERSION 4, with the value that reproduces those bases: they
+# enter the cache key only when set otherwise, so an existing cache (the demo's, the study's) stays valid.
+LATER_FIELDS: dict[str, Any] = {"vision_position_heads": False, "count_only_captions": False}
+
+
 def cache_key(world: WorldConfig, cfg: BaseModelConfig) -> str:
-    blob = json.dumps([world.model_dump(mode="json"), cfg.model_dump(mode="json"), CODE_VERSION], sort_keys=True)
+    base = {k: v for k, v in cfg.model_dump(mode="json").items() if not (k in LATER_FIELDS and LATER_FIELDS[k] == v)}
+    blob = json.dumps([world.model_dump(mode="json"), base, CODE_VERSION], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -250,7 +263,7 @@ def build_base_model(
         with bar("pretraining the vision tower (per-cell probe)", cfg.vision_steps) as b:
             probe = pretrain_vision(
                 model, processor, world, cfg.vision_steps, cfg.vision_batch_size, cfg.vision_lr, cfg.seed,
-                pool=cfg.pretrain_examples, freeze=cfg.freeze_vision,
+                pool=cfg.pretrain_examples, freeze=cfg.freeze_vision, position_heads=cfg.vision_position_heads,
                 on_step=lambda s, loss: b.advance(1, description=f"vision probe loss {loss:.3f}"),
             )
     with bar("pretraining the tiny base VLM", cfg.steps) as b:

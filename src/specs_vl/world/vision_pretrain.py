@@ -8,6 +8,13 @@ not count. The probe is thrown away; only the tower is kept. After this stage
 the tower's blocks are frozen and only its merger (the projection into the
 language model) trains on, so the language model's early, noisy gradients
 cannot wash out what the tower learned.
+
+With `position_heads`, two more linear heads name each merged token's row and
+column. M-RoPE gives the language model each image token's place only through
+rotary phases; the heads make the place a linear feature of the token, so a
+question's "third row, column 2" can find its cell by content. On the demo
+base this took the `where` margin over the text-only oracle from -6 to +34
+points (docs/world.md).
 """
 
 from __future__ import annotations
@@ -38,31 +45,46 @@ def scene_tasks(world: WorldConfig, start: int, n: int) -> list[Task]:
     return [t for t in (draw(world, "pretrain", i)[0] for i in range(start, start + n)) if t.key[0] == "scene"]
 
 
-def _cell_logits(model, processor, head: torch.nn.Linear, tasks: list[Task]) -> torch.Tensor:
+def _merged(model, processor, tasks: list[Task]) -> torch.Tensor:
     enc = processor.image_processor([t.render() for t in tasks], return_tensors="pt")
     # transformers 5: the vision tower returns the merged tokens (one per 2x2 patch block,
     # i.e. one per cell, in row-major order after its window permutation is undone) as pooler_output.
-    merged = model.model.visual(enc["pixel_values"], grid_thw=enc["image_grid_thw"]).pooler_output
-    return head(merged)
+    return model.model.visual(enc["pixel_values"], grid_thw=enc["image_grid_thw"]).pooler_output
+
+
+def _place(place: torch.nn.Linear, merged: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """Cross-entropies of each merged token's row and of its column (tokens are row-major), and whether each
+    was named right."""
+    logits, cells = place(merged), torch.arange(GRID * GRID).repeat(merged.shape[0] // (GRID * GRID))
+    targets = [cells // GRID, cells % GRID]
+    parts = [logits[:, :GRID], logits[:, GRID:]]
+    ce = torch.nn.functional.cross_entropy
+    return [ce(p, t) for p, t in zip(parts, targets)], torch.stack([p.argmax(-1) == t for p, t in zip(parts, targets)])
 
 
 def pretrain_vision(
     model, processor, world: WorldConfig, steps: int, batch_size: int, lr: float, seed: int,
     pool: int, freeze: bool = True, on_step: Callable[[int, float], None] | None = None,
+    position_heads: bool = False,
 ) -> dict[str, float]:
     """Train the tower with a per-cell probe; returns the probe's held-out cell and shape accuracy."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
     tasks = scene_tasks(world, 0, pool)
     head = torch.nn.Linear(model.config.vision_config.out_hidden_size, N_CLASSES)
+    # created only when asked: a module's init draws from torch's RNG, and the default build must not change
+    place = torch.nn.Linear(model.config.vision_config.out_hidden_size, 2 * GRID) if position_heads else None
     visual = model.model.visual
-    opt = torch.optim.AdamW([*visual.parameters(), *head.parameters()], lr=lr, weight_decay=0.01)
+    params = [*visual.parameters(), *head.parameters(), *(place.parameters() if place else [])]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     visual.train()
     for step in range(steps):
         batch = rng.sample(tasks, min(batch_size, len(tasks)))
-        loss = torch.nn.functional.cross_entropy(
-            _cell_logits(model, processor, head, batch), torch.cat([cell_labels(t) for t in batch])
-        )
+        merged = _merged(model, processor, batch)
+        loss = torch.nn.functional.cross_entropy(head(merged), torch.cat([cell_labels(t) for t in batch]))
+        if place is not None:
+            row_ce, col_ce = _place(place, merged)[0]
+            loss = loss + row_ce + col_ce
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -71,14 +93,19 @@ def pretrain_vision(
     visual.eval()
     held = scene_tasks(world, pool, HELD_OUT)
     with torch.no_grad():
-        pred = _cell_logits(model, processor, head, held).argmax(-1)
+        merged = _merged(model, processor, held)
+        pred = head(merged).argmax(-1)
+        placed = _place(place, merged)[1] if place is not None else None
     y = torch.cat([cell_labels(t) for t in held])
     full = y > 0
     if freeze:
         for name, p in visual.named_parameters():
             p.requires_grad_(name.startswith("merger"))
-    return {
+    out = {
         "cell_accuracy": (pred == y).float().mean().item(),
         "shape_accuracy": ((pred[full] - 1) % len(SHAPES) == (y[full] - 1) % len(SHAPES)).float().mean().item(),
         "scenes": len(held),
     }
+    if placed is not None:
+        out.update(row_accuracy=placed[0].float().mean().item(), col_accuracy=placed[1].float().mean().item())
+    return out
