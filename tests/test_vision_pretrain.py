@@ -87,8 +87,8 @@ def test_pretraining_batches_mask_exactly_the_prompt_with_its_expanded_image(tin
 
 
 def test_position_heads_make_each_token_name_its_row_and_column():
-    """With `position_heads` the probe also names each merged token's row and column (the `where` fix); without
-    it the output has no such figures, and the default build is untouched."""
+    """With `position_heads` the probe also names each merged token's row and column (for `where`); without it
+    the output has no such figures."""
     # the demo tower's size: a one-block, 32-wide tower stays at a guess for rows or columns within 150 steps
     model, processor = _tiny_model(vision_depth=2, vision_hidden_size=64)
     out = pretrain_vision(model, processor, WorldConfig(), steps=200, batch_size=32, lr=3e-3, seed=0, pool=200,
