@@ -102,9 +102,16 @@ def test_position_heads_make_each_token_name_its_row_and_column():
 def test_later_base_options_keep_existing_cache_keys_until_set():
     """Options added after bases were cached hash only when set: the demo's and the study's cached base stays
     valid, and a base built with an option never reuses one built without it."""
-    from specs_vl.world.base_model import LATER_FIELDS, BaseModelConfig, cache_key
+    import hashlib
+    import json
+
+    from specs_vl.world.base_model import CODE_VERSION, LATER_FIELDS, BaseModelConfig, cache_key
 
     world, cfg = WorldConfig(), BaseModelConfig()
+    # the key as it was computed before these options existed: their fields absent from the config
+    before = {k: v for k, v in cfg.model_dump(mode="json").items() if k not in LATER_FIELDS}
+    blob = json.dumps([world.model_dump(mode="json"), before, CODE_VERSION], sort_keys=True)
+    assert cache_key(world, cfg) == hashlib.sha256(blob.encode()).hexdigest()[:16]
     keys = {cache_key(world, cfg)}
     for field, default in LATER_FIELDS.items():
         assert getattr(cfg, field) == default
