@@ -50,6 +50,7 @@ TINY_BASE = dict(
     vision_depth=1, vision_hidden_size=32, vision_heads=2, vision_steps=0,
     pretrain_examples=600, steps=600, batch_size=8, lr=3e-3,
     calibration_n=8, max_new_tokens=24,
+    vision_position_heads=False, vision_count_heads=False, count_only_captions=False,  # the tiny base as before
 )
 
 

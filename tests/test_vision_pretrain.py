@@ -6,7 +6,9 @@ import torch
 
 from specs_vl.world import WorldConfig
 from specs_vl.world.scene import COLORS, SHAPES
-from specs_vl.world.vision_pretrain import N_CLASSES, cell_labels, pretrain_vision, scene_tasks
+from specs_vl.world.vision_pretrain import (
+    MAX_COUNT, N_CLASSES, _counts, cell_labels, count_labels, pretrain_vision, scene_tasks,
+)
 
 
 def test_cell_labels_name_each_cell_row_major():
@@ -99,25 +101,54 @@ def test_position_heads_make_each_token_name_its_row_and_column():
     assert "row_accuracy" not in plain and "col_accuracy" not in plain
 
 
+def test_count_labels_are_the_image_counts_of_each_shape_then_colour():
+    tasks = scene_tasks(WorldConfig(), 0, 200)
+    for task in tasks[:20]:
+        y = count_labels(task).tolist()
+        items = task.key[1]
+        assert y == [sum(s == shp for *_, s in items) for shp in SHAPES] + [sum(c == col for *_, c, _ in items)
+                                                                             for col in COLORS]
+    assert max(int(count_labels(t).max()) for t in tasks) <= MAX_COUNT
+
+
+def test_every_token_of_an_image_is_scored_against_that_image_counts():
+    """The count head's targets line up with the tower's output: an image's merged tokens are consecutive, so a
+    head that names image i's counts from token i // 16 is right everywhere, and one shifted by an image is not."""
+    tasks = scene_tasks(WorldConfig(), 0, 40)[:3]
+    k = len(SHAPES) + len(COLORS)
+    truth = torch.stack([count_labels(t) for t in tasks])
+
+    def head_naming(counts: torch.Tensor) -> torch.nn.Module:
+        one_hot = torch.nn.functional.one_hot(counts, MAX_COUNT + 1).float().flatten(1) * 50
+        return lambda merged: one_hot[merged[:, 0].long()]
+
+    merged = torch.arange(len(tasks)).repeat_interleave(16)[:, None].float()  # token -> its image's index
+    loss, right = _counts(head_naming(truth), merged, tasks)
+    assert right.shape == (16 * len(tasks), k) and bool(right.all()) and loss.item() < 1e-3
+    _, shifted = _counts(head_naming(truth.roll(1, 0)), merged, tasks)
+    assert not bool(shifted.all())
+
+
 def test_later_base_options_keep_existing_cache_keys_until_set():
-    """Options added after bases were cached hash only when set: the demo's and the study's cached base stays
-    valid, and a base built with an option never reuses one built without it."""
+    """Options added after bases were cached hash only when they differ from the value that built those bases:
+    a base built before them keeps its key, and a base built with an option never reuses one built without."""
     import hashlib
     import json
 
     from specs_vl.world.base_model import CODE_VERSION, LATER_FIELDS, BaseModelConfig, cache_key
 
-    world, cfg = WorldConfig(), BaseModelConfig()
+    world = WorldConfig()
+    old = BaseModelConfig(vision_steps=250, **LATER_FIELDS)  # the session-6 study base's recipe
     # the key as it was computed before these options existed: their fields absent from the config
-    before = {k: v for k, v in cfg.model_dump(mode="json").items() if k not in LATER_FIELDS}
+    before = {k: v for k, v in old.model_dump(mode="json").items() if k not in LATER_FIELDS}
     blob = json.dumps([world.model_dump(mode="json"), before, CODE_VERSION], sort_keys=True)
-    assert cache_key(world, cfg) == hashlib.sha256(blob.encode()).hexdigest()[:16]
-    keys = {cache_key(world, cfg)}
-    for field, default in LATER_FIELDS.items():
-        assert getattr(cfg, field) == default
-        keys.add(cache_key(world, cfg.model_copy(update={field: not default})))
+    assert cache_key(world, old) == hashlib.sha256(blob.encode()).hexdigest()[:16] == "8d2f0e5f8b6df259"
+    keys = {cache_key(world, old)}
+    for field, value in LATER_FIELDS.items():
+        keys.add(cache_key(world, old.model_copy(update={field: not value})))
     assert len(keys) == 1 + len(LATER_FIELDS)
-    assert cache_key(world, cfg.model_copy(update={"steps": cfg.steps + 1})) not in keys
+    assert cache_key(world, old.model_copy(update={"steps": old.steps + 1})) not in keys
+    assert cache_key(world, BaseModelConfig()) not in keys  # today's default is none of them
 
 
 def test_count_only_captions_alternate_with_full_ones_on_grid_scenes():
@@ -128,15 +159,16 @@ def test_count_only_captions_alternate_with_full_ones_on_grid_scenes():
         return [(ex, r) for ex, r in pretrain_corpus(WorldConfig(), cfg)
                 if ex["question"] == CAPTION_QUESTION and not r.startswith(("Bars:", "Dice:"))]
 
-    plain = grid_captions(BaseModelConfig(pretrain_examples=400))
+    plain = grid_captions(BaseModelConfig(pretrain_examples=400, count_only_captions=False))
     split = grid_captions(BaseModelConfig(pretrain_examples=400, count_only_captions=True))
     assert len(plain) == len(split) >= 20 and not any(r.startswith("Counts:") for _, r in plain)
     for i, ((_, full), (_, caption)) in enumerate(zip(plain, split)):
         assert caption == (full if i % 2 == 0 else "Counts:" + full.split("Counts:")[1]), i
 
 
-def test_the_build_passes_both_options_through(tmp_path):
-    """`base.vision_position_heads` reaches the vision stage (its row/column accuracy lands in calibration.json)
+def test_the_build_passes_the_options_through(tmp_path):
+    """`base.vision_position_heads` and `vision_count_heads` reach the vision stage (their accuracies land in
+    calibration.json)
     and the options give the build its own cache directory."""
     import json
 
@@ -145,9 +177,12 @@ def test_the_build_passes_both_options_through(tmp_path):
 
     world = WorldConfig(train_size=40, id_test_size=16, ood_test_size=16)
     tiny = {**TINY_BASE, "steps": 5, "pretrain_examples": 200, "vision_steps": 3, "calibration_n": 4}
-    plain = build_base_model(world, BaseModelConfig(**tiny), cache_dir=tmp_path)
-    opted = build_base_model(world, BaseModelConfig(**tiny, vision_position_heads=True, count_only_captions=True),
+    plain = build_base_model(world, BaseModelConfig(**tiny), cache_dir=tmp_path)  # TINY_BASE: all three off
+    opted = build_base_model(world, BaseModelConfig(**{**tiny, "vision_position_heads": True,
+                                                       "count_only_captions": True, "vision_count_heads": True}),
                              cache_dir=tmp_path)
     assert plain != opted
-    assert "row_accuracy" in json.loads((opted / "calibration.json").read_text())["vision_probe"]
-    assert "row_accuracy" not in json.loads((plain / "calibration.json").read_text())["vision_probe"]
+    probe = json.loads((opted / "calibration.json").read_text())["vision_probe"]
+    assert {"row_accuracy", "shape_count_accuracy", "color_count_accuracy"} <= set(probe)
+    plain_probe = json.loads((plain / "calibration.json").read_text())["vision_probe"]
+    assert not {"row_accuracy", "shape_count_accuracy"} & set(plain_probe)

@@ -68,12 +68,13 @@ class BaseModelConfig(BaseModel):
     vision_depth: int = Field(2, ge=1)
     vision_hidden_size: int = Field(64, ge=16)
     vision_heads: int = Field(2, ge=1)
-    vision_steps: int = Field(250, ge=0)  # the tower alone first, with a per-cell probe (world/vision_pretrain.py)
+    vision_steps: int = Field(1000, ge=0)  # the tower alone first, with a per-cell probe (world/vision_pretrain.py)
     vision_batch_size: int = Field(64, ge=1)  # images per step of the vision stage
     vision_lr: float = Field(2e-3, gt=0)  # learning rate of the vision stage
     freeze_vision: bool = True  # after its own stage, only the tower's merger trains with the language model
-    vision_position_heads: bool = False  # the vision stage also names each token's row and column (for `where`)
-    count_only_captions: bool = False  # every other grid caption gives the counts alone, not the rows (V4)
+    vision_position_heads: bool = True  # the vision stage also names each token's row and column (for `where`)
+    vision_count_heads: bool = True  # the vision stage also names the image's counts in every token (for arith)
+    count_only_captions: bool = True  # every other grid caption gives the counts alone, not the rows (V4)
     pretrain_examples: int = Field(8000, ge=10)
     steps: int = Field(1800, ge=1)
     batch_size: int = Field(32, ge=1)
@@ -222,8 +223,10 @@ def cache_root() -> Path:
 
 
 # Fields added after bases were cached under CODE_VERSION 4, with the value that reproduces those bases: they
-# enter the cache key only when set otherwise, so an existing cache (the demo's, the study's) stays valid.
-LATER_FIELDS: dict[str, Any] = {"vision_position_heads": False, "count_only_captions": False}
+# enter the cache key only when set otherwise, so a base built before they existed keeps its key.
+LATER_FIELDS: dict[str, Any] = {
+    "vision_position_heads": False, "count_only_captions": False, "vision_count_heads": False,
+}
 
 
 def cache_key(world: WorldConfig, cfg: BaseModelConfig) -> str:
@@ -264,6 +267,7 @@ def build_base_model(
             probe = pretrain_vision(
                 model, processor, world, cfg.vision_steps, cfg.vision_batch_size, cfg.vision_lr, cfg.seed,
                 pool=cfg.pretrain_examples, freeze=cfg.freeze_vision, position_heads=cfg.vision_position_heads,
+                count_heads=cfg.vision_count_heads,
                 on_step=lambda s, loss: b.advance(1, description=f"vision probe loss {loss:.3f}"),
             )
     with bar("pretraining the tiny base VLM", cfg.steps) as b:

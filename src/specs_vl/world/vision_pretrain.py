@@ -15,6 +15,13 @@ rotary phases; the heads make the place a linear feature of the token, so a
 question's "third row, column 2" can find its cell by content. With it the
 `where` margin over the text-only oracle went from -6 to between +4 and +39
 points in four builds (docs/world.md).
+
+With `count_heads`, every merged token also names how many of each shape and
+each colour the whole image holds. The tower's last block attends over the
+full image, so the count can live in every token; the 4-layer language model
+then reads a count off any image token instead of summing 16 cells itself,
+which it failed to do for `arith` (its per-kind counts were wrong in 43 of 60
+answers whose arithmetic was right; docs/world.md).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from .scene import COLORS, GRID, SHAPES
 from .tasks import Task
 
 N_CLASSES = 1 + len(COLORS) * len(SHAPES)
+MAX_COUNT = 9  # random_scene's most items, so every count is one of 0..9
 HELD_OUT = 256  # scenes after the training pool, for the probe accuracy in calibration.json
 
 
@@ -38,6 +46,13 @@ def cell_labels(task: Task) -> torch.Tensor:
     for row, col, color, shape in task.key[1]:
         y[row * GRID + col] = 1 + list(COLORS).index(color) * len(SHAPES) + SHAPES.index(shape)
     return y
+
+
+def count_labels(task: Task) -> torch.Tensor:
+    """The image's count of each shape, then of each colour (values 0..MAX_COUNT)."""
+    items = task.key[1]
+    return torch.tensor([sum(it[3] == s for it in items) for s in SHAPES]
+                        + [sum(it[2] == c for it in items) for c in COLORS])
 
 
 def scene_tasks(world: WorldConfig, start: int, n: int) -> list[Task]:
@@ -62,10 +77,18 @@ def _place(place: torch.nn.Linear, merged: torch.Tensor) -> tuple[list[torch.Ten
     return [ce(p, t) for p, t in zip(parts, targets)], torch.stack([p.argmax(-1) == t for p, t in zip(parts, targets)])
 
 
+def _counts(head: torch.nn.Linear, merged: torch.Tensor, tasks: list[Task]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cross-entropy of every token's image counts, and whether each (token, count) was named right."""
+    per_image = merged.shape[0] // len(tasks)
+    logits = head(merged).view(-1, len(SHAPES) + len(COLORS), MAX_COUNT + 1)
+    y = torch.stack([count_labels(t) for t in tasks]).repeat_interleave(per_image, 0)
+    return torch.nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten()), logits.argmax(-1) == y
+
+
 def pretrain_vision(
     model, processor, world: WorldConfig, steps: int, batch_size: int, lr: float, seed: int,
     pool: int, freeze: bool = True, on_step: Callable[[int, float], None] | None = None,
-    position_heads: bool = False,
+    position_heads: bool = False, count_heads: bool = False,
 ) -> dict[str, float]:
     """Train the tower with a per-cell probe; returns the probe's held-out cell and shape accuracy."""
     torch.manual_seed(seed)
@@ -73,9 +96,12 @@ def pretrain_vision(
     tasks = scene_tasks(world, 0, pool)
     head = torch.nn.Linear(model.config.vision_config.out_hidden_size, N_CLASSES)
     # created only when asked: a module's init draws from torch's RNG, and the default build must not change
-    place = torch.nn.Linear(model.config.vision_config.out_hidden_size, 2 * GRID) if position_heads else None
+    width = model.config.vision_config.out_hidden_size
+    place = torch.nn.Linear(width, 2 * GRID) if position_heads else None
+    counts = torch.nn.Linear(width, (len(SHAPES) + len(COLORS)) * (MAX_COUNT + 1)) if count_heads else None
     visual = model.model.visual
-    params = [*visual.parameters(), *head.parameters(), *(place.parameters() if place else [])]
+    extra = [m for m in (place, counts) if m is not None]
+    params = [*visual.parameters(), *head.parameters(), *(p for m in extra for p in m.parameters())]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     visual.train()
     for step in range(steps):
@@ -85,6 +111,8 @@ def pretrain_vision(
         if place is not None:
             row_ce, col_ce = _place(place, merged)[0]
             loss = loss + row_ce + col_ce
+        if counts is not None:
+            loss = loss + _counts(counts, merged, batch)[0]
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -96,6 +124,7 @@ def pretrain_vision(
         merged = _merged(model, processor, held)
         pred = head(merged).argmax(-1)
         placed = _place(place, merged)[1] if place is not None else None
+        counted = _counts(counts, merged, held)[1] if counts is not None else None
     y = torch.cat([cell_labels(t) for t in held])
     full = y > 0
     if freeze:
@@ -108,4 +137,7 @@ def pretrain_vision(
     }
     if placed is not None:
         out.update(row_accuracy=placed[0].float().mean().item(), col_accuracy=placed[1].float().mean().item())
+    if counted is not None:
+        out.update(shape_count_accuracy=counted[:, :len(SHAPES)].float().mean().item(),
+                   color_count_accuracy=counted[:, len(SHAPES):].float().mean().item())
     return out
