@@ -168,8 +168,7 @@ def test_count_only_captions_alternate_with_full_ones_on_grid_scenes():
 
 def test_the_build_passes_the_options_through(tmp_path):
     """`base.vision_position_heads` and `vision_count_heads` reach the vision stage (their accuracies land in
-    calibration.json)
-    and the options give the build its own cache directory."""
+    calibration.json), and the options give the build its own cache directory."""
     import json
 
     from conftest import TINY_BASE
