@@ -111,6 +111,19 @@ def test_count_labels_are_the_image_counts_of_each_shape_then_colour():
     assert max(int(count_labels(t).max()) for t in tasks) <= MAX_COUNT
 
 
+def test_count_heads_train_with_the_tower():
+    """The count loss reaches the optimiser: 60 steps lift the held-out count accuracy from an untrained head's
+    (5 % of shape counts, 14 % of colour counts here) to above 20 % on both."""
+    scores = []
+    for steps in (0, 60):
+        model, processor = _tiny_model()
+        out = pretrain_vision(model, processor, WorldConfig(), steps=steps, batch_size=16, lr=3e-3, seed=0, pool=200,
+                              count_heads=True)
+        scores.append((out["shape_count_accuracy"], out["color_count_accuracy"]))
+    (shape0, color0), (shape, color) = scores
+    assert shape > 0.2 and color > 0.2 and shape > shape0 + 0.1 and color > color0 + 0.1, scores
+
+
 def test_every_token_of_an_image_is_scored_against_that_image_counts():
     """The count head's targets line up with the tower's output: an image's merged tokens are consecutive, so a
     head that names image i's counts from token i // 16 is right everywhere, and one shifted by an image is not."""

@@ -33,7 +33,7 @@ from collections.abc import Callable
 import torch
 
 from .dataset import WorldConfig, draw
-from .scene import COLORS, GRID, SHAPES
+from .scene import COLORS, GRID, SHAPES, Item, Scene
 from .tasks import Task
 
 N_CLASSES = 1 + len(COLORS) * len(SHAPES)
@@ -51,9 +51,8 @@ def cell_labels(task: Task) -> torch.Tensor:
 
 def count_labels(task: Task) -> torch.Tensor:
     """The image's count of each shape, then of each colour (values 0..MAX_COUNT)."""
-    items = task.key[1]
-    return torch.tensor([sum(it[3] == s for it in items) for s in SHAPES]
-                        + [sum(it[2] == c for it in items) for c in COLORS])
+    scene = Scene(tuple(Item(*it) for it in task.key[1]))  # a task's key holds its items as (row, col, colour, shape)
+    return torch.tensor([scene.count(shape=s) for s in SHAPES] + [scene.count(color=c) for c in COLORS])
 
 
 def scene_tasks(world: WorldConfig, start: int, n: int) -> list[Task]:
