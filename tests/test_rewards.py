@@ -76,3 +76,23 @@ def test_broken_items_score_zero_and_lengths_always_match():
     assert accuracy_reward([GOOD, GOOD], answer=["3"]) == [1.0, 0.0]  # short gold column
     assert accuracy_reward([GOOD], answer=[None]) == [0.0]
     assert accuracy_reward([GOOD], answer=[3]) == [1.0]  # non-string gold
+
+
+def test_random_reward_keeps_the_batch_distribution_and_ignores_the_completion():
+    from specs_vl.scoring.rewards import shuffled_rewards
+
+    good = "<think>t</think> <answer>3</answer>"
+    completions = [good] * 4 + ["3"] * 4  # the first half is right and well formed, the second neither
+    answer = ["3"] * 8
+    real = [make_format_reward(), make_accuracy_reward()]
+    fmt, acc = shuffled_rewards(real, seed=0)
+    assert fmt.__name__ == "format_reward" and acc.__name__ == "accuracy_reward"  # TRL's log keys stay
+    first_half = []
+    for _ in range(300):
+        f, a = fmt(completions, answer=answer), acc(completions, answer=answer)
+        assert sorted(f) == sorted(real[0](completions, answer=answer))  # the same values: the same distribution
+        assert sorted(a) == sorted(real[1](completions, answer=answer))
+        assert f == a  # one permutation for both rewards of a batch: the joint draw is kept
+        first_half.append(sum(a[:4]) / 4)
+    mean = sum(first_half) / len(first_half)
+    assert abs(mean - 0.5) < 0.05, mean  # the real reward gives the first half 1.0; the control gives the batch mean

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from specs_vl.stages.rl import RLConfig, rl_curve, run_rl
+from specs_vl.stages.rl import RLConfig, rl_curve, rollout_trend, run_rl
 
 TINY = dict(steps=4, num_generations=4, prompts_per_step=2, max_completion_length=32, save_steps=2, train_size=16,
             eval_id_n=8, eval_ood_n=8)
@@ -38,11 +38,19 @@ def test_rl_resumes_to_the_configured_step(tiny_base_dir, tiny_world, tmp_path):
     assert steps == [1, 2, 3, 4]  # the log carries over the resume without gaps or repeats
 
 
-def test_rl_curve_undoes_the_reward_weights():
-    log = [{"step": 1, "reward": 1.25, "rewards/format_reward/mean": 0.25, "rewards/accuracy_reward/mean": 1.0},
-           {"step": 1, "train_runtime": 3.0}]
-    (row,) = rl_curve(log, 0.5, 1.0)
-    assert row["format_rate"] == 0.5 and row["accuracy"] == 1.0 and row["entropy"] is None
+def test_rl_curve_reads_rates_and_every_mini_batch_clip_fraction():
+    log = [{"step": 1, "reward": 1.25, "rewards/format_reward/mean": 0.5, "rewards/accuracy_reward/mean": 1.0,
+            "clip_ratio/region_mean": 0.0},
+           {"step": 2, "clip_ratio/region_mean": 0.25, "loss": 0.1},  # the second mini-batch: no reward keys
+           {"step": 3, "reward": 0.5, "rewards/format_reward/mean": 1.0, "rewards/accuracy_reward/mean": 0.0,
+            "clip_ratio/region_mean": 0.0},
+           {"step": 4, "clip_ratio/region_mean": 0.5},
+           {"step": 4, "train_runtime": 3.0, "clip_ratio/region_mean": 0.9}]
+    first, second = rl_curve(log)
+    assert first["format_rate"] == 0.5 and first["accuracy"] == 1.0 and first["entropy"] is None
+    assert first["clip_fractions"] == [0.0, 0.25] and first["clip_fraction"] == 0.125
+    assert second["clip_fractions"] == [0.0, 0.5]
+    assert rollout_trend([first, second], 0.5) == {"first": 1.0, "last": 0.0, "gain": -1.0}
 
 
 def test_too_little_data_for_one_step_is_a_clear_error(tiny_base_dir, tiny_world, tmp_path, tiny_pairs_dir):

@@ -8,6 +8,7 @@ instead of raising: one odd completion must not kill a training run.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -94,6 +95,33 @@ def make_accuracy_reward(weight: float = ACCURACY_WEIGHT) -> RewardFn:
 
 format_reward = make_format_reward()
 accuracy_reward = make_accuracy_reward()
+
+
+def shuffled_rewards(funcs: list[RewardFn], seed: int = 0) -> list[RewardFn]:
+    """The noise control: each batch's real rewards, permuted over its completions.
+
+    A reward drawn this way has exactly the distribution the real reward gives
+    on that batch (the same values, so the same mean, spread and share of tied
+    groups) and is independent of which completion it lands on. Every function
+    applies the same permutation to the same batch (TRL calls them in turn,
+    once per generation batch), so the joint (format, accuracy) draws are kept
+    too. The names stay, so TRL logs `rewards/<name>/mean`: the batch's true rates.
+    """
+    calls = [0] * len(funcs)
+
+    def wrap(i: int, f: RewardFn) -> RewardFn:
+        def shuffled(completions: list[Any], **kwargs: Any) -> list[float]:
+            real = list(f(completions, **kwargs))
+            rng = random.Random(f"{seed}:{calls[i]}:{len(real)}")
+            calls[i] += 1
+            order = list(range(len(real)))
+            rng.shuffle(order)
+            return [real[j] for j in order]
+
+        shuffled.__name__ = f.__name__  # type: ignore[attr-defined]
+        return shuffled
+
+    return [wrap(i, f) for i, f in enumerate(funcs)]
 
 
 def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any = None,

@@ -34,6 +34,7 @@ from specs_vl.stages.train import (
     report_to,
     resume_point,
     save_final,
+    schedule_args,
     train,
     train_dtype,
 )
@@ -69,6 +70,8 @@ class ColdstartConfig(BaseModel):
     gradient_checkpointing: bool = False  # recompute activations in the backward pass (long pairs, big models)
     lora: LoraSettings | None = None
     warmup_ratio: float = Field(0.0, ge=0, lt=1)
+    lr_scheduler_type: Literal["constant", "cosine", "linear"] = "constant"  # never transformers' linear default
+    weight_decay: float = Field(0.0, ge=0)
     save_steps: int = Field(10, ge=1)
     curve_every: int = Field(5, ge=0)  # GF-curve evaluation interval; 0 = only start and end
     psi: Literal["strict", "accuracy", "format"] = "strict"
@@ -96,7 +99,7 @@ def _common_args(cfg: ColdstartConfig, output_dir: Path) -> dict[str, Any]:
     cuda = torch.cuda.is_available()
     return dict(
         output_dir=str(output_dir), learning_rate=cfg.learning_rate, num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps or -1, **batching(cfg).trl_args(), warmup_steps=cfg.warmup_ratio,
+        max_steps=cfg.max_steps or -1, **batching(cfg).trl_args(), **schedule_args(cfg),
         gradient_checkpointing=cfg.gradient_checkpointing,
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
         report_to=report_to(cfg.report_to), use_cpu=not cuda, bf16=cuda, seed=cfg.seed, disable_tqdm=True,

@@ -55,18 +55,42 @@ class RLConfig(ZeroConfig):
     eval_max_new_tokens: int | None = Field(None, ge=1)  # None = max(64, max_completion_length)
 
 
-def rl_curve(log: list[dict[str, Any]], format_weight: float = 0.5, accuracy_weight: float = 1.0) -> list[dict[str, Any]]:
-    """Per-step rows with the issue's names, from TRL's log lines (rates undo the reward weights)."""
-    rows = []
+CLIP = "clip_ratio/region_mean"  # TRL: share of completion tokens whose ratio left [1 - eps, 1 + eps_high]
+
+
+def rl_curve(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per rollout batch, with the issue's names, from TRL's log lines.
+
+    TRL logs the rollout's rewards on the first optimiser step after each
+    generation only, where the policy ratio is exactly 1 and nothing clips;
+    the later mini-batches' lines carry the clip fractions. So each row keeps
+    every mini-batch's clip fraction (`clip_fractions`) and their mean
+    (`clip_fraction`), not the first one's. Rewards are logged unweighted
+    (GRPOConfig.reward_weights), so their means are rates.
+    """
+    rows: list[dict[str, Any]] = []
     for r in log:
-        if "reward" not in r:
-            continue
-        row = {"step": r["step"], **{ours: r.get(theirs) for theirs, ours in LOG_KEYS.items()}}
-        fmt, acc = r.get("rewards/format_reward/mean"), r.get("rewards/accuracy_reward/mean")
-        row["format_rate"] = fmt / format_weight if fmt is not None and format_weight else None
-        row["accuracy"] = acc / accuracy_weight if acc is not None and accuracy_weight else None
-        rows.append(row)
+        if "reward" in r:
+            row = {"step": r["step"], **{ours: r.get(theirs) for theirs, ours in LOG_KEYS.items()},
+                   "format_rate": r.get("rewards/format_reward/mean"),
+                   "accuracy": r.get("rewards/accuracy_reward/mean"), "clip_fractions": []}
+            rows.append(row)
+        if rows and r.get(CLIP) is not None and "train_runtime" not in r:
+            rows[-1]["clip_fractions"].append(r[CLIP])
+    for row in rows:
+        clips = row["clip_fractions"]
+        row["clip_fraction"] = sum(clips) / len(clips) if clips else None
     return rows
+
+
+def rollout_trend(curve: list[dict[str, Any]], share: float = 0.2) -> dict[str, float | None]:
+    """Mean rollout accuracy over the first and the last `share` of the rollout batches, and the gain."""
+    acc = [r["accuracy"] for r in curve if r.get("accuracy") is not None]
+    if not acc:
+        return {"first": None, "last": None, "gain": None}
+    k = max(1, round(len(acc) * share))
+    first, last = sum(acc[:k]) / k, sum(acc[-k:]) / k
+    return {"first": first, "last": last, "gain": last - first}
 
 
 def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resume: bool = True,
@@ -94,7 +118,7 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
         evals.complete(trainer.model, trainer.state.global_step)
     if not save_final(trainer, processor, out / "model"):
         return {"steps": trainer.state.global_step}  # not the main process: it writes the rest
-    curve = rl_curve(read_log(log_path), cfg.format_weight, cfg.accuracy_weight)
+    curve = rl_curve(read_log(log_path))
     atomic_write(out / "curve.json", json.dumps(curve))
     plot_rl_curves({label: curve}, out / "rl_curve.png")
     final = evals.points[-1] if evals.points else {}
@@ -102,6 +126,7 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
         "run": label, "start": str(start), "steps": trainer.state.global_step, "seconds": round(time.time() - t0, 1),
         "resumed_from": resume_from, "id": final.get("id"), "ood": final.get("ood"),
         "initial": {"id": evals.points[0]["id"], "ood": evals.points[0]["ood"]} if evals.points else None,
+        "reward": cfg.reward, "rollout_accuracy": rollout_trend(curve),
     }
     atomic_write(out / "result.json", json.dumps(result, indent=2))
     fid, food = result["id"] or {}, result["ood"] or {}

@@ -156,6 +156,16 @@ def report_to(choice: str | None = None) -> list[str]:
     return ["tensorboard"] if importlib.util.find_spec("tensorboard") else []
 
 
+def schedule_args(cfg: Any) -> dict[str, Any]:
+    """The schedule and weight decay, always explicit. transformers 5 TrainingArguments defaults to
+    lr_scheduler_type="linear" (decay to 0) and reads warmup_steps < 1 as a share of the steps
+    (TrainingArguments.get_warmup_steps); "constant" ignores warm-up, so a warm-up needs constant_with_warmup."""
+    kind = cfg.lr_scheduler_type
+    if kind == "constant" and cfg.warmup_ratio > 0:
+        kind = "constant_with_warmup"
+    return {"lr_scheduler_type": kind, "warmup_steps": cfg.warmup_ratio, "weight_decay": cfg.weight_decay}
+
+
 def train_dtype() -> str:
     """bf16 weights where an engine keeps fp32 master weights for the optimizer, fp32 elsewhere.
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from specs_vl.models.load import load_vlm
 from specs_vl.models.vllm import trl_sampling_kwargs, vllm_available
-from specs_vl.scoring.rewards import make_accuracy_reward, make_format_reward
+from specs_vl.scoring.rewards import make_accuracy_reward, make_format_reward, shuffled_rewards
 from specs_vl.stages.batching import GRPOBatch, grpo_batching, world_size
 from specs_vl.stages.passthrough import with_trainer_kwargs
 from specs_vl.stages.train import (
@@ -28,6 +28,7 @@ from specs_vl.stages.train import (
     report_to,
     resume_point,
     rl_dataset,
+    schedule_args,
     save_final,
     train,
     train_dtype,
@@ -56,9 +57,19 @@ class ZeroConfig(BaseModel):
     max_completion_length: int = Field(48, ge=1)
     temperature: float = Field(1.0, gt=0)
     epsilon_high: float = Field(0.28, ge=0)
-    beta: float = Field(0.0, ge=0)
-    format_weight: float = 0.5
+    beta: float = Field(0.0, ge=0)  # KL weight; 0 as the paper (and verl's use_kl_loss=False)
+    format_weight: float = 0.5  # TRL's reward_weights: each reward is logged unweighted (a rate)
     accuracy_weight: float = 1.0
+    reward: Literal["specs", "random"] = "specs"  # random: the noise control (scoring/rewards.py shuffled_rewards)
+    # The schedule, set here, never left to transformers' default (linear decay to 0): constant as verl's actor.
+    lr_scheduler_type: Literal["constant", "cosine", "linear"] = "constant"
+    warmup_ratio: float = Field(0.0, ge=0, lt=1)  # linear warm-up share of the optimiser steps
+    weight_decay: float = Field(0.0, ge=0)  # AdamW's; verl's actor default is 0.01, the paper does not say
+    freeze_vision_tower: bool = False  # train the language model (and nothing under `visual`) only
+    # TRL 1.16 turns vLLM importance-sampling correction on by default (sequence_mask, clip 3): set it here.
+    # "none" as verl's default; a token-level mode when rollout and training log-probs disagree (docs/gpus.md).
+    is_correction: Literal["none", "token_truncate", "token_mask", "sequence_truncate", "sequence_mask"] = "none"
+    is_clip_max: float = Field(3.0, gt=0)  # the correction's upper bound C_max
     train_size: int | None = Field(None, ge=1)
     data: str | None = None  # a datasets dir in the example schema; default: the world's train split
     save_steps: int = Field(50, ge=1)
@@ -114,12 +125,35 @@ def grpo_args(cfg: Any, output_dir: Path, max_steps: int | None = None):
         beta=cfg.beta, epsilon_high=cfg.epsilon_high, num_generations=cfg.num_generations, **b.trl_args(),
         # set here, not left to TRL's defaults (TRL 1.16: loss_type "dapo", scale_rewards "group")
         loss_type=cfg.loss_type, scale_rewards=cfg.scale_rewards, gradient_checkpointing=cfg.gradient_checkpointing,
+        reward_weights=[cfg.format_weight, cfg.accuracy_weight], **schedule_args(cfg), **is_correction_args(cfg),
         max_completion_length=cfg.max_completion_length, temperature=cfg.temperature,
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
         report_to=report_to(cfg.report_to), use_cpu=not _cuda(), bf16=_cuda(), seed=cfg.seed, disable_tqdm=True,
         dataloader_num_workers=0, logging_nan_inf_filter=False, **_vllm_args(cfg),
         **trl_sampling_kwargs(),  # top_p/top_k/min_p/repetition_penalty set, never a checkpoint's generation_config
     ), cfg.trainer_kwargs, "zero/rl", "GRPOConfig"))
+
+
+def is_correction_args(cfg: Any) -> dict[str, Any]:
+    """TRL 1.16 GRPOConfig.vllm_importance_sampling_correction defaults to True with mode sequence_mask and
+    clip_max 3; it only acts with vLLM rollouts (grpo_trainer: `self.use_vllm and ...correction`)."""
+    if cfg.is_correction == "none":
+        return {"vllm_importance_sampling_correction": False}
+    return {"vllm_importance_sampling_correction": True, "vllm_importance_sampling_mode": cfg.is_correction,
+            "vllm_importance_sampling_clip_max": cfg.is_clip_max}
+
+
+def freeze_vision_tower(model: Any) -> int:
+    """requires_grad=False on every parameter under the vision tower (`visual`, the patch merger included, as
+    EasyR1's `freeze_vision_tower`); the Trainer's optimiser then holds only the rest. Returns how many."""
+    n = 0
+    for name, p in model.named_parameters():
+        if ".visual." in f".{name}":
+            p.requires_grad_(False)
+            n += p.numel()
+    if n == 0:
+        raise ConfigError("freeze_vision_tower: the model has no parameter under `visual`; not a Qwen-VL model?")
+    return n
 
 
 def _vllm_args(cfg: Any) -> dict[str, Any]:
@@ -152,9 +186,15 @@ def make_grpo_trainer(cfg: Any, model: Any, processor: Any, examples: list[dict[
     # TRL re-tokenises prompts with this processor for the loss pass and expects left padding;
     # hub Qwen processors pad right, which breaks the M-RoPE index (trl#5785; tests/test_families.py).
     processor.tokenizer.padding_side = "left"
+    if cfg.freeze_vision_tower:
+        say(f"GRPO: vision tower frozen ({freeze_vision_tower(model) / 1e6:.2f} M parameters)")
+    rewards = [make_format_reward(), make_accuracy_reward()]  # weighted by GRPOConfig.reward_weights
+    if cfg.reward == "random":
+        say("GRPO: random reward (noise control): each batch's real rewards, shuffled over its completions")
+        rewards = shuffled_rewards(rewards, cfg.seed)
     trainer = GRPOTrainer(
         model=model, processing_class=processor, args=grpo_args(cfg, ckpt_dir),
-        reward_funcs=[make_format_reward(cfg.format_weight), make_accuracy_reward(cfg.accuracy_weight)],
+        reward_funcs=rewards,
         train_dataset=rl_dataset(examples), callbacks=[*callbacks, NonFiniteLossGuard()],
     )
     trainer.remove_callback(PrinterCallback)  # our LogCallback logs to a file and draws the bar
@@ -187,11 +227,11 @@ def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, re
         return {"steps": trainer.state.global_step}  # not the main process: it writes the rest
     log = [r for r in read_log(log_path) if "reward" in r]
     last = log[-10:] or [{}]
-    fmt_key, acc_key = "rewards/format_reward/mean", "rewards/accuracy_reward/mean"
+    fmt_key, acc_key = "rewards/format_reward/mean", "rewards/accuracy_reward/mean"  # unweighted: rates
     result = {
         "steps": trainer.state.global_step, "seconds": round(time.time() - t0, 1), "resumed_from": resume_from,
-        "final_format_rate": sum(r.get(fmt_key, 0) for r in last) / len(last) / cfg.format_weight,
-        "final_accuracy": sum(r.get(acc_key, 0) for r in last) / len(last) / cfg.accuracy_weight,
+        "final_format_rate": sum(r.get(fmt_key, 0) for r in last) / len(last),
+        "final_accuracy": sum(r.get(acc_key, 0) for r in last) / len(last),
     }
     atomic_write(out / "result.json", json.dumps(result, indent=2))
     say(f"zero: {result['steps']} GRPO steps in {result['seconds']}s; last-10-step format rate "
