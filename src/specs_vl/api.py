@@ -17,8 +17,6 @@ Each returns the stage's result dict and writes a model card into `out/model`.
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -33,8 +31,8 @@ from specs_vl.stages import distill as _distill
 from specs_vl.stages import rl as _rl
 from specs_vl.stages import tune_lr as _tune_lr
 from specs_vl.stages import zero as _zero
-from specs_vl.stages.card import write_model_card
-from specs_vl.stages.guard import Mode, begin, finish
+from specs_vl.orchestration.runner import run_stage
+from specs_vl.stages.guard import Mode
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.outputs import check_output
 from specs_vl.world.base_model import build_base_model
@@ -91,29 +89,6 @@ def _needs(value: Any, named: bool, what: str, flag: str, default: Path) -> str:
     return str(default)
 
 
-def _run(stage: str, cfg: RunConfig, out: Path, settings: dict[str, Any], resume: Mode, body,
-         card: tuple[str, str] | None) -> dict[str, Any]:
-    os.environ["TENSORBOARD_LOGGING_DIR"] = str(out / "tensorboard")  # TRL/transformers TensorBoard writer dir
-    if os.environ.get("RANK", "0") not in ("", "0"):  # accelerate/torchrun: rank 0 checks and records the dir
-        return body()
-    created = next((p for p in reversed([out, *out.parents]) if not p.exists()), None)
-    try:
-        done = begin(stage, out, settings, resume)
-        if done is not None:
-            return done
-        result = body()
-    except BaseException:
-        # bad input fails before the stage writes anything: leave no directory holding only our record
-        if created is not None and created.exists() and all(f.name == "stage.json" for f in created.rglob("*")
-                                                             if f.is_file()):
-            shutil.rmtree(created)
-        raise
-    h = finish(out)
-    if card is not None and (out / "model").is_dir():
-        write_model_card(out / "model", stage.split("-")[0], card[0], card[1], h, result, settings)
-    return result
-
-
 def run_zero(config: Config = None, *, out: str | Path | None = None, model: str | Path | None = None,
              data: str | None = None, resume: Mode = "auto") -> dict[str, Any]:
     """Stage 1a: a short GRPO run from `model` on `data` (default: zero.data, else the world's train split)."""
@@ -123,7 +98,7 @@ def run_zero(config: Config = None, *, out: str | Path | None = None, model: str
     _checks.zero_inputs(zcfg, cfg.world, _given(cfg, model), out_dir)  # before the base is built or loaded
     base = resolve_model(cfg, model)
     settings = {"zero": zcfg.model_dump(mode="json"), "model": base, "world": cfg.world.model_dump(mode="json")}
-    return _run("zero", cfg, out_dir, settings, resume,
+    return run_stage("zero", out_dir, settings, resume,
                 lambda: _zero.run_zero(zcfg, base, out_dir, cfg.world, True), (base, zcfg.data or "world train split"))
 
 
@@ -137,7 +112,7 @@ def run_distill(config: Config = None, *, out: str | Path | None = None, model: 
     _checks.distill_inputs(dcfg, cfg.world, zero_model, _given(cfg, model), out_dir)  # both headers, before sampling
     base = resolve_model(cfg, model)
     settings = {"distill": dcfg.model_dump(mode="json"), "model": base, "zero": zero_model}
-    return _run("distill", cfg, out_dir, settings, resume,
+    return run_stage("distill", out_dir, settings, resume,
                 lambda: _distill.run_distill(dcfg, zero_model, base, out_dir, cfg.world), None)
 
 
@@ -161,7 +136,7 @@ def run_coldstart(config: Config = None, *, out: str | Path | None = None, model
                                   out_dir.parent / f"tune-lr-{ccfg.method}", cfg.world)
         ccfg = ccfg.model_copy(update={"learning_rate": picked["chosen"]})
     settings = {"coldstart": ccfg.model_dump(mode="json"), "model": base, "pairs": pairs_path}
-    return _run(f"coldstart-{ccfg.method}", cfg, out_dir, settings, resume,
+    return run_stage(f"coldstart-{ccfg.method}", out_dir, settings, resume,
                 lambda: _coldstart.run_coldstart(ccfg, base, pairs_path, out_dir, cfg.world, True),
                 (base, f"pairs {pairs_path}"))
 
@@ -191,7 +166,7 @@ def run_rl(config: Config = None, *, out: str | Path | None = None, model: str |
     _checks.rl_inputs(rcfg, cfg.world, start if start is not None else cfg.base_model, out_dir)  # before any build or load
     start = start or resolve_model(cfg, None)
     settings = {"rl": rcfg.model_dump(mode="json"), "model": start, "world": cfg.world.model_dump(mode="json")}
-    return _run(f"rl-{name}", cfg, out_dir, settings, resume,
+    return run_stage(f"rl-{name}", out_dir, settings, resume,
                 lambda: _rl.run_rl(rcfg, start, out_dir, cfg.world, True, label=label or f"rl {name}"),
                 (start, rcfg.data or "world train split"))
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from specs_vl import api
 from specs_vl.config import RunConfig, apply_run_settings
 from specs_vl.evaluation.runner import (
     EvalConfig,
@@ -38,14 +38,9 @@ from specs_vl.models.load import check_vlm_dir, load_for_inference
 from specs_vl.models.sampling import SampleConfig
 from specs_vl.models.vllm import VLLMEngine, resolve_backend
 from specs_vl.report import write_report
-from specs_vl.stages.coldstart import run_coldstart
-from specs_vl.stages.card import write_model_card
-from specs_vl.stages.distill import run_distill
 from specs_vl.stages.guard import config_hash
 from specs_vl.stages.launch import launch_stage
-from specs_vl.stages.rl import run_rl
 from specs_vl.stages.tune_lr import chosen_lr, tune_lr
-from specs_vl.stages.zero import run_zero
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.progress import hush_libraries, log_to, say
 from specs_vl.world.base_model import build_base_model
@@ -60,6 +55,9 @@ class Stage:
     run: Callable[[], Any] = field(repr=False)
 
 
+# The manifest decides what is stale (and clears it) before a stage runs, so the stage runner is told to continue
+# what is there; in-process and launched alike (the launched child gets --resume), one decision, one record.
+RESUME = "resume"
 _hash = config_hash  # one hash for the pipeline and the stage commands (stages/guard.py)
 
 
@@ -99,10 +97,11 @@ def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str],
     train = _trainer_runner(cfg, d)
     stages = [
         Stage("zero", d / "zero" / "result.json", cfg.zero.model_dump(mode="json"), ["base"],
-              lambda: train("zero", lambda: run_zero(cfg.zero, base_path(), d / "zero", cfg.world),
+              lambda: train("zero", lambda: api.run_zero(cfg, out=d / "zero", model=base_path(), resume=RESUME),
                             lambda: ["zero", "--base", base_path(), "--out", str(d / "zero")])),
         Stage("distill", d / "pairs" / "stats.json", cfg.distill.model_dump(mode="json"), ["base", "zero"],
-              lambda: run_distill(cfg.distill, d / "zero" / "model", base_path(), d / "pairs", cfg.world)),
+              lambda: api.run_distill(cfg, out=d / "pairs", model=base_path(), zero=d / "zero" / "model",
+                                      resume=RESUME)),
     ]
     models = {"base": None, "zero": d / "zero" / "model"}
     for m in cfg.methods:
@@ -119,7 +118,9 @@ def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str],
         def run_cs(c: Any = ccfg, m: str = m, t: Path = tdir, out: Path = out) -> Any:
             if cfg.tune_lr is not None:
                 c = c.model_copy(update={"learning_rate": chosen_lr(t)})
-            return train(f"coldstart-{m}", lambda: run_coldstart(c, base_path(), d / "pairs", out, cfg.world),
+            return train(f"coldstart-{m}", lambda: api.run_coldstart(cfg.model_copy(update={"coldstart": c}), out=out,
+                                                                     model=base_path(), pairs=d / "pairs", method=m,
+                                                                     resume=RESUME),
                          lambda: ["coldstart", "--method", m, "--model", base_path(), "--pairs", str(d / "pairs"),
                                   "--out", str(out), f"coldstart.learning_rate={c.learning_rate}"])
 
@@ -133,7 +134,7 @@ def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str],
         stages.append(Stage(
             f"rl-{label}", out / "result.json", cfg.rl.model_dump(mode="json"), [dep],
             lambda s=start, lab=label, out=out: train(
-                f"rl-{lab}", lambda: run_rl(cfg.rl, s(), out, cfg.world, label=f"rl {lab}"),
+                f"rl-{lab}", lambda: api.run_rl(cfg, out=out, model=s(), label=f"rl {lab}", resume=RESUME),
                 lambda: ["rl", "--from", s(), "--label", f"rl {lab}", "--out", str(out)])))
         models[f"rl-{label}"] = out / "model"
     for model, path in models.items():
@@ -158,7 +159,7 @@ def _trainer_runner(cfg: RunConfig, seed_dir: Path) -> Callable[[str, Callable[[
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, yaml.safe_dump(_public(cfg.model_dump(mode="json")), sort_keys=False))
         stage, *rest = argv()
-        return launch_stage(cfg.launcher, [stage, "-q", "-c", str(path), *rest], name)
+        return launch_stage(cfg.launcher, [stage, "-q", "-c", str(path), "--resume", *rest], name)
 
     return run
 
@@ -270,11 +271,9 @@ def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int
                 say(f"{key}: config changed since the last run; starting it over")
                 shutil.rmtree(st.out.parent, ignore_errors=True)
             manifest.mark(key, hash=h, status="running", started=_now())
-            os.environ["TENSORBOARD_LOGGING_DIR"] = str(run_dir / "logs" / "tensorboard" / key)
             t = time.time()
             st.run()
             manifest.mark(key, hash=h, status="complete", seconds=round(time.time() - t, 1), finished=_now())
-            _card(st, h, cfg)
     if report:
 
         t = time.time()
@@ -283,19 +282,6 @@ def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int
         say(f"report: {index}")
     say(f"pipeline {cfg.name}: done in {time.time() - t_all:.0f}s; run dir {run_dir}")
     return run_dir
-
-
-def _card(st: Stage, h: str, cfg: RunConfig) -> None:
-    """The model card of a training stage's final model (zero, coldstart-*, rl-*)."""
-    model_dir = st.out.parent / "model"
-    if st.name.startswith(("zero", "coldstart", "rl")) and model_dir.is_dir() and st.out.exists():
-        stage = st.name.split("-")[0]
-        data = getattr(cfg, stage).data if stage != "coldstart" else "the run's distilled pairs"
-        base = cfg.base_model or "the world's tiny base model"
-        if stage == "rl" and st.name != "rl-base":
-            base = str(st.out.parent.parent / st.name.replace("rl-", "coldstart-", 1) / "model")
-        write_model_card(model_dir, stage, base, data or "the world's train split", h,
-                         json.loads(st.out.read_text()), st.settings)
 
 
 def sweep_temp_files(run_dir: Path) -> int:

@@ -1,10 +1,16 @@
 """Differences with 95 % intervals: one paired bootstrap for the report, the study and `specs compare`.
 
-The unit that is resampled is the prompt (its samples stay together), inside
-each seed; with several seeds the seeds are resampled first, then prompts
-within each drawn seed. A statistic is computed per seed from that seed's
-per-prompt arrays and averaged over seeds, so seeds weigh equally whatever
-their prompt counts.
+A statistic is computed per seed from that seed's per-prompt arrays and
+averaged over seeds, so seeds weigh equally whatever their prompt counts.
+- One seed: the percentile bootstrap over prompts (a prompt's samples stay
+  together).
+- Several seeds: a t-interval with two variance parts, honest at 5 seeds
+  where a bootstrap over 5 seeds behaves like a z-interval (too narrow):
+  the seed part is the per-seed statistics' variance / seeds; the prompt part
+  is the bootstrap variance of the seed mean when prompts are resampled
+  jointly, the same prompt indices in every seed (every seed scores the same
+  prompts, so their draw is shared, not independent per seed). Degrees of
+  freedom by Welch-Satterthwaite, between seeds - 1 and seeds - 1 + prompts - 1.
 
 A verdict reads the interval, never the point estimate: `held` only when the
 whole interval lies on the claim's side of 0, so a tie is never "held".
@@ -74,9 +80,14 @@ def _mean_over_seeds(stat: Statistic, seeds: Sequence[Seed]) -> float | None:
     return float(np.mean(vals))
 
 
+def _joint(seeds: Sequence[Seed]) -> bool:
+    """Whether every seed has the same prompts per set (same lengths): then prompts are resampled jointly."""
+    return all(set(s) == set(seeds[0]) and all(len(s[k]) == len(seeds[0][k]) for k in s) for s in seeds)
+
+
 def bootstrap(stat: Statistic, seeds: Sequence[Seed], n_boot: int = 2000, level: float = 0.95,
               rng: int | np.random.Generator = 0) -> Interval:
-    """Percentile interval of `mean over seeds of stat(seed)`; seeds, then prompts, resampled.
+    """The interval of `mean over seeds of stat(seed)` (the module docstring says which, by seed count).
 
     All arrays of one set within one seed are indexed by the same prompts, so a
     paired comparison resamples both models' rows together. The estimate is
@@ -96,10 +107,14 @@ def bootstrap(stat: Statistic, seeds: Sequence[Seed], n_boot: int = 2000, level:
         return Interval(None, None, None, len(seeds), prompts, level)
     estimate = float(np.mean(per_seed))
     sd = float(np.std(per_seed, ddof=1)) if len(seeds) > 1 else None
+    joint = _joint(seeds)
     reps, undefined = [], 0
     for _ in range(n_boot):
-        picked = [seeds[i] for i in gen.integers(0, len(seeds), len(seeds))] if len(seeds) > 1 else seeds
-        drawn = [{k: v[gen.integers(0, len(v), len(v))] for k, v in s.items()} for s in picked]
+        if joint:  # one draw of prompt indices per set, used by every seed
+            idx = {k: gen.integers(0, len(v), len(v)) for k, v in seeds[0].items()}
+            drawn = [{k: v[idx[k]] for k, v in s.items()} for s in seeds]
+        else:
+            drawn = [{k: v[gen.integers(0, len(v), len(v))] for k, v in s.items()} for s in seeds]
         r = _mean_over_seeds(stat, drawn)
         if r is None:
             undefined += 1
@@ -107,9 +122,25 @@ def bootstrap(stat: Statistic, seeds: Sequence[Seed], n_boot: int = 2000, level:
             reps.append(r)
     if not reps:
         return Interval(estimate, None, None, len(seeds), prompts, level, 1.0, sd)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(reps, [tail, 100 - tail])
-    return Interval(estimate, float(low), float(high), len(seeds), prompts, level, undefined / n_boot, sd)
+    if len(seeds) == 1:
+        tail = (1 - level) / 2 * 100
+        low, high = np.percentile(reps, [tail, 100 - tail])
+        return Interval(estimate, float(low), float(high), len(seeds), prompts, level, undefined / n_boot, sd)
+    half = t_half_width(sd, len(seeds), float(np.var(reps, ddof=1)) if len(reps) > 1 else 0.0,
+                        min(len(v) for v in seeds[0].values()), level)
+    return Interval(estimate, estimate - half, estimate + half, len(seeds), prompts, level, undefined / n_boot, sd)
+
+
+def t_half_width(seed_sd: float, seeds: int, prompt_var: float, prompts: int, level: float = 0.95) -> float:
+    """t quantile x sqrt(seed_sd^2 / seeds + prompt_var), df by Welch-Satterthwaite over the two parts."""
+    # deferred: scipy is only needed once an interval is computed
+    from scipy.stats import t
+
+    a, b = seed_sd ** 2 / seeds, prompt_var
+    if a + b == 0:
+        return 0.0
+    df = (a + b) ** 2 / (a ** 2 / (seeds - 1) + b ** 2 / max(prompts - 1, 1))
+    return float(t.ppf(1 - (1 - level) / 2, df) * math.sqrt(a + b))
 
 
 def paired_difference(a: Sequence[np.ndarray], b: Sequence[np.ndarray], n_boot: int = 2000,
