@@ -50,7 +50,8 @@ def _correct(text: str, ex: dict[str, Any]) -> bool:
 
 def calibrate(model, processor, world: WorldConfig, n: int, max_new_tokens: int, seed: int = 0) -> dict[str, Any]:
     """Per-family accuracy, oracle, blank-image accuracy and format-valid rate on `n` id_test prompts."""
-    examples = build_split(world, "id_test", min(n, world.id_test_size))
+    # the retired prefix of id_test, whatever world.test_start says: verdicts read from test_start on
+    examples = build_split(world, "id_test", min(n, world.id_test_size), start=0)
     blank = [dict(ex, image=Image.new("RGB", (SIZE, SIZE), (255, 255, 255))) for ex in examples]
     scfg = SampleConfig(n=1, temperature=1.0, max_new_tokens=max_new_tokens, seed=seed)
     responses = [o[0] for o in generate(model, processor, examples, scfg)]

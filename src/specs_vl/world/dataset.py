@@ -50,6 +50,11 @@ class WorldConfig(BaseModel):
     id_test_size: int = Field(1000, ge=1)
     ood_test_size: int = Field(500, ge=1)  # per OOD set
     retention_size: int = Field(400, ge=1)
+    # The first index of every test split that evaluation reads (id_test, the OOD sets, retention). The prefix
+    # before it is retired: calibration reads id_test[0:calibration_n] and earlier design steps (base variants,
+    # the first studies) read id_test[0:1000] and the OOD sets' first 500, so a verdict that must be read by no
+    # design step starts at 1000. Not part of the base's cache key: it moves no example the base trains on.
+    test_start: int = Field(0, ge=0)
     test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     dev_fraction: float = Field(0.1, gt=0.0, lt=1.0)
     train_families: tuple[str, ...] = TRAIN_FAMILIES
@@ -183,8 +188,11 @@ def example_from_task(task: Task, style: str, split: str, id_: str) -> dict[str,
     }
 
 
-def build_split(cfg: WorldConfig, split: str, n: int | None = None, start: int = 0) -> list[dict[str, Any]]:
+def build_split(cfg: WorldConfig, split: str, n: int | None = None, start: int | None = None) -> list[dict[str, Any]]:
+    """`n` examples of `split` from index `start` (default: `test_start` for a test split, else 0)."""
     n = cfg.size(split) if n is None else n
+    if start is None:
+        start = cfg.test_start if split in _TEST_SPLITS else 0
     return [make_example(cfg, split, start + i) for i in range(n)]
 
 
