@@ -30,6 +30,7 @@ from specs_vl.stages import coldstart as _coldstart
 from specs_vl.stages import distill as _distill
 from specs_vl.stages import rl as _rl
 from specs_vl.stages import tune_lr as _tune_lr
+from specs_vl.stages import tune_rl as _tune_rl
 from specs_vl.stages import zero as _zero
 from specs_vl.orchestration.runner import run_stage
 from specs_vl.stages.guard import Mode
@@ -37,7 +38,8 @@ from specs_vl.util.errors import ConfigError
 from specs_vl.util.outputs import check_output
 from specs_vl.world.base_model import build_base_model
 
-__all__ = ["load_config", "run_zero", "run_distill", "run_coldstart", "run_rl", "evaluate", "resolve_model"]
+__all__ = ["load_config", "run_zero", "run_distill", "run_coldstart", "run_rl", "run_tune_rl", "evaluate",
+           "resolve_model"]
 
 Config = RunConfig | str | Path | None
 
@@ -169,6 +171,20 @@ def run_rl(config: Config = None, *, out: str | Path | None = None, model: str |
     return run_stage(f"rl-{name}", out_dir, settings, resume,
                 lambda: _rl.run_rl(rcfg, start, out_dir, cfg.world, True, label=label or f"rl {name}"),
                 (start, rcfg.data or "world train split"))
+
+
+def run_tune_rl(config: Config = None, *, out: str | Path | None = None, model: str | Path | None = None,
+                resume: Mode = "auto") -> dict[str, Any]:
+    """The GRPO settings rule (stages/tune_rl.py) from `model` (default: the base), judged on dev only."""
+    cfg, named = _config(config)
+    settings_ = cfg.tune_rl or _tune_rl.TuneRLSettings()
+    out_dir = stage_dir(cfg, named, "tune-rl", out)
+    _checks.rl_inputs(cfg.rl, cfg.world, _given(cfg, model), out_dir)  # before any build or load
+    start = resolve_model(cfg, model)
+    settings = {"tune_rl": settings_.model_dump(mode="json"), "rl": cfg.rl.model_dump(mode="json"), "model": start,
+                "world": cfg.world.model_dump(mode="json")}
+    return run_stage("tune-rl", out_dir, settings, resume,
+                     lambda: _tune_rl.tune_rl(cfg.rl, settings_, start, out_dir, cfg.world), None)
 
 
 def evaluate(model: str | Path, suite: str = "world-id", *, config: Config = None, out: str | Path | None = None,

@@ -18,6 +18,7 @@ from specs_vl.stages.distill import DistillConfig
 from specs_vl.stages.passthrough import check_trainer_kwargs
 from specs_vl.stages.rl import RLConfig
 from specs_vl.stages.tune_lr import TuneLRSettings
+from specs_vl.stages.tune_rl import TuneRLSettings
 from specs_vl.stages.zero import ZeroConfig
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.yamlio import load_yaml
@@ -90,9 +91,11 @@ class RunConfig(BaseModel):
     coldstart: ColdstartConfig = Field(default_factory=ColdstartConfig)
     tune_lr: TuneLRSettings | None = None  # the learning-rate rule (stages/tune_lr.py); None = coldstart.learning_rate
     rl: RLConfig = Field(default_factory=RLConfig)
+    tune_rl: TuneRLSettings | None = None  # the GRPO settings rule (stages/tune_rl.py); None = zero/rl as written
     methods: list[Literal["dpo-sft", "dpo", "sft"]] = ["dpo-sft", "sft", "dpo"]  # cold starts to compare
     rl_methods: list[Literal["dpo-sft", "dpo", "sft"]] | None = None  # cold starts RL continues from; None = all
     rl_from_base: bool = True  # the "no cold start" baseline
+    rl_control: bool = False  # also RL from the base with rl.reward=random (rl-random): the noise control
     eval: EvalSettings = Field(default_factory=EvalSettings)
     findings: FindingsSettings = Field(default_factory=FindingsSettings)  # verdict rules, fixed before the run
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)

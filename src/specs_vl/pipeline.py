@@ -128,14 +128,17 @@ def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str],
         models[f"coldstart-{m}"] = out / "model"
     rl_methods = cfg.methods if cfg.rl_methods is None else cfg.rl_methods
     starts = [(m, f"coldstart-{m}") for m in rl_methods] + ([("base", "base")] if cfg.rl_from_base else [])
+    starts += [("random", "base")] if cfg.rl_control else []  # the same RL with an uninformative reward
     for label, dep in starts:
         start = (lambda: base_path()) if dep == "base" else (lambda p=d / dep / "model": str(p))
         out = d / f"rl-{label}"
+        rcfg = cfg if label != "random" else cfg.model_copy(update={"rl": cfg.rl.model_copy(update={"reward": "random"})})
+        extra = [] if label != "random" else ["rl.reward=random"]
         stages.append(Stage(
-            f"rl-{label}", out / "result.json", cfg.rl.model_dump(mode="json"), [dep],
-            lambda s=start, lab=label, out=out: train(
-                f"rl-{lab}", lambda: api.run_rl(cfg, out=out, model=s(), label=f"rl {lab}", resume=RESUME),
-                lambda: ["rl", "--from", s(), "--label", f"rl {lab}", "--out", str(out)])))
+            f"rl-{label}", out / "result.json", rcfg.rl.model_dump(mode="json"), [dep],
+            lambda s=start, lab=label, out=out, rc=rcfg, extra=extra: train(
+                f"rl-{lab}", lambda: api.run_rl(rc, out=out, model=s(), label=f"rl {lab}", resume=RESUME),
+                lambda: ["rl", "--from", s(), "--label", f"rl {lab}", "--out", str(out), *extra])))
         models[f"rl-{label}"] = out / "model"
     for model, path in models.items():
         dep = {"zero": "zero"}.get(model, model)

@@ -39,5 +39,6 @@ app.command("eval")(eval_cmds.eval_cmd)
 app.command("study")(study_cmds.study)
 app.command("plan")(plan_cmd)
 app.command("compare")(compare_cmds.compare_cmd)
+app.command("tune-rl")(recipe.tune_rl)
 for _name in ("zero", "distill", "coldstart", "rl", "pipeline", "demo", "report"):
     app.command(_name)(getattr(recipe, _name))

@@ -168,6 +168,27 @@ def rl(
         fail(e)
 
 
+def tune_rl(
+    overrides: Overrides = None,
+    config: ConfigOpt = None,
+    model: ModelOpt = None,
+    out: OutOpt = None,
+    resume: ResumeOpt = False,
+    restart: RestartOpt = False,
+    quiet: Quiet = False,
+) -> None:
+    """The GRPO settings rule: a grid of RL runs, each against its random-reward control, judged on dev."""
+    setup(quiet)
+    try:
+        # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
+        from specs_vl import api
+
+        cfg = api.load_config(config, list(overrides or []))
+        api.run_tune_rl(cfg, out=out, model=model, resume=_mode(resume, restart))
+    except CATCH as e:
+        fail(e)
+
+
 def _pipeline(config: Path, name: Optional[str], seeds: Optional[str], runs: Path, overrides: tuple = ()) -> None:
     # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
     from specs_vl.config import load_run_config
