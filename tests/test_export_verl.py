@@ -229,3 +229,30 @@ def test_print_command_writes_the_whole_verl_command(tmp_path: Path) -> None:
     assert keys["actor_rollout_ref.model.path"] == "Qwen/Qwen3-VL-8B-Instruct"
     assert keys["reward.custom_reward_function.path"].endswith("specs_vl/scoring/rewards.py")
     assert not any(k.startswith("custom_reward_function.") for k in keys)  # the key verl no longer reads
+
+
+def test_the_verl_command_trains_the_trl_paths_schedule_decay_and_correction(tmp_path: Path) -> None:
+    """The exported verl run and our TRL run: the same schedule, weight decay, warm-up, IS correction, tower."""
+    from specs_vl.config import RunConfig
+    from specs_vl.export.verl_command import verl_overrides
+    from specs_vl.stages.rl import RLConfig
+    from specs_vl.stages.zero import grpo_args
+
+    for rl in (RLConfig(), RLConfig(lr_scheduler_type="cosine", warmup_ratio=0.05, weight_decay=0.01,
+                                    is_correction="token_truncate", is_clip_max=2.0, freeze_vision_tower=True)):
+        cfg = RunConfig(rl=rl)
+        verl = verl_overrides(cfg, tmp_path / "t.parquet", tmp_path / "v.parquet", "Qwen/Qwen2.5-VL-7B-Instruct")
+        trl = grpo_args(rl, tmp_path)
+        kind = getattr(trl.lr_scheduler_type, "value", trl.lr_scheduler_type).replace("_with_warmup", "")
+        assert verl["actor_rollout_ref.actor.optim.lr_scheduler_type"] == kind
+        assert verl["actor_rollout_ref.actor.optim.lr_warmup_steps_ratio"] == trl.warmup_steps
+        assert verl["actor_rollout_ref.actor.optim.weight_decay"] == trl.weight_decay
+        assert verl["actor_rollout_ref.actor.optim.clip_grad"] == trl.max_grad_norm
+        assert verl["actor_rollout_ref.actor.freeze_vision_tower"] == rl.freeze_vision_tower
+        corrected = verl["algorithm.rollout_correction.rollout_is"]
+        assert (corrected is not None) == trl.vllm_importance_sampling_correction
+        if corrected:
+            assert trl.vllm_importance_sampling_mode == f"{corrected}_truncate"
+            assert verl["algorithm.rollout_correction.rollout_is_threshold"] == trl.vllm_importance_sampling_clip_max
+    with pytest.raises(ValueError, match="no masked importance-sampling mode"):
+        verl_overrides(RunConfig(rl=RLConfig(is_correction="sequence_mask")), tmp_path, tmp_path, "m")

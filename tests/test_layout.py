@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "src" / "specs_vl"
 MAX_LINES = 350
 DEFERRED_OK = {"torch", "transformers", "trl", "vllm", "datasets", "pyarrow", "peft", "safetensors",
-               "math_verify", "tokenizers", "accelerate", "deepspeed", "PIL", "matplotlib", "numpy", "tensorboard"}
+               "math_verify", "tokenizers", "accelerate", "deepspeed", "PIL", "matplotlib", "numpy", "tensorboard", "scipy"}
 
 
 def _modules() -> dict[str, Path]:

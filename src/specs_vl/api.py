@@ -32,7 +32,7 @@ from specs_vl.stages import rl as _rl
 from specs_vl.stages import tune_lr as _tune_lr
 from specs_vl.stages import tune_rl as _tune_rl
 from specs_vl.stages import zero as _zero
-from specs_vl.orchestration.runner import run_stage
+from specs_vl.orchestration.stage_runner import run_stage
 from specs_vl.stages.guard import Mode
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.outputs import check_output

@@ -1,6 +1,9 @@
 """`specs pipeline`: every stage of the recipe in order, resumable, skipping what is done.
 
-    base -> zero -> distill -> coldstart-<m> (each method) -> rl-<m> and rl-base -> eval-<model> -> report
+    base -> [tune-rl] -> zero -> distill -> coldstart-<m> (each method) -> rl-<m>, rl-base [, rl-random]
+         -> eval-<model> -> report
+
+With `methods: []` only RL from the base (and its random-reward control) runs: the RL-only study.
 
 Each stage has a hash of its own config section and of the hashes of the
 stages it reads from, recorded in `manifest.json` when it completes. A stage
@@ -104,6 +107,8 @@ def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str],
                                       resume=RESUME)),
     ]
     models = {"base": None, "zero": d / "zero" / "model"}
+    if not cfg.methods:  # no cold start to compare: no pairs are needed, so neither zero nor distill runs
+        stages, models = [], {"base": None}
     for m in cfg.methods:
         ccfg = cfg.coldstart.model_copy(update={"method": m})
         deps, tdir, out = ["base", "distill"], d / f"tune-lr-{m}", d / f"coldstart-{m}"
@@ -135,7 +140,8 @@ def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str],
         rcfg = cfg if label != "random" else cfg.model_copy(update={"rl": cfg.rl.model_copy(update={"reward": "random"})})
         extra = [] if label != "random" else ["rl.reward=random"]
         stages.append(Stage(
-            f"rl-{label}", out / "result.json", rcfg.rl.model_dump(mode="json"), [dep],
+            f"rl-{label}", out / "result.json", rcfg.rl.model_dump(mode="json"),
+            [dep, "tune-rl"] if cfg.tune_rl is not None else [dep],
             lambda s=start, lab=label, out=out, rc=rcfg, extra=extra: train(
                 f"rl-{lab}", lambda: api.run_rl(rc, out=out, model=s(), label=f"rl {lab}", resume=RESUME),
                 lambda: ["rl", "--from", s(), "--label", f"rl {lab}", "--out", str(out), *extra])))
@@ -146,6 +152,29 @@ def plan(cfg: RunConfig, seed_dir: Path, base_path: Callable[[], str],
                             [dep], lambda model=model, path=path: evaluate_stage(cfg, path or base_path(),
                                                                                  d / "eval" / model)))
     return stages
+
+
+def _tune_rl(cfg: RunConfig, run_dir: Path, manifest: Manifest, base_path: Callable[[], str],
+             base_hash: str) -> tuple[RunConfig, str]:
+    """Run (or read) tune-rl; the run config with its choice in `rl` (unchanged when none qualified)."""
+    settings = [cfg.tune_rl.model_dump(mode="json"), cfg.rl.model_dump(mode="json")]
+    h = _hash(settings, [base_hash])
+    out = run_dir / "tune-rl"
+    if manifest.stale("tune-rl", h):
+        say("tune-rl: config changed since the last run; starting it over")
+        shutil.rmtree(out, ignore_errors=True)
+    if not manifest.done("tune-rl", h, out / "result.json"):
+        manifest.mark("tune-rl", hash=h, status="running", started=_now())
+        t = time.time()
+        api.run_tune_rl(cfg, out=out, model=base_path(), resume=RESUME)
+        manifest.mark("tune-rl", hash=h, status="complete", seconds=round(time.time() - t, 1), finished=_now())
+    chosen = json.loads((out / "result.json").read_text()).get("chosen")
+    if chosen is None:
+        return cfg, h
+    rl = cfg.rl.model_copy(update={"learning_rate": chosen["lr"], "mini_batch_prompts": chosen["prompts"],
+                                   "prompts_per_step": chosen["prompts"] * cfg.tune_rl.mini_batches,
+                                   "rollout_batch_size": None, "freeze_vision_tower": chosen["frozen"]})
+    return cfg.model_copy(update={"rl": rl}), h
 
 
 def _trainer_runner(cfg: RunConfig, seed_dir: Path) -> Callable[[str, Callable[[], Any], Callable[[], list[str]]], Any]:
@@ -255,6 +284,8 @@ def run_pipeline(cfg: RunConfig, runs_root: Path = Path("runs"), seeds: list[int
         return base_cache[0]
 
     base_path()  # fail early on a bad base, and time it as its own stage
+    if cfg.tune_rl is not None:  # the GRPO settings rule, once for the run, on dev; every seed's RL trains at it
+        cfg, hashes["tune-rl"] = _tune_rl(cfg, run_dir, manifest, base_path, hashes["base"])
     tuned: dict[str, Path] = {}  # tune_lr.seeds == "first": the first seed's tune-lr dirs, reused by the rest
     for seed in seeds:
         scfg = seed_config(cfg, seed)

@@ -73,6 +73,14 @@ def verl_overrides(cfg: Any, train_files: str | Path, val_files: str | Path, mod
         "actor_rollout_ref.model.path": str(Path(model).resolve()) if Path(model).exists() else str(model),
         "actor_rollout_ref.model.trust_remote_code": cfg.trust_remote_code,
         "actor_rollout_ref.actor.optim.lr": rl.learning_rate,
+        # the TRL path's schedule, written out (stages/train.py schedule_args): verl's optim/fsdp.yaml
+        # defaults are constant with weight_decay 0.01, transformers' linear decay to 0 with 0
+        "actor_rollout_ref.actor.optim.lr_scheduler_type": getattr(rl, "lr_scheduler_type", "constant"),
+        "actor_rollout_ref.actor.optim.lr_warmup_steps_ratio": getattr(rl, "warmup_ratio", 0.0),
+        "actor_rollout_ref.actor.optim.weight_decay": getattr(rl, "weight_decay", 0.0),
+        "actor_rollout_ref.actor.optim.clip_grad": 1.0,  # transformers TrainingArguments.max_grad_norm default
+        "actor_rollout_ref.actor.freeze_vision_tower": getattr(rl, "freeze_vision_tower", False),
+        **rollout_correction(rl),
         "actor_rollout_ref.actor.ppo_mini_batch_size": mini,  # prompts per optimiser step
         "actor_rollout_ref.actor.use_dynamic_bsz": True,  # micro-batches by tokens, so no per-GPU count to guess
         "actor_rollout_ref.actor.ppo_max_token_len_per_gpu": prompt_len + rl.max_completion_length,
@@ -102,6 +110,23 @@ def verl_overrides(cfg: Any, train_files: str | Path, val_files: str | Path, mod
         "trainer.project_name": "specs-vl",
         "trainer.experiment_name": f"{cfg.name}-rl",
     }
+
+
+# ours -> verl's algorithm.rollout_correction (verl/trainer/config/algorithm/rollout_correction.yaml: rollout_is
+# null = no correction; "token"/"sequence" truncated importance weights at rollout_is_threshold)
+IS_MODES = {"none": None, "token_truncate": "token", "sequence_truncate": "sequence"}
+
+
+def rollout_correction(rl: Any) -> dict[str, Any]:
+    """The same importance-sampling correction as the TRL path (zero.is_correction_args), or a clear refusal."""
+    mode = getattr(rl, "is_correction", "none")
+    if mode not in IS_MODES:
+        raise ValueError(f"rl.is_correction={mode}: verl has no masked importance-sampling mode; use none, "
+                         "token_truncate or sequence_truncate for an export")
+    out: dict[str, Any] = {"algorithm.rollout_correction.rollout_is": IS_MODES[mode]}
+    if IS_MODES[mode] is not None:
+        out["algorithm.rollout_correction.rollout_is_threshold"] = rl.is_clip_max
+    return out
 
 
 def hydra_value(value: Any) -> str:

@@ -62,7 +62,7 @@ class ZeroConfig(BaseModel):
     accuracy_weight: float = 1.0
     reward: Literal["specs", "random"] = "specs"  # random: the noise control (scoring/rewards.py shuffled_rewards)
     # The schedule, set here, never left to transformers' default (linear decay to 0): constant as verl's actor.
-    lr_scheduler_type: Literal["constant", "cosine", "linear"] = "constant"
+    lr_scheduler_type: Literal["constant", "cosine"] = "constant"  # the two verl's actor offers (verl export)
     warmup_ratio: float = Field(0.0, ge=0, lt=1)  # linear warm-up share of the optimiser steps
     weight_decay: float = Field(0.0, ge=0)  # AdamW's; verl's actor default is 0.01, the paper does not say
     freeze_vision_tower: bool = False  # train the language model (and nothing under `visual`) only
