@@ -28,8 +28,9 @@ def _time(method: str, pairs, base: Path, steps: int, batch: int, precompute: bo
     torch.manual_seed(0)
     model, processor = load_vlm(base)
     model.config.use_cache = False
-    cfg = ColdstartConfig(method=method, max_steps=steps, batch_size=batch, curve_every=0, save_steps=10_000,
-                          precompute_ref=precompute)
+    cfg = ColdstartConfig(
+        method=method, max_steps=steps, batch_size=batch, curve_every=0, save_steps=10_000, precompute_ref=precompute
+    )
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         trainer = make_trainer(cfg, model, processor, pairs, Path(tmp), [])
@@ -59,14 +60,18 @@ def main(pairs_dir: str, steps: int, batch: int) -> dict:
     dpo_pre = _time("dpo-sft", pairs, base, steps, batch, precompute=True)
     dpo = _time("dpo-sft", pairs, base, steps, batch, precompute=False)
     return {
-        "benchmark": "coldstart dpo-sft vs sft", "pairs": len(pairs), "steps": steps, "batch_size": batch,
+        "benchmark": "coldstart dpo-sft vs sft",
+        "pairs": len(pairs),
+        "steps": steps,
+        "batch_size": batch,
         "sft_samples_per_s": round(sft["samples_per_s"], 2),
         "dpo_sft_precomputed_ref_samples_per_s": round(dpo_pre["samples_per_s"], 2),
         "dpo_sft_live_ref_samples_per_s": round(dpo["samples_per_s"], 2),
         "slowdown_precomputed_ref": round(sft["samples_per_s"] / dpo_pre["samples_per_s"], 3),
         "reference_pass_seconds": round(dpo_pre["setup_seconds"] - dpo["setup_seconds"], 2),
         "slowdown_precomputed_ref_including_reference_pass": round(
-            (dpo_pre["train_seconds"] + dpo_pre["setup_seconds"] - dpo["setup_seconds"]) / sft["train_seconds"], 3),
+            (dpo_pre["train_seconds"] + dpo_pre["setup_seconds"] - dpo["setup_seconds"]) / sft["train_seconds"], 3
+        ),
         "slowdown_live_ref": round(sft["samples_per_s"] / dpo["samples_per_s"], 3),
         "goal": "slowdown_precomputed_ref <= 1.3",
     }

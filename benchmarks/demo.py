@@ -28,16 +28,20 @@ def main(fresh: bool, name: str) -> dict:
     if run_dir.exists():
         raise SystemExit(f"{run_dir} exists; pick another --name")
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "specs_vl.cli", "demo", "-q", "--name", name], env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "specs_vl.cli", "demo", "-q", "--name", name], env=env, capture_output=True, text=True
+    )
     wall = time.perf_counter() - t
     if proc.returncode:
         raise SystemExit(proc.stderr[-3000:])
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     stages = json.loads((run_dir / "manifest.json").read_text())["stages"]
     return {
-        "benchmark": "specs demo", "fresh_base": fresh, "wall_seconds": round(wall, 1),
-        "wall_minutes": round(wall / 60, 2), "goal_minutes": 15 if fresh else 5,
+        "benchmark": "specs demo",
+        "fresh_base": fresh,
+        "wall_seconds": round(wall, 1),
+        "wall_minutes": round(wall / 60, 2),
+        "goal_minutes": 15 if fresh else 5,
         "peak_rss_gib": round(peak_kib / 2**20, 2),
         "stage_seconds": {k: v.get("seconds") for k, v in stages.items()},
         "run_dir": str(run_dir),

@@ -46,23 +46,36 @@ def main(steps: int, rounds: int) -> dict:
             model, processor = load_vlm(base)
             with tempfile.TemporaryDirectory() as tmp:
                 if kind == "ours":
-                    trainer = make_grpo_trainer(rcfg, model, processor, examples, Path(tmp),
-                                                [LogCallback(Path(tmp) / "log.jsonl", "bench", steps)])
+                    trainer = make_grpo_trainer(
+                        rcfg,
+                        model,
+                        processor,
+                        examples,
+                        Path(tmp),
+                        [LogCallback(Path(tmp) / "log.jsonl", "bench", steps)],
+                    )
                 else:
-                    trainer = GRPOTrainer(model=model, processing_class=processor,
-                                          args=grpo_args(rcfg, Path(tmp), steps),
-                                          reward_funcs=[make_format_reward(), make_accuracy_reward()],
-                                          train_dataset=rl_dataset(examples))
+                    trainer = GRPOTrainer(
+                        model=model,
+                        processing_class=processor,
+                        args=grpo_args(rcfg, Path(tmp), steps),
+                        reward_funcs=[make_format_reward(), make_accuracy_reward()],
+                        train_dataset=rl_dataset(examples),
+                    )
                     trainer.remove_callback(PrinterCallback)
                 t = time.perf_counter()
                 trainer.train()
                 times[kind].append((time.perf_counter() - t) / steps)
     bare, ours = statistics.median(times["bare"]), statistics.median(times["ours"])
     return {
-        "benchmark": "GRPO step: our stage vs bare TRL", "steps_per_run": steps, "rounds": rounds,
+        "benchmark": "GRPO step: our stage vs bare TRL",
+        "steps_per_run": steps,
+        "rounds": rounds,
         "rollouts_per_step": rcfg.prompts_per_step * rcfg.num_generations,
-        "bare_seconds_per_step": round(bare, 4), "ours_seconds_per_step": round(ours, 4),
-        "overhead_ratio": round(ours / bare, 4), "goal": "overhead_ratio <= 1.05",
+        "bare_seconds_per_step": round(bare, 4),
+        "ours_seconds_per_step": round(ours, 4),
+        "overhead_ratio": round(ours / bare, 4),
+        "goal": "overhead_ratio <= 1.05",
     }
 
 

@@ -38,8 +38,10 @@ def main(n: int = 64, max_new_tokens: int = 48) -> dict:
     single_s, single_tok = run(1)
     batched_s, batched_tok = run(n)
     result = {
-        "prompts": n, "max_new_tokens": max_new_tokens,
-        "single_tokens_per_s": single_tok / single_s, "batched_tokens_per_s": batched_tok / batched_s,
+        "prompts": n,
+        "max_new_tokens": max_new_tokens,
+        "single_tokens_per_s": single_tok / single_s,
+        "batched_tokens_per_s": batched_tok / batched_s,
         "speedup": (batched_tok / batched_s) / (single_tok / single_s),
     }
     print(json.dumps(result, indent=2))

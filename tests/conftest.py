@@ -40,17 +40,35 @@ def pytest_runtest_makereport(item, call):
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
         if "GPU" not in reason:
-            report.outcome, report.longrepr = "failed", f"skipped under CI=true, where only GPU tests may skip: {reason}"
+            report.outcome, report.longrepr = (
+                "failed",
+                f"skipped under CI=true, where only GPU tests may skip: {reason}",
+            )
+
 
 # Small enough to build in ~20 s, trained enough to emit the format now and then (~20 % at T=1),
 # so that distill finds pairs; the real default is built by `specs demo`. No separate vision stage
 # (vision_steps=0; tests/test_vision_pretrain.py covers it): with it this size's zero found no pairs.
 TINY_BASE = dict(
-    vocab_size=400, hidden_size=64, intermediate_size=128, num_layers=2, num_heads=4, num_kv_heads=2,
-    vision_depth=1, vision_hidden_size=32, vision_heads=2, vision_steps=0,
-    pretrain_examples=600, steps=600, batch_size=8, lr=3e-3,
-    calibration_n=8, max_new_tokens=24,
-    vision_position_heads=False, vision_count_heads=False, count_only_captions=False,  # the tiny base as before
+    vocab_size=400,
+    hidden_size=64,
+    intermediate_size=128,
+    num_layers=2,
+    num_heads=4,
+    num_kv_heads=2,
+    vision_depth=1,
+    vision_hidden_size=32,
+    vision_heads=2,
+    vision_steps=0,
+    pretrain_examples=600,
+    steps=600,
+    batch_size=8,
+    lr=3e-3,
+    calibration_n=8,
+    max_new_tokens=24,
+    vision_position_heads=False,
+    vision_count_heads=False,
+    count_only_captions=False,  # the tiny base as before
 )
 
 

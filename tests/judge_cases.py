@@ -41,7 +41,7 @@ def _breaks(task: Task, rng: random.Random) -> list[tuple[str, str]]:
         result = int(expr.group(2))
         out.append((r.replace(f"= {result}.", f"= {result + 1}."), str(result + 1)))  # wrong arithmetic
         first = expr.group(1).split(" ")[0]
-        changed = str(int(first) + 5) + expr.group(1)[len(first):]
+        changed = str(int(first) + 5) + expr.group(1)[len(first) :]
         new = eval(changed)  # noqa: S307 - a test-only "a + b" from our own template
         out.append((r.replace(expr.group(0), f"{changed} = {new}."), str(new)))  # operand not a stated count
     rel = re.search(r"(\d+) is (more than|less than|equal to) (\d+), so (yes|no)", r)
@@ -71,8 +71,16 @@ def _breaks(task: Task, rng: random.Random) -> list[tuple[str, str]]:
 
 HAND_WRITTEN: list[tuple[str, str, bool]] = [
     # the two chosen sides from the demo report that the old judge passed
-    ("How many circles and triangles are there in total?", "<think>circles: 3. triangles: 3. 2 + 3.</think> <answer>3</answer>", False),
-    ("How many more triangles than squares are there?", "<think>triangles: 4. triangles: 2. 2 + 2.</think> <answer>2</answer>", False),
+    (
+        "How many circles and triangles are there in total?",
+        "<think>circles: 3. triangles: 3. 2 + 3.</think> <answer>3</answer>",
+        False,
+    ),
+    (
+        "How many more triangles than squares are there?",
+        "<think>triangles: 4. triangles: 2. 2 + 2.</think> <answer>2</answer>",
+        False,
+    ),
     ("q", "<think>so the answer is 1/2</think> <answer>0.5</answer>", True),
     ("q", "<think>so the answer is 1/2</think> <answer>0.4</answer>", False),
     ("q", "<think>There are 3 apples and 4 pears, 3 + 4 = 7.</think> <answer>7</answer>", True),
@@ -86,23 +94,76 @@ HAND_WRITTEN: list[tuple[str, str, bool]] = [
     ("q", "<think>Thus, the answer is 12.</think> <answer>21</answer>", False),
     ("q", "<think>Therefore it is yes.</think> <answer>yes</answer>", True),
     ("q", "<think>Therefore it is yes.</think> <answer>no</answer>", False),
-    ("Are there more red shapes than blue shapes?", "<think>red: 2. blue: 2. 2 is equal to 2, so no.</think> <answer>no</answer>", True),
-    ("Are there more red shapes than blue shapes?", "<think>red: 2. blue: 2. 2 is equal to 2, so yes.</think> <answer>yes</answer>", False),
-    ("Are there more red shapes than blue shapes?", "<think>red: 1. blue: 4. 4 is more than 1, so no.</think> <answer>no</answer>", True),
-    ("Are there more red shapes than blue shapes?", "<think>red: 1. blue: 4. 4 is more than 1, so yes.</think> <answer>yes</answer>", False),
-    ("Are there more red shapes than blue shapes?", "<think>red: 1. blue: 4. 3 is more than 2, so yes.</think> <answer>yes</answer>", False),
-    ("Which bar is the tallest? Options: A. red B. green C. blue D. yellow",
-     "<think>red: 1. green: 4. blue: 2. yellow: 3. The tallest is green, option B.</think> <answer> The answer is \\boxed{B} </answer>", True),
-    ("Which bar is the tallest? Options: A. red B. green C. blue D. yellow",
-     "<think>red: 1. green: 4. blue: 2. yellow: 3. The tallest is yellow, option D.</think> <answer>D</answer>", False),
-    ("Which bar is the tallest? Options: A. red B. green C. blue D. yellow",
-     "<think>red: 1. green: 4. blue: 2. yellow: 3. The tallest is green, option C.</think> <answer>C</answer>", False),
-    ("What colour is the shape in the top row, column 2?", "<think>In the top row, column 2 there is a red circle.</think> <answer>red</answer>", True),
-    ("What colour is the shape in the top row, column 2?", "<think>In the top row, column 2 there is a red circle.</think> <answer>blue</answer>", False),
-    ("What shape is in the top row, column 2?", "<think>Looking at it, I see a triangle there.</think> <answer>triangle</answer>", True),
-    ("What shape is in the top row, column 2?", "<think>Looking at it, I see a triangle there.</think> <answer>square</answer>", False),
-    ("How many shapes are in the second row?", "<think>The second row holds red circle, blue square. That is 2.</think> <answer>2</answer>", True),
-    ("How many shapes are in the second row?", "<think>The second row holds red circle, blue square. That is 2.</think> <answer>3</answer>", False),
+    (
+        "Are there more red shapes than blue shapes?",
+        "<think>red: 2. blue: 2. 2 is equal to 2, so no.</think> <answer>no</answer>",
+        True,
+    ),
+    (
+        "Are there more red shapes than blue shapes?",
+        "<think>red: 2. blue: 2. 2 is equal to 2, so yes.</think> <answer>yes</answer>",
+        False,
+    ),
+    (
+        "Are there more red shapes than blue shapes?",
+        "<think>red: 1. blue: 4. 4 is more than 1, so no.</think> <answer>no</answer>",
+        True,
+    ),
+    (
+        "Are there more red shapes than blue shapes?",
+        "<think>red: 1. blue: 4. 4 is more than 1, so yes.</think> <answer>yes</answer>",
+        False,
+    ),
+    (
+        "Are there more red shapes than blue shapes?",
+        "<think>red: 1. blue: 4. 3 is more than 2, so yes.</think> <answer>yes</answer>",
+        False,
+    ),
+    (
+        "Which bar is the tallest? Options: A. red B. green C. blue D. yellow",
+        "<think>red: 1. green: 4. blue: 2. yellow: 3. The tallest is green, option B.</think> <answer> The answer is \\boxed{B} </answer>",  # noqa: E501
+        True,
+    ),
+    (
+        "Which bar is the tallest? Options: A. red B. green C. blue D. yellow",
+        "<think>red: 1. green: 4. blue: 2. yellow: 3. The tallest is yellow, option D.</think> <answer>D</answer>",
+        False,
+    ),
+    (
+        "Which bar is the tallest? Options: A. red B. green C. blue D. yellow",
+        "<think>red: 1. green: 4. blue: 2. yellow: 3. The tallest is green, option C.</think> <answer>C</answer>",
+        False,
+    ),
+    (
+        "What colour is the shape in the top row, column 2?",
+        "<think>In the top row, column 2 there is a red circle.</think> <answer>red</answer>",
+        True,
+    ),
+    (
+        "What colour is the shape in the top row, column 2?",
+        "<think>In the top row, column 2 there is a red circle.</think> <answer>blue</answer>",
+        False,
+    ),
+    (
+        "What shape is in the top row, column 2?",
+        "<think>Looking at it, I see a triangle there.</think> <answer>triangle</answer>",
+        True,
+    ),
+    (
+        "What shape is in the top row, column 2?",
+        "<think>Looking at it, I see a triangle there.</think> <answer>square</answer>",
+        False,
+    ),
+    (
+        "How many shapes are in the second row?",
+        "<think>The second row holds red circle, blue square. That is 2.</think> <answer>2</answer>",
+        True,
+    ),
+    (
+        "How many shapes are in the second row?",
+        "<think>The second row holds red circle, blue square. That is 2.</think> <answer>3</answer>",
+        False,
+    ),
     ("How many red circles are there?", "<think>I count the red circles: 4.</think> <answer>four</answer>", True),
     ("How many red circles are there?", "<think>I count the red circles: 4.</think> <answer>4</answer>", True),
     ("How many red circles are there?", "<think>I count the red circles: 4.</think> <answer>5</answer>", False),
@@ -121,13 +182,15 @@ def labelled_set(per_family: int = 14, seed: int = 0) -> list[tuple[str, str, bo
     """(question, response, consistent) rows: template-made ones first, then the hand-written ones."""
     rng = random.Random(seed)
     rows: list[tuple[str, str, bool]] = []
-    for family, make in FAMILIES.items():
+    for make in FAMILIES.values():
         for i in range(per_family):
             task = make(rng)
             paper = i % 2 == 0
             rows.append((task.question, _wrap(task.reasoning, task.answer, paper), True))
             said = rng.choice(("So the answer is {}.", "Thus, {}.", "Therefore it is {}."))
-            rows.append((task.question, _wrap(f"{task.reasoning} {said.format(task.answer)}", task.answer, not paper), True))
+            rows.append(
+                (task.question, _wrap(f"{task.reasoning} {said.format(task.answer)}", task.answer, not paper), True)
+            )
             for reasoning, answer in _breaks(task, rng):
                 rows.append((task.question, _wrap(reasoning, answer, paper), False))
     return rows + HAND_WRITTEN

@@ -46,9 +46,15 @@ class Handler(BaseHTTPRequestHandler):
         answer = re.search(r"<answer>(.*?)</answer>", prompt, re.S)
         ok = bool(think and answer and answer.group(1).strip().lower() in think.group(1).lower())
         reply = "CONSISTENT. The reasoning ends at the answer." if ok else "INCONSISTENT. The reasoning disagrees."
-        self._send(200, {"id": "x", "object": "chat.completion", "model": data.get("model"),
-                         "choices": [{"index": 0, "message": {"role": "assistant", "content": reply},
-                                      "finish_reason": "stop"}]})
+        self._send(
+            200,
+            {
+                "id": "x",
+                "object": "chat.completion",
+                "model": data.get("model"),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+            },
+        )
 
 
 if __name__ == "__main__":

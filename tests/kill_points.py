@@ -18,8 +18,10 @@ import sys
 import threading
 from pathlib import Path
 
-RUN = ("import sys, runpy; sys.path.insert(0, {tests!r}); import kill_points; kill_points.install(); "
-       "sys.argv[0] = 'specs'; runpy.run_module('specs_vl.cli', run_name='__main__')")
+RUN = (
+    "import sys, runpy; sys.path.insert(0, {tests!r}); import kill_points; kill_points.install(); "
+    "sys.argv[0] = 'specs'; runpy.run_module('specs_vl.cli', run_name='__main__')"
+)
 
 
 def command(*args: str) -> list[str]:
@@ -37,8 +39,9 @@ def run_until_paused(cmd: list[str], point: str, marker: Path, cwd: Path | None 
                 proc.wait(timeout=0.05)
             except subprocess.TimeoutExpired:
                 continue
-            raise AssertionError(f"ended (exit {proc.returncode}) before reaching {point}: "
-                                 f"{proc.stderr.read().decode()[-3000:]}")
+            raise AssertionError(
+                f"ended (exit {proc.returncode}) before reaching {point}: {proc.stderr.read().decode()[-3000:]}"
+            )
     finally:
         proc.kill()  # SIGKILL
         proc.wait()

@@ -118,8 +118,10 @@ def test_is_correct(pred, gold, kind, choices, ok):
     assert is_correct(pred, gold, kind, choices) is ok
 
 
-@pytest.mark.parametrize("alias, pred, gold", [("float", "0.50", "0.5"), ("text", "Red", "red"),
-                                                ("multi_choice", "(A)", "A"), ("nonsense", "7", "7")])
+@pytest.mark.parametrize(
+    "alias, pred, gold",
+    [("float", "0.50", "0.5"), ("text", "Red", "red"), ("multi_choice", "(A)", "A"), ("nonsense", "7", "7")],
+)
 def test_answer_type_aliases_and_unknown_types_fall_back(alias, pred, gold):
     assert is_correct(pred, gold, alias)
     assert not is_correct("zzz", gold, alias)
@@ -134,15 +136,16 @@ def test_odd_arguments_do_not_raise():
 
 def test_math_verify_path_works_off_the_main_thread():
     results = []
-    t = threading.Thread(target=lambda: results.append((is_correct("\\frac{1}{4}", "0.25"),
-                                                        is_correct("\\frac{1}{5}", "0.25"))))
+    t = threading.Thread(
+        target=lambda: results.append((is_correct("\\frac{1}{4}", "0.25"), is_correct("\\frac{1}{5}", "0.25")))
+    )
     t.start()
     t.join(timeout=30)
     assert results == [(True, False)]
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(-10**12, 10**12))
+@given(st.integers(-(10**12), 10**12))
 def test_integers_round_trip(n):
     assert is_correct(extract_answer(f"So the answer is {n}."), str(n))
     assert is_correct(extract_answer(f"<think>...</think> <answer>{n}</answer>"), str(n), "integer")

@@ -65,12 +65,14 @@ def fake_vlm(d: Path) -> Path:
 
 
 def write_config(path: Path, **sections) -> Path:
-    path.write_text(yaml.safe_dump({"name": "t", "world": {"train_size": 8, "id_test_size": 4, "ood_test_size": 4},
-                                    **sections}))
+    path.write_text(
+        yaml.safe_dump({"name": "t", "world": {"train_size": 8, "id_test_size": 4, "ood_test_size": 4}, **sections})
+    )
     return path
 
 
 # --- config files ---
+
 
 def test_yaml_syntax_error_names_the_file_and_line(ws):
     (ws / "c.yaml").write_text("name: a\n  zero: [\n")
@@ -101,6 +103,7 @@ def test_config_with_a_bom_loads(ws):
 
 # --- recipe stages: checked before the base is built, before any model load, before --out exists ---
 
+
 def test_zero_bad_data_creates_no_out_dir_and_builds_no_base(ws):
     fails(["zero", "--data", "nope", "--out", "z"], "nope: no such file or directory, and not a loadable hub dataset")
 
@@ -122,8 +125,10 @@ def test_coldstart_bad_pairs_before_the_base(ws):
 
 
 def test_coldstart_broken_base_after_good_pairs(ws, tiny_pairs_dir):
-    fails(["coldstart", "--pairs", str(tiny_pairs_dir), "--base", "./nobase", "--out", "cs"],
-          "--base: nobase: model directory does not exist")
+    fails(
+        ["coldstart", "--pairs", str(tiny_pairs_dir), "--base", "./nobase", "--out", "cs"],
+        "--base: nobase: model directory does not exist",
+    )
 
 
 def test_coldstart_out_that_is_a_file(ws, tiny_pairs_dir):
@@ -133,15 +138,18 @@ def test_coldstart_out_that_is_a_file(ws, tiny_pairs_dir):
 
 def test_distill_broken_base_fails_before_the_zero_side_is_sampled(ws):
     zero = fake_vlm(ws / "zero")
-    fails(["distill", "--zero", str(zero), "--base", "./broken", "--out", "p"],
-          "--base: broken: model directory does not exist")
+    fails(
+        ["distill", "--zero", str(zero), "--base", "./broken", "--out", "p"],
+        "--base: broken: model directory does not exist",
+    )
 
 
 def test_distill_base_that_is_neither_a_dir_nor_on_the_hub(ws):
     zero = fake_vlm(ws / "zero")
-    fails(["distill", "--zero", str(zero), "--base", "no-such-model", "--out", "p"],
-          "--base: no-such-model: not a local model directory, and no model config found for it on the "
-          "Hugging Face hub")
+    fails(
+        ["distill", "--zero", str(zero), "--base", "no-such-model", "--out", "p"],
+        "--base: no-such-model: not a local model directory, and no model config found for it on the Hugging Face hub",
+    )
 
 
 def test_distill_missing_zero_model(ws):
@@ -167,7 +175,10 @@ def test_rl_from_base_bad_data_builds_no_base(ws):
 
 
 def test_bad_override_names_the_option(ws, tiny_pairs_dir):
-    fails(["coldstart", "--pairs", str(tiny_pairs_dir), "--max-steps", "0"], "command-line overrides: coldstart.max_steps:")
+    fails(
+        ["coldstart", "--pairs", str(tiny_pairs_dir), "--max-steps", "0"],
+        "command-line overrides: coldstart.max_steps:",
+    )
 
 
 def test_pipeline_bad_seeds_names_the_option(ws):
@@ -176,17 +187,21 @@ def test_pipeline_bad_seeds_names_the_option(ws):
 
 # --- eval ---
 
-@pytest.mark.parametrize(("args", "must"), [
-    (["--n", "-5"], "--n -5: must be at least 1"),
-    (["--batch-size", "0"], "--batch-size 0: must be at least 1"),
-    (["--samples", "0"], "--samples 0: must be at least 1"),
-    (["--max-new-tokens", "0"], "--max-new-tokens 0: must be at least 1"),
-    (["--temperature", "-1"], "--temperature -1.0: must be at least 0"),
-    (["--k", "1 8"], "--k '1 8': give comma-separated integers"),
-    (["--k", "8"], "--k '8': every k must be between 1 and --samples 1"),
-    (["--k", ","], "--k ',': give at least one k"),
-    (["--suite", "mmlu"], "unknown suite 'mmlu'"),
-])
+
+@pytest.mark.parametrize(
+    ("args", "must"),
+    [
+        (["--n", "-5"], "--n -5: must be at least 1"),
+        (["--batch-size", "0"], "--batch-size 0: must be at least 1"),
+        (["--samples", "0"], "--samples 0: must be at least 1"),
+        (["--max-new-tokens", "0"], "--max-new-tokens 0: must be at least 1"),
+        (["--temperature", "-1"], "--temperature -1.0: must be at least 0"),
+        (["--k", "1 8"], "--k '1 8': give comma-separated integers"),
+        (["--k", "8"], "--k '8': every k must be between 1 and --samples 1"),
+        (["--k", ","], "--k ',': give at least one k"),
+        (["--suite", "mmlu"], "unknown suite 'mmlu'"),
+    ],
+)
 def test_eval_bad_option_names_it(ws, args, must):
     fails(["eval", "nomodel", *args], must)
 
@@ -207,6 +222,7 @@ def test_eval_broken_model_after_the_data(ws):
 
 
 # --- export verl: file-system errors are one line ---
+
 
 def test_export_to_a_directory(ws):
     (ws / "d.parquet").mkdir()
@@ -244,6 +260,7 @@ def test_export_write_error_is_one_line_and_keeps_the_old_file(ws, monkeypatch):
 
 # --- report ---
 
+
 def test_report_refuses_a_folder_that_is_not_a_run(ws):
     (ws / "docs").mkdir()
     (ws / "docs" / "a.txt").write_text("x")
@@ -257,6 +274,7 @@ def test_report_on_a_missing_dir(ws):
 
 # --- data ---
 
+
 def test_pairs_file_with_a_bom_loads(tmp_path, tiny_world):
     from conftest import make_pairs_rows
 
@@ -268,8 +286,16 @@ def test_pairs_file_with_a_bom_loads(tmp_path, tiny_world):
     lines = []
     for i, r in enumerate(rows):
         r["example"]["image"].save(img_dir / f"{i}.png")
-        lines.append(json.dumps({"prompt": "<image>" + r["example"]["question"], "chosen": r["chosen"],
-                                 "rejected": r["rejected"], "images": [str(img_dir / f"{i}.png")]}))
+        lines.append(
+            json.dumps(
+                {
+                    "prompt": "<image>" + r["example"]["question"],
+                    "chosen": r["chosen"],
+                    "rejected": r["rejected"],
+                    "images": [str(img_dir / f"{i}.png")],
+                }
+            )
+        )
     f = tmp_path / "pairs.jsonl"
     f.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode())
     assert len(load_pairs(f)) == 2
@@ -287,7 +313,10 @@ def test_a_prompt_longer_than_the_context_is_refused_before_sampling(tmp_path, t
     examples[1] = {**examples[1], "question": "how many? " * 100_000}  # ~1 MB, context 1,024 tokens
     calls = []
     model.generate = lambda *a, **k: calls.append(1)  # sampling must not start
-    with pytest.raises(DataError, match=r"prompts: row 1: field 'question': prompt of \d+ tokens .* over the "
-                                        r"model's context of 1024 tokens"):
+    with pytest.raises(
+        DataError,
+        match=r"prompts: row 1: field 'question': prompt of \d+ tokens .* over the "
+        r"model's context of 1024 tokens",
+    ):
         generate(model, processor, examples, SampleConfig(max_new_tokens=16))
     assert not calls

@@ -12,8 +12,12 @@ from specs_vl.world import build_split
 
 
 def test_round_trip_offline_with_auto_classes(tiny_base_dir, tiny_world):
-    from transformers import AutoModelForImageTextToText, AutoProcessor, Qwen2_5_VLForConditionalGeneration
-    from transformers import Qwen2_5_VLProcessor
+    from transformers import (
+        AutoModelForImageTextToText,
+        AutoProcessor,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2_5_VLProcessor,
+    )
 
     model = AutoModelForImageTextToText.from_pretrained(tiny_base_dir)
     proc = AutoProcessor.from_pretrained(tiny_base_dir)
@@ -47,7 +51,7 @@ def test_image_tokens_match_image_features(tiny_base, tiny_world):
     exs = build_split(tiny_world, "ood_test", 3)
     batch = encode(proc, exs)
     per_row = (batch["input_ids"] == model.config.image_token_id).sum(1)
-    merge = proc.image_processor.merge_size ** 2
+    merge = proc.image_processor.merge_size**2
     expected = batch["image_grid_thw"].prod(-1) // merge
     assert torch.equal(per_row, expected)
     with torch.no_grad():
@@ -68,8 +72,9 @@ def test_batched_left_padded_generation_matches_unbatched(tiny_base, tiny_world)
     assert len(lengths) > 1
     cfg = SampleConfig(n=1, temperature=0.0, max_new_tokens=16, batch_size=6)
     batched = generate(model, proc, exs, cfg)
-    single = [generate(model, proc, [e], SampleConfig(n=1, temperature=0.0, max_new_tokens=16, batch_size=1))[0]
-              for e in exs]
+    single = [
+        generate(model, proc, [e], SampleConfig(n=1, temperature=0.0, max_new_tokens=16, batch_size=1))[0] for e in exs
+    ]
     assert batched == single
     # Logits of the last prompt position agree too, not just the argmax.
     with torch.no_grad():

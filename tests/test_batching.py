@@ -126,8 +126,9 @@ def test_incomplete_checkpoint_is_removed_by_the_main_process_only(monkeypatch, 
 
     d = _ckpts(tmp_path / "other")
     seen = []
-    other = _Rank(False, on_wait=lambda: (seen.append((d / "checkpoint-4").exists()),
-                                          shutil.rmtree(d / "checkpoint-4")))  # the main process removes it
+    other = _Rank(
+        False, on_wait=lambda: (seen.append((d / "checkpoint-4").exists()), shutil.rmtree(d / "checkpoint-4"))
+    )  # the main process removes it
     monkeypatch.setattr(train, "_process_state", lambda: other)
     assert train.last_checkpoint(d, True).endswith("checkpoint-2")
     assert seen == [True]  # this rank left it alone and waited for the main process
@@ -137,8 +138,10 @@ def test_launch_command_uses_accelerate_with_the_config_settings():
     from specs_vl.config import LauncherSettings
     from specs_vl.stages.launch import launch_command
 
-    cmd = launch_command(LauncherSettings(config_file="configs/accelerate/deepspeed_zero3.yaml", num_processes=8),
-                         ["zero", "-c", "x.yaml"])
+    cmd = launch_command(
+        LauncherSettings(config_file="configs/accelerate/deepspeed_zero3.yaml", num_processes=8),
+        ["zero", "-c", "x.yaml"],
+    )
     assert cmd[:3] == [sys.executable, "-m", "accelerate.commands.launch"]
     assert cmd[3:7] == ["--config_file", "configs/accelerate/deepspeed_zero3.yaml", "--num_processes", "8"]
     assert cmd[7:] == ["-m", "specs_vl.cli", "zero", "-c", "x.yaml"]
@@ -146,8 +149,8 @@ def test_launch_command_uses_accelerate_with_the_config_settings():
 
 
 def test_pipeline_launches_training_stages_through_accelerate(monkeypatch, tmp_path, tiny_base_dir, tiny_world):
-    from specs_vl import pipeline
     from specs_vl.config import RunConfig
+    from specs_vl.orchestration import pipeline, stage_plan
 
     calls = []
 
@@ -158,14 +161,23 @@ def test_pipeline_launches_training_stages_through_accelerate(monkeypatch, tmp_p
         calls.append((launcher, argv, name))
         raise Stop
 
-    monkeypatch.setattr(pipeline, "launch_stage", fake_launch)
-    cfg = RunConfig(name="l", base_model=str(tiny_base_dir), world=tiny_world,
-                    launcher={"config_file": str(ROOT / "configs/accelerate/cpu_2proc.yaml"), "num_processes": 2})
+    monkeypatch.setattr(stage_plan, "launch_stage", fake_launch)
+    cfg = RunConfig(
+        name="l",
+        base_model=str(tiny_base_dir),
+        world=tiny_world,
+        launcher={"config_file": str(ROOT / "configs/accelerate/cpu_2proc.yaml"), "num_processes": 2},
+    )
     with pytest.raises(Stop):
         pipeline.run_pipeline(cfg, tmp_path, report=False)
-    (launcher, argv, name), = calls
+    ((launcher, argv, name),) = calls
     assert name == "zero" and launcher.num_processes == 2
-    assert argv[:3] == ["zero", "-q", "-c"] and argv[4:] == ["--base", str(tiny_base_dir), "--out",
-                                                             str(tmp_path / "l" / "zero")]
+    assert argv[:3] == ["zero", "-q", "-c"] and argv[4:] == [
+        "--resume",
+        "--base",
+        str(tiny_base_dir),
+        "--out",
+        str(tmp_path / "l" / "zero"),
+    ]
     written = yaml.safe_load(Path(argv[3]).read_text())
     assert written["zero"] == cfg.zero.model_dump(mode="json") and written["launcher"]["num_processes"] == 2

@@ -15,7 +15,6 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from specs_vl.util.errors import DataError  # noqa: E402
 from specs_vl.evaluation.benchmarks import (  # noqa: E402
     BENCHMARKS,
     BenchmarkDataError,
@@ -24,6 +23,7 @@ from specs_vl.evaluation.benchmarks import (  # noqa: E402
     parse_inline_choices,
     score_example,
 )
+from specs_vl.util.errors import DataError  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +42,7 @@ def png(size=(8, 6), color=(200, 30, 30)) -> bytes:
 
 def png_header(width: int, height: int) -> bytes:
     """A valid PNG header claiming a huge size, with no pixel data behind it."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
@@ -51,46 +52,104 @@ def png_header(width: int, height: int) -> bytes:
 
 # --- fixtures in the published schemas ---
 
+
 def mathvista_rows() -> list[dict]:
-    meta = dict(category="math-targeted-vqa", context="geometry diagram", grade="high school", img_height=6,
-                img_width=8, language="english", skills=["geometry reasoning"], source="GeoQA+", split="testmini")
+    meta = dict(
+        category="math-targeted-vqa",
+        context="geometry diagram",
+        grade="high school",
+        img_height=6,
+        img_width=8,
+        language="english",
+        skills=["geometry reasoning"],
+        source="GeoQA+",
+        split="testmini",
+    )
     return [
-        dict(pid="1", question="What fraction of the shape is blue?", image="images/1.png",
-             decoded_image={"bytes": png((8, 6)), "path": None}, choices=["3/11", "8/11", "6/11", "3/5"],
-             unit=None, precision=None, answer="8/11", question_type="multi_choice", answer_type="text",
-             metadata={**meta, "task": "geometry problem solving"},
-             query="Hint: Please answer the question and provide the correct option letter, e.g., A, B, C, D, "
-                   "at the end.\nQuestion: What fraction of the shape is blue?\nChoices:\n(A) 3/11\n(B) 8/11\n"
-                   "(C) 6/11\n(D) 3/5"),
-        dict(pid="2", question="How many cubes are there?", image="images/2.png",
-             decoded_image={"bytes": png((5, 4)), "path": None}, choices=None, unit=None, precision=None,
-             answer="7", question_type="free_form", answer_type="integer",
-             metadata={**meta, "task": "visual question answering"},
-             query="Hint: Please answer the question requiring an integer answer and provide the final value, "
-                   "e.g., 1, 2, 3, at the end.\nQuestion: How many cubes are there?"),
-        dict(pid="3", question="What is the length of AB?", image="images/3.png",
-             decoded_image={"bytes": png((9, 9)), "path": None}, choices=None, unit="cm", precision=1.0,
-             answer="3.1", question_type="free_form", answer_type="float",
-             metadata={**meta, "task": "geometry problem solving"},
-             query="Hint: Please answer the question requiring a floating-point number with one decimal place "
-                   "and provide the final value, e.g., 1.2, 1.3, 1.4, at the end.\nQuestion: What is the length "
-                   "of AB? (Unit: cm)"),
+        dict(
+            pid="1",
+            question="What fraction of the shape is blue?",
+            image="images/1.png",
+            decoded_image={"bytes": png((8, 6)), "path": None},
+            choices=["3/11", "8/11", "6/11", "3/5"],
+            unit=None,
+            precision=None,
+            answer="8/11",
+            question_type="multi_choice",
+            answer_type="text",
+            metadata={**meta, "task": "geometry problem solving"},
+            query="Hint: Please answer the question and provide the correct option letter, e.g., A, B, C, D, "
+            "at the end.\nQuestion: What fraction of the shape is blue?\nChoices:\n(A) 3/11\n(B) 8/11\n"
+            "(C) 6/11\n(D) 3/5",
+        ),
+        dict(
+            pid="2",
+            question="How many cubes are there?",
+            image="images/2.png",
+            decoded_image={"bytes": png((5, 4)), "path": None},
+            choices=None,
+            unit=None,
+            precision=None,
+            answer="7",
+            question_type="free_form",
+            answer_type="integer",
+            metadata={**meta, "task": "visual question answering"},
+            query="Hint: Please answer the question requiring an integer answer and provide the final value, "
+            "e.g., 1, 2, 3, at the end.\nQuestion: How many cubes are there?",
+        ),
+        dict(
+            pid="3",
+            question="What is the length of AB?",
+            image="images/3.png",
+            decoded_image={"bytes": png((9, 9)), "path": None},
+            choices=None,
+            unit="cm",
+            precision=1.0,
+            answer="3.1",
+            question_type="free_form",
+            answer_type="float",
+            metadata={**meta, "task": "geometry problem solving"},
+            query="Hint: Please answer the question requiring a floating-point number with one decimal place "
+            "and provide the final value, e.g., 1.2, 1.3, 1.4, at the end.\nQuestion: What is the length "
+            "of AB? (Unit: cm)",
+        ),
     ]
 
 
 def write_mathvista_parquet(path: Path, rows: list[dict]) -> Path:
-    from datasets import Dataset, Features, Image as ImageFeature, List, Value
+    from datasets import Dataset, Features, List, Value
+    from datasets import Image as ImageFeature
 
-    meta = Features({"category": Value("string"), "context": Value("string"), "grade": Value("string"),
-                     "img_height": Value("int64"), "img_width": Value("int64"), "language": Value("string"),
-                     "skills": List(Value("string")), "source": Value("string"), "split": Value("string"),
-                     "task": Value("string")})
-    features = Features({
-        "pid": Value("string"), "question": Value("string"), "image": Value("string"),
-        "decoded_image": ImageFeature(), "choices": List(Value("string")), "unit": Value("string"),
-        "precision": Value("float64"), "answer": Value("string"), "question_type": Value("string"),
-        "answer_type": Value("string"), "metadata": meta, "query": Value("string"),
-    })
+    meta = Features(
+        {
+            "category": Value("string"),
+            "context": Value("string"),
+            "grade": Value("string"),
+            "img_height": Value("int64"),
+            "img_width": Value("int64"),
+            "language": Value("string"),
+            "skills": List(Value("string")),
+            "source": Value("string"),
+            "split": Value("string"),
+            "task": Value("string"),
+        }
+    )
+    features = Features(
+        {
+            "pid": Value("string"),
+            "question": Value("string"),
+            "image": Value("string"),
+            "decoded_image": ImageFeature(),
+            "choices": List(Value("string")),
+            "unit": Value("string"),
+            "precision": Value("float64"),
+            "answer": Value("string"),
+            "question_type": Value("string"),
+            "answer_type": Value("string"),
+            "metadata": meta,
+            "query": Value("string"),
+        }
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     Dataset.from_list(rows, features=features).to_parquet(str(path))
     return path
@@ -109,6 +168,7 @@ def write_images(folder: Path, names_sizes: dict[str, tuple[int, int]]) -> None:
 
 
 # --- MathVista ---
+
 
 def test_mathvista_parquet_maps_to_examples(mathvista_file):
     exs = load_benchmark("mathvista", str(mathvista_file))
@@ -164,25 +224,41 @@ def test_mathvista_hub_snapshot_directory(tmp_path):
 
 # --- MathVerse ---
 
+
 def mathverse_rows() -> list[dict]:
     q = "As shown in the figure, angle 1 = 50.0, then angle 2 is ()\nChoices:\nA:50°\nB:60°\nC:65°\nD:90°"
     meta = {"split": "testmini", "source": "GeoQA", "subject": "Plane Geometry", "subfield": "Angle"}
     return [
-        dict(sample_index="1", problem_index="1", problem_version="Text Dominant", question=q,
-             image="images/1.png", answer="C", question_type="multi-choice", metadata=meta,
-             query_wo="Please directly answer the question and provide the correct option letter, e.g., A, B, "
-                      "C, D.\nQuestion: " + q,
-             query_cot="Please first conduct reasoning, and then answer the question and provide the correct "
-                       "option letter, e.g., A, B, C, D, at the end.\nQuestion: " + q,
-             question_for_eval=q),
-        dict(sample_index="2", problem_index="2", problem_version="Vision Only", question="",
-             image="images/2.png", answer="12", question_type="free-form",
-             metadata={**meta, "subject": "Solid Geometry", "subfield": "Volume"},
-             query_wo="According to the question shown in the image, please directly answer the question and "
-                      "provide the final value, e.g., 1, 2.5, 300.",
-             query_cot="According to the question shown in the image, please first conduct reasoning, and then "
-                       "answer the question and provide the final value, e.g., 1, 2.5, 300, at the end.",
-             question_for_eval="What is the volume?"),
+        dict(
+            sample_index="1",
+            problem_index="1",
+            problem_version="Text Dominant",
+            question=q,
+            image="images/1.png",
+            answer="C",
+            question_type="multi-choice",
+            metadata=meta,
+            query_wo="Please directly answer the question and provide the correct option letter, e.g., A, B, "
+            "C, D.\nQuestion: " + q,
+            query_cot="Please first conduct reasoning, and then answer the question and provide the correct "
+            "option letter, e.g., A, B, C, D, at the end.\nQuestion: " + q,
+            question_for_eval=q,
+        ),
+        dict(
+            sample_index="2",
+            problem_index="2",
+            problem_version="Vision Only",
+            question="",
+            image="images/2.png",
+            answer="12",
+            question_type="free-form",
+            metadata={**meta, "subject": "Solid Geometry", "subfield": "Volume"},
+            query_wo="According to the question shown in the image, please directly answer the question and "
+            "provide the final value, e.g., 1, 2.5, 300.",
+            query_cot="According to the question shown in the image, please first conduct reasoning, and then "
+            "answer the question and provide the final value, e.g., 1, 2.5, 300, at the end.",
+            question_for_eval="What is the volume?",
+        ),
     ]
 
 
@@ -209,15 +285,40 @@ def test_parse_inline_choices():
 
 # --- MathVision ---
 
+
 def test_mathvision_jsonl_maps_and_scores(tmp_path):
     write_images(tmp_path, {"images/1.png": (4, 3), "images/2.png": (3, 3), "images/3.png": (5, 5)})
     rows = [
-        dict(id="1", question="Which figure is shaded?\n<image1>", options=["1", "2", "3", "4", "5"],
-             image="images/1.png", answer="C", solution=None, level=2, subject="metric geometry - area"),
-        dict(id="2", question="Which net folds into the cube?\n<image1>", options=["A", "B", "C", "D", "E"],
-             image="images/2.png", answer="E", solution=None, level=3, subject="solid geometry"),
-        dict(id="3", question="How many triangles are there?\n<image1>", options=[], image="images/3.png",
-             answer="17", solution="Count them.", level=1, subject="counting"),
+        dict(
+            id="1",
+            question="Which figure is shaded?\n<image1>",
+            options=["1", "2", "3", "4", "5"],
+            image="images/1.png",
+            answer="C",
+            solution=None,
+            level=2,
+            subject="metric geometry - area",
+        ),
+        dict(
+            id="2",
+            question="Which net folds into the cube?\n<image1>",
+            options=["A", "B", "C", "D", "E"],
+            image="images/2.png",
+            answer="E",
+            solution=None,
+            level=3,
+            subject="solid geometry",
+        ),
+        dict(
+            id="3",
+            question="How many triangles are there?\n<image1>",
+            options=[],
+            image="images/3.png",
+            answer="17",
+            solution="Count them.",
+            level=1,
+            subject="counting",
+        ),
     ]
     path = tmp_path / "mathvision.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -235,24 +336,31 @@ def test_mathvision_jsonl_maps_and_scores(tmp_path):
 
 # --- MMMU ---
 
+
 def mmmu_frame(image_1_bytes: list[bytes | None], options: list[str] | None = None):
     import pandas as pd
 
     ids = ["validation_Accounting_1", "validation_Art_Theory_2"]
-    return pd.DataFrame({
-        "id": ids,
-        "question": ["<image 1> Baxter Company has a relevant range. What is the cost per unit?",
-                     "What is the ratio shown in <image 1>?"],
-        "options": options or ["['$6', '$7', '$4', '$5']", "[]"],
-        "explanation": ["", ""],
-        **{"image_1": [None if b is None else {"bytes": b, "path": f"{i}.png"} for i, b in zip(ids, image_1_bytes)]},
-        **{f"image_{k}": [None, None] for k in range(2, 8)},
-        "img_type": ["['Tables']", "['Paintings']"],
-        "answer": ["B", "0.25"],
-        "topic_difficulty": ["Medium", "Easy"],
-        "question_type": ["multiple-choice", "open"],
-        "subfield": ["Managerial Accounting", "Art History"],
-    })
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "question": [
+                "<image 1> Baxter Company has a relevant range. What is the cost per unit?",
+                "What is the ratio shown in <image 1>?",
+            ],
+            "options": options or ["['$6', '$7', '$4', '$5']", "[]"],
+            "explanation": ["", ""],
+            **{
+                "image_1": [None if b is None else {"bytes": b, "path": f"{i}.png"} for i, b in zip(ids, image_1_bytes)]
+            },
+            **{f"image_{k}": [None, None] for k in range(2, 8)},
+            "img_type": ["['Tables']", "['Paintings']"],
+            "answer": ["B", "0.25"],
+            "topic_difficulty": ["Medium", "Easy"],
+            "question_type": ["multiple-choice", "open"],
+            "subfield": ["Managerial Accounting", "Art History"],
+        }
+    )
 
 
 def test_mmmu_parquet_maps_and_scores(tmp_path):
@@ -281,6 +389,7 @@ def test_mmmu_options_are_never_evaluated(tmp_path):
 
 # --- errors ---
 
+
 def test_missing_required_field_names_file_row_and_field(tmp_path):
     rows = mathvista_rows()
     rows[1]["answer"] = None
@@ -294,8 +403,9 @@ def test_missing_required_field_names_file_row_and_field(tmp_path):
 
 def test_missing_field_in_a_jsonl_row(tmp_path):
     write_images(tmp_path, {"images/1.png": (4, 3)})
-    good = dict(id="1", question="Q", options=[], image="images/1.png", answer="3", solution="", level=1,
-                subject="counting")
+    good = dict(
+        id="1", question="Q", options=[], image="images/1.png", answer="3", solution="", level=1, subject="counting"
+    )
     bad = {k: v for k, v in good.items() if k != "question"} | {"id": "2"}
     path = tmp_path / "mathvision.jsonl"
     path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
@@ -313,8 +423,14 @@ def test_missing_image_file_names_file_row_field_and_path(tmp_path):
     assert "testmini.json: row 1: field 'image'" in msg and "images/2.png" in msg
 
 
-@pytest.mark.parametrize("content,problem", [(b"", "cannot read image"), (b"not an image at all", "cannot read image"),
-                                             (png((64, 64))[:60], "cannot decode image")])
+@pytest.mark.parametrize(
+    "content,problem",
+    [
+        (b"", "cannot read image"),
+        (b"not an image at all", "cannot read image"),
+        (png((64, 64))[:60], "cannot decode image"),
+    ],
+)
 def test_empty_and_corrupt_image_files(tmp_path, content, problem):
     (tmp_path / "images").mkdir()
     (tmp_path / "images" / "1.png").write_bytes(content)
@@ -357,16 +473,28 @@ def test_missing_local_path_is_named(tmp_path):
         load_benchmark("mmmu", "data.jsonl")
 
 
-@pytest.mark.parametrize("answer,kind", [("7", "integer"), ("-2", "integer"), ("3.5", "number"), (".5", "number"),
-                                         ("Yes", "yesno"), ("blue whale", "word"), ("2\\sqrt{3}", "expression"),
-                                         ("[1, 2]", "expression")])
+@pytest.mark.parametrize(
+    "answer,kind",
+    [
+        ("7", "integer"),
+        ("-2", "integer"),
+        ("3.5", "number"),
+        (".5", "number"),
+        ("Yes", "yesno"),
+        ("blue whale", "word"),
+        ("2\\sqrt{3}", "expression"),
+        ("[1, 2]", "expression"),
+    ],
+)
 def test_classify_answer(answer, kind):
     assert classify_answer(answer) == kind
 
 
 def test_registry_specs():
     assert {n: (s.hub_id, s.split) for n, s in BENCHMARKS.items()} == {
-        "mathvista": ("AI4Math/MathVista", "testmini"), "mathverse": ("AI4Math/MathVerse", "testmini"),
-        "mathvision": ("MathLLMs/MathVision", "test"), "mmmu": ("MMMU/MMMU", "validation"),
+        "mathvista": ("AI4Math/MathVista", "testmini"),
+        "mathverse": ("AI4Math/MathVerse", "testmini"),
+        "mathvision": ("MathLLMs/MathVision", "test"),
+        "mmmu": ("MMMU/MMMU", "validation"),
     }
     assert len(BENCHMARKS["mmmu"].hub_configs) == 30 and BENCHMARKS["mathverse"].hub_configs == ("testmini",)

@@ -37,8 +37,9 @@ def test_each_method_trains_and_moves_its_loss(method, tiny_base_dir, tiny_pairs
 
 def test_dpo_sft_grows_the_chosen_margin_and_logs_both_losses(tiny_base_dir, tiny_pairs_dir, tiny_world, tmp_path):
     out = tmp_path / "c"
-    run_coldstart(ColdstartConfig(method="dpo-sft", **{**TINY, "curve_every": 0}), tiny_base_dir, tiny_pairs_dir,
-                  out, tiny_world)
+    run_coldstart(
+        ColdstartConfig(method="dpo-sft", **{**TINY, "curve_every": 0}), tiny_base_dir, tiny_pairs_dir, out, tiny_world
+    )
     log = [r for r in _log(out) if "rewards/margins" in r]
     margins = [r["rewards/margins"] for r in log]
     assert abs(margins[0]) < 1e-3  # policy == reference at the first step
@@ -56,7 +57,7 @@ def test_dpo_receives_image_grid_thw_and_matching_pixels(tiny_base_dir, tiny_pai
         seen = []
 
         def spy(module, args, kwargs):
-            seen.append({k: v for k, v in kwargs.items() if k in ("pixel_values", "image_grid_thw", "input_ids")})
+            seen.append({k: v for k, v in kwargs.items() if k in ("pixel_values", "image_grid_thw", "input_ids")})  # noqa: B023 - called before the loop moves on
 
         model.register_forward_pre_hook(spy, with_kwargs=True)
         cfg = ColdstartConfig(method=method, batch_size=2, max_steps=1, curve_every=0)
@@ -67,7 +68,7 @@ def test_dpo_receives_image_grid_thw_and_matching_pixels(tiny_base_dir, tiny_pai
             grid = call.get("image_grid_thw")
             assert grid is not None, f"{method}: image_grid_thw did not reach the model"
             assert call["pixel_values"].shape[0] == int(grid.prod(-1).sum())
-            merge = processor.image_processor.merge_size ** 2
+            merge = processor.image_processor.merge_size**2
             n_tokens = int((call["input_ids"] == model.config.image_token_id).sum())
             assert n_tokens == int(grid.prod(-1).sum()) // merge  # one placeholder per merged patch
 
@@ -89,8 +90,15 @@ def test_precomputed_reference_gives_the_live_reference_losses(tiny_base_dir, ti
     losses = {}
     for pre in (False, True):
         model, processor = load_vlm(tiny_base_dir)
-        cfg = ColdstartConfig(method="dpo-sft", batch_size=4, max_steps=3, curve_every=0, precompute_ref=pre,
-                              learning_rate=2e-3, save_steps=100)
+        cfg = ColdstartConfig(
+            method="dpo-sft",
+            batch_size=4,
+            max_steps=3,
+            curve_every=0,
+            precompute_ref=pre,
+            learning_rate=2e-3,
+            save_steps=100,
+        )
         trainer = make_trainer(cfg, model, processor, load_from_disk(str(tiny_pairs_dir)), tmp_path / str(pre), [])
         if pre:
             assert trainer.ref_model is None and "ref_chosen_logps" in trainer.train_dataset.column_names
@@ -107,8 +115,17 @@ def test_lora_cold_start_trains_adapters_and_saves_a_merged_model(tiny_base_dir,
     from specs_vl.models.load import load_vlm
     from specs_vl.stages.coldstart import LoraSettings
 
-    cfg = ColdstartConfig(method="dpo-sft", lora=LoraSettings(r=4, alpha=8), batch_size=4, max_steps=3,
-                          learning_rate=5e-3, curve_every=0, curve_id_n=4, curve_ood_n=4, save_steps=100)
+    cfg = ColdstartConfig(
+        method="dpo-sft",
+        lora=LoraSettings(r=4, alpha=8),
+        batch_size=4,
+        max_steps=3,
+        learning_rate=5e-3,
+        curve_every=0,
+        curve_id_n=4,
+        curve_ood_n=4,
+        save_steps=100,
+    )
     out = tmp_path / "lora"
     run_coldstart(cfg, tiny_base_dir, tiny_pairs_dir, out, tiny_world)
     assert not (out / "model" / "adapter_config.json").exists()  # merged: RL and eval load a plain model
@@ -116,6 +133,9 @@ def test_lora_cold_start_trains_adapters_and_saves_a_merged_model(tiny_base_dir,
     base, _ = load_vlm(tiny_base_dir)
     assert sum(p.numel() for p in merged.parameters()) == sum(p.numel() for p in base.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(merged.parameters(), base.parameters()))
-    margins = [r["rewards/margins"] for r in map(json.loads, (out / "log.jsonl").read_text().splitlines())
-               if "rewards/margins" in r]
+    margins = [
+        r["rewards/margins"]
+        for r in map(json.loads, (out / "log.jsonl").read_text().splitlines())
+        if "rewards/margins" in r
+    ]
     assert margins[-1] > margins[0]  # the reference (adapters off) stayed the base

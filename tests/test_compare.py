@@ -16,9 +16,18 @@ runner = CliRunner()
 
 def write_eval(d, suite, correct_by_prompt, samples=2):
     d.mkdir(parents=True)
-    rows = [{"id": f"p{i}", "sample": s, "correct": bool(c[s] if isinstance(c, list) else c), "valid": True,
-             "strict": False, "length": 10}
-            for i, c in enumerate(correct_by_prompt) for s in range(samples)]
+    rows = [
+        {
+            "id": f"p{i}",
+            "sample": s,
+            "correct": bool(c[s] if isinstance(c, list) else c),
+            "valid": True,
+            "strict": False,
+            "length": 10,
+        }
+        for i, c in enumerate(correct_by_prompt)
+        for s in range(samples)
+    ]
     (d / "generations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (d / "metrics.json").write_text(json.dumps({"suite": suite}))
     return d
@@ -28,8 +37,9 @@ def test_a_clear_difference_is_read_as_one(tmp_path):
     write_eval(tmp_path / "runs" / "good" / "eval" / "mmmu", "mmmu", [1] * 40)
     bad = write_eval(tmp_path / "runs" / "bad" / "eval" / "mmmu", "mmmu", [1, 0] * 20)
     md, png = tmp_path / "cmp.md", tmp_path / "cmp.png"
-    res = runner.invoke(app, ["compare", str(tmp_path / "runs" / "good"), str(bad), "--markdown", str(md),
-                              "--plot", str(png)])
+    res = runner.invoke(
+        app, ["compare", str(tmp_path / "runs" / "good"), str(bad), "--markdown", str(md), "--plot", str(png)]
+    )
     assert res.exit_code == 0, res.output
     assert "| mmmu |" in res.output and "+0.500" in res.output and "a > b" in res.output
     assert md.read_text() == res.output

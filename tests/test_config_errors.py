@@ -13,8 +13,11 @@ CASES = {
     "unknown key": ("zero:\n  stepz: 3\n", "zero.stepz", "unknown key"),
     "wrong type": ("coldstart:\n  batch_size: eight\n", "coldstart.batch_size", "integer"),
     "negative learning rate": ("rl:\n  learning_rate: -1.0e-6\n", "rl.learning_rate", "greater than 0"),
-    "rollout batch not whole groups": ("rl:\n  num_generations: 8\n  rollout_batch_size: 12\n", "rl",
-                                       "not a multiple of num_generations"),
+    "rollout batch not whole groups": (
+        "rl:\n  num_generations: 8\n  rollout_batch_size: 12\n",
+        "rl",
+        "not a multiple of num_generations",
+    ),
     "unknown method": ("methods: [dpo-sft, ppo]\n", "methods.1", "'dpo-sft', 'dpo' or 'sft'"),
     "unknown coldstart method": ("coldstart:\n  method: orpo\n", "coldstart.method", "'dpo-sft', 'dpo' or 'sft'"),
     "unknown suite": ("eval:\n  suites: [world-id, mmlu]\n", "eval", "unknown suite"),
@@ -44,14 +47,31 @@ def test_bad_override_on_the_command_line_is_refused(tmp_path, monkeypatch):
 
 BAD_PAIRS = {
     "missing chosen": ({"prompt": "<image>How many?", "rejected": "2", "images": ["a.png"]}, "row 0", "'chosen'"),
-    "empty rejected": ({"prompt": "<image>How many?", "chosen": "<think>x</think> <answer>2</answer>",
-                        "rejected": "  ", "images": ["a.png"]}, "row 0", "'rejected'"),
-    "missing image file": ({"prompt": "<image>How many?", "chosen": "c", "rejected": "r", "images": ["nope.png"]},
-                           "row 0", "'images[0]'"),
-    "0-byte image": ({"prompt": "<image>How many?", "chosen": "c", "rejected": "r", "images": ["empty.png"]},
-                     "row 0", "'images[0]'"),
-    "image but no image token": ({"prompt": "How many?", "chosen": "c", "rejected": "r", "images": ["a.png"]},
-                                 "row 0", "'prompt'"),
+    "empty rejected": (
+        {
+            "prompt": "<image>How many?",
+            "chosen": "<think>x</think> <answer>2</answer>",
+            "rejected": "  ",
+            "images": ["a.png"],
+        },
+        "row 0",
+        "'rejected'",
+    ),
+    "missing image file": (
+        {"prompt": "<image>How many?", "chosen": "c", "rejected": "r", "images": ["nope.png"]},
+        "row 0",
+        "'images[0]'",
+    ),
+    "0-byte image": (
+        {"prompt": "<image>How many?", "chosen": "c", "rejected": "r", "images": ["empty.png"]},
+        "row 0",
+        "'images[0]'",
+    ),
+    "image but no image token": (
+        {"prompt": "How many?", "chosen": "c", "rejected": "r", "images": ["a.png"]},
+        "row 0",
+        "'prompt'",
+    ),
 }
 
 
@@ -67,8 +87,9 @@ def test_bad_pairs_through_the_cli_exit_2_name_the_row_and_write_nothing(case, t
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text(json.dumps(row) + "\n")
     monkeypatch.chdir(tmp_path)
-    res = runner.invoke(app, ["coldstart", "-q", "--base", str(tiny_base_dir), "--pairs", str(pairs),
-                              "--out", str(tmp_path / "out")])
+    res = runner.invoke(
+        app, ["coldstart", "-q", "--base", str(tiny_base_dir), "--pairs", str(pairs), "--out", str(tmp_path / "out")]
+    )
     assert res.exit_code == 2, res.output
     assert "pairs.jsonl" in res.output and where in res.output and field in res.output, res.output
     assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()

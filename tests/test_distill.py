@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
-from specs_vl.scoring.answers import extract_answer, is_correct
 from specs_vl.cli.app import app
+from specs_vl.scoring.answers import extract_answer, is_correct
 from specs_vl.scoring.format import parse
 from specs_vl.stages.distill import DistillConfig, build_pairs, to_preference_dataset
 from specs_vl.world import WorldConfig, build_split
@@ -23,15 +23,20 @@ def _fake_outputs(examples):
         good = f"<think>I look. So it is {a}.</think> <answer>{a}</answer>"
         case = i % 5
         if case == 0:  # normal: base correct but unformatted
-            zero.append([good, good]); base.append([f"Thus, the answer is {a}.", f"<think>x</think> <answer>{a}</answer>"])
+            zero.append([good, good])
+            base.append([f"Thus, the answer is {a}.", f"<think>x</think> <answer>{a}</answer>"])
         elif case == 1:  # every correct base response is valid -> corrupt one
-            zero.append([good]); base.append([f"<think>so {a}</think> <answer>{a}</answer>"])
+            zero.append([good])
+            base.append([f"<think>so {a}</think> <answer>{a}</answer>"])
         elif case == 2:  # zero never right
-            zero.append([f"<think>So it is {wrong}.</think> <answer>{wrong}</answer>"]); base.append([f"Answer: {a}"])
+            zero.append([f"<think>So it is {wrong}.</think> <answer>{wrong}</answer>"])
+            base.append([f"Answer: {a}"])
         elif case == 3:  # zero right but inconsistent with its reasoning -> judge drops it
-            zero.append([f"<think>So it is {wrong}.</think> <answer>{a}</answer>"]); base.append([f"Answer: {a}"])
+            zero.append([f"<think>So it is {wrong}.</think> <answer>{a}</answer>"])
+            base.append([f"Answer: {a}"])
         else:  # base never right
-            zero.append([good]); base.append([f"Answer: {wrong}"])
+            zero.append([good])
+            base.append([f"Answer: {wrong}"])
     return zero, base
 
 
@@ -45,7 +50,11 @@ def test_decoupled_pairs_are_correct_on_both_sides_and_differ_in_format():
         for side in ("chosen", "rejected"):
             assert is_correct(extract_answer(p[side]), ex["answer"], ex["answer_type"], ex["choices"])
         assert parse(p["chosen"]).valid and not parse(p["rejected"]).valid
-    assert stats["drop_reasons"] == {"no_correct_valid_chosen": 4, "judge_rejected_all_chosen": 4, "no_correct_rejected": 4}
+    assert stats["drop_reasons"] == {
+        "no_correct_valid_chosen": 4,
+        "judge_rejected_all_chosen": 4,
+        "no_correct_rejected": 4,
+    }
     # the default rejected_source is "corrupt": every rejected side is a corrupted correct base response
     assert "0" not in stats["corruption_histogram"] and sum(stats["corruption_histogram"].values()) == 8
     assert {p["corruption"] for p in pairs} <= {1, 2, 3, 4, 5}
@@ -113,8 +122,10 @@ def test_distill_stats_and_bad_input(tmp_path, tiny_base_dir):
     bad = tmp_path / "bad"
     Dataset.from_list([{"image": Image.new("RGB", (28, 28)), "question": "q?"}]).save_to_disk(str(bad))
     out = tmp_path / "out"
-    res = runner.invoke(app, ["distill", "--zero", str(tiny_base_dir), "--base", str(tiny_base_dir),
-                              "--data", str(bad), "--out", str(out)])
+    res = runner.invoke(
+        app,
+        ["distill", "--zero", str(tiny_base_dir), "--base", str(tiny_base_dir), "--data", str(bad), "--out", str(out)],
+    )
     assert res.exit_code == 2 and "row 0" in res.output and "'answer'" in res.output
     assert not out.exists()
     text_only = tmp_path / "lm"

@@ -18,8 +18,9 @@ ACCELERATE = Path(sys.executable).parent / "accelerate"
 
 def _config(tmp_path: Path, world, base_dir: Path, **sections) -> Path:
     path = tmp_path / "run.yaml"
-    path.write_text(yaml.safe_dump({"name": "ddp", "world": world.model_dump(mode="json"),
-                                    "base_model": str(base_dir), **sections}))
+    path.write_text(
+        yaml.safe_dump({"name": "ddp", "world": world.model_dump(mode="json"), "base_model": str(base_dir), **sections})
+    )
     return path
 
 
@@ -31,8 +32,17 @@ def _run(args: list[str], procs: int, cwd: Path) -> None:
         # Two real gloo processes. `accelerate launch` with cpu_2proc.yaml (MULTI_CPU, no mpirun hostfile)
         # goes to accelerate 1.x's simple_launcher, which starts ONE process; torchrun starts two and
         # exports RANK/WORLD_SIZE, and TrainingArguments(use_cpu=True) then joins them over gloo.
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "specs_vl.cli", *args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "specs_vl.cli",
+            *args,
+        ]
         env["ACCELERATE_USE_CPU"] = "true"
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
     # torchrun's summary ends stderr; the failing rank's own `error:` line comes before it.
@@ -44,9 +54,17 @@ def _run(args: list[str], procs: int, cwd: Path) -> None:
 def test_two_process_coldstart_matches_one_process(tiny_world, tiny_base_dir, tiny_pairs_dir, tmp_path):
     from specs_vl.models.load import load_vlm
 
-    common = {"method": "dpo", "max_steps": 3, "save_steps": 3, "curve_every": 0, "curve_id_n": 4,
-              "curve_ood_n": 4, "learning_rate": 2e-3,
-              "curve_temperature": 0.0, "curve_samples": 1}  # greedy: 1 and 2 processes must give one Psi
+    common = {
+        "method": "dpo",
+        "max_steps": 3,
+        "save_steps": 3,
+        "curve_every": 0,
+        "curve_id_n": 4,
+        "curve_ood_n": 4,
+        "learning_rate": 2e-3,
+        "curve_temperature": 0.0,
+        "curve_samples": 1,
+    }  # greedy: 1 and 2 processes must give one Psi
     from datasets import load_from_disk
 
     # One pair repeated: every batch holds the same rows whatever order each sampler draws them in,
@@ -72,8 +90,14 @@ def test_two_process_coldstart_matches_one_process(tiny_world, tiny_base_dir, ti
     moved = (flat[0] - flat[2]).abs().mean()
     apart = (flat[0] - flat[1]).abs().mean()
     assert moved > 0 and apart < 0.02 * moved, (float(apart), float(moved))
-    losses = [[json.loads(line)["loss"] for line in (tmp_path / d / "out" / "log.jsonl").read_text().splitlines()
-               if '"loss"' in line] for d in ("one", "two")]
+    losses = [
+        [
+            json.loads(line)["loss"]
+            for line in (tmp_path / d / "out" / "log.jsonl").read_text().splitlines()
+            if '"loss"' in line
+        ]
+        for d in ("one", "two")
+    ]
     assert len(losses[0]) == len(losses[1]) == 3
     for a, b in zip(*losses):
         assert abs(a - b) <= 1e-3 * max(1.0, abs(a)), losses  # the same trajectory, step by step
@@ -94,10 +118,24 @@ def test_two_process_dpo_with_the_reference_precomputed(tiny_world, tiny_base_di
         for i, row in enumerate(load_from_disk(str(tiny_pairs_dir)).select(range(8))):
             row["images"][0].save(tmp_path / "two" / f"{i}.png")
             f.write(json.dumps({k: row[k] for k in ("prompt", "chosen", "rejected")} | {"images": [f"{i}.png"]}) + "\n")
-    cfg = _config(tmp_path / "two", tiny_world, tiny_base_dir, coldstart={
-        "method": "dpo", "precompute_ref": True, "max_steps": 2, "save_steps": 2, "batch_size": 4,
-        "learning_rate": 2e-3, "curve_every": 0, "curve_id_n": 4, "curve_ood_n": 4,
-        "curve_temperature": 0.0, "curve_samples": 1})
+    cfg = _config(
+        tmp_path / "two",
+        tiny_world,
+        tiny_base_dir,
+        coldstart={
+            "method": "dpo",
+            "precompute_ref": True,
+            "max_steps": 2,
+            "save_steps": 2,
+            "batch_size": 4,
+            "learning_rate": 2e-3,
+            "curve_every": 0,
+            "curve_id_n": 4,
+            "curve_ood_n": 4,
+            "curve_temperature": 0.0,
+            "curve_samples": 1,
+        },
+    )
     _run(["coldstart", "-q", "-c", str(cfg), "--pairs", str(pairs), "--out", "out"], 2, tmp_path / "two")
     out = tmp_path / "two" / "out"
     logs = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines() if '"loss"' in line]
@@ -121,9 +159,18 @@ def _same_curve_start(one: Path, two: Path) -> None:
 
 @pytest.mark.skipif(not ACCELERATE.exists(), reason="accelerate CLI not installed")
 def test_two_process_rl_ends_with_the_outputs_of_one_process(tiny_world, tiny_base_dir, tmp_path):
-    rl = {"steps": 2, "num_generations": 2, "prompts_per_step": 2, "max_completion_length": 12, "save_steps": 2,
-          "train_size": 16, "eval_id_n": 4, "eval_ood_n": 4,
-          "eval_temperature": 0.0, "eval_samples": 1}  # greedy: 1 and 2 processes must give one Psi
+    rl = {
+        "steps": 2,
+        "num_generations": 2,
+        "prompts_per_step": 2,
+        "max_completion_length": 12,
+        "save_steps": 2,
+        "train_size": 16,
+        "eval_id_n": 4,
+        "eval_ood_n": 4,
+        "eval_temperature": 0.0,
+        "eval_samples": 1,
+    }  # greedy: 1 and 2 processes must give one Psi
     outs = {}
     for procs in (1, 2):
         d = tmp_path / f"p{procs}"

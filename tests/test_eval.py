@@ -14,7 +14,13 @@ runner = CliRunner()
 
 
 def ex(style: str, answer: str = "3", answer_type: str = "integer", choices=()):
-    return {"id": "x", "answer": answer, "answer_type": answer_type, "choices": list(choices), "instruction_style": style}
+    return {
+        "id": "x",
+        "answer": answer,
+        "answer_type": answer_type,
+        "choices": list(choices),
+        "instruction_style": style,
+    }
 
 
 @pytest.mark.parametrize(
@@ -59,8 +65,26 @@ def test_specs_eval_writes_consistent_outputs(tiny_base_dir, tmp_path, suite):
     cfg = tmp_path / "run.yaml"
     cfg.write_text("world:\n  id_test_size: 10\n  ood_test_size: 10\n")
     out = tmp_path / suite
-    res = runner.invoke(app, ["eval", str(tiny_base_dir), "--suite", suite, "--samples", "2", "--k", "1,2",
-                              "--out", str(out), "--max-new-tokens", "12", "--config", str(cfg), "--quiet"])
+    res = runner.invoke(
+        app,
+        [
+            "eval",
+            str(tiny_base_dir),
+            "--suite",
+            suite,
+            "--samples",
+            "2",
+            "--k",
+            "1,2",
+            "--out",
+            str(out),
+            "--max-new-tokens",
+            "12",
+            "--config",
+            str(cfg),
+            "--quiet",
+        ],
+    )
     assert res.exit_code == 0, res.output
     metrics = json.loads((out / "metrics.json").read_text())
     rows = [json.loads(line) for line in (out / "generations.jsonl").read_text().splitlines()]
@@ -90,7 +114,9 @@ def test_eval_rejects_bad_inputs(tmp_path, tiny_base_dir):
     (text_only / "config.json").write_text(json.dumps({"model_type": "qwen2", "hidden_size": 8}))
     res = runner.invoke(app, ["eval", str(text_only), "--suite", "world-id"])
     assert res.exit_code == 2 and "text-only" in res.output
-    res = runner.invoke(app, ["eval", str(tiny_base_dir), "--suite", "world-id", "--k", "4", "--samples", "2", "--n", "2"])
+    res = runner.invoke(
+        app, ["eval", str(tiny_base_dir), "--suite", "world-id", "--k", "4", "--samples", "2", "--n", "2"]
+    )
     assert res.exit_code == 2 and "--samples >= 4" in res.output
 
 
@@ -103,8 +129,17 @@ def test_world_export_cli(tmp_path):
     assert res.exit_code == 0, res.output
     ds = load_from_disk(str(out))
     assert len(ds) == 12 and isinstance(ds[0]["image"], Image.Image)
-    assert set(ds.column_names) == {"id", "image", "question", "answer", "answer_type", "choices", "family",
-                                    "instruction_style", "split"}
+    assert set(ds.column_names) == {
+        "id",
+        "image",
+        "question",
+        "answer",
+        "answer_type",
+        "choices",
+        "family",
+        "instruction_style",
+        "split",
+    }
     again = runner.invoke(app, ["world", "export", str(out), "--n", "3"])
     assert again.exit_code == 2 and "not empty" in again.output
     bad = runner.invoke(app, ["world", "export", str(tmp_path / "x"), "--split", "validation"])

@@ -13,9 +13,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from specs_vl.cli.export_cmds import export_app
-from specs_vl.util.errors import ConfigError, DataError
 from specs_vl.export.verl import export_verl
 from specs_vl.scoring.rewards import compute_score
+from specs_vl.util.errors import ConfigError, DataError
 from specs_vl.world import WorldConfig, build_split
 from specs_vl.world.export import FEATURES
 
@@ -28,8 +28,10 @@ def verl_messages(prompt: list[dict]) -> list[dict]:
     """What verl's RLHFDataset._build_messages does to a row's prompt when the row has images."""
     out = []
     for m in prompt:
-        parts = [{"type": "image"} if s == "<image>" else {"type": "text", "text": s}
-                 for s in re.split("(<image>|<video>)", m["content"])]
+        parts = [
+            {"type": "image"} if s == "<image>" else {"type": "text", "text": s}
+            for s in re.split("(<image>|<video>)", m["content"])
+        ]
         out.append({"role": m["role"], "content": parts})
     return out
 
@@ -79,15 +81,22 @@ def test_rl_data_dir_via_cli(tmp_path: Path) -> None:
 
 def make_pairs(path: Path) -> None:
     """What `specs distill` writes: two pairs for q1 (one RL row), one for q2."""
+
     def row(id_: str, answer: str, color: str) -> dict:
         return {
             "prompt": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": f"Color? ({id_})"}]}],
             "chosen": [{"role": "assistant", "content": f"<think>look</think> <answer>{answer}</answer>"}],
             "rejected": [{"role": "assistant", "content": f"look. Answer: {answer}"}],
             "images": [Image.new("RGB", (16, 12), color)],
-            "id": id_, "answer": answer, "family": "color", "corruption": 5,
+            "id": id_,
+            "answer": answer,
+            "family": "color",
+            "corruption": 5,
         }
-    Dataset.from_list([row("q1", "red", "red"), row("q1", "red", "red"), row("q2", "blue", "blue")]).save_to_disk(str(path))
+
+    Dataset.from_list([row("q1", "red", "red"), row("q1", "red", "red"), row("q2", "blue", "blue")]).save_to_disk(
+        str(path)
+    )
 
 
 def test_pairs_export(tmp_path: Path) -> None:
@@ -136,13 +145,16 @@ def test_failed_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest
 VALID = "<think>Two circles.</think> <answer>{}</answer>"
 
 
-@pytest.mark.parametrize("response, gold, expected", [
-    (VALID.format(2), "2", (1.5, 1.0, 1.0)),  # format and answer
-    ("There are two circles. <answer>2</answer>", "2", (1.0, 1.0, 0.0)),  # answer only
-    (VALID.format(3), "2", (0.5, 0.0, 1.0)),  # format only
-    ("I think 3.", "2", (0.0, 0.0, 0.0)),
-    (VALID.format("blue"), "B", (1.5, 1.0, 1.0)),  # option text, with choices from extra_info
-])
+@pytest.mark.parametrize(
+    "response, gold, expected",
+    [
+        (VALID.format(2), "2", (1.5, 1.0, 1.0)),  # format and answer
+        ("There are two circles. <answer>2</answer>", "2", (1.0, 1.0, 0.0)),  # answer only
+        (VALID.format(3), "2", (0.5, 0.0, 1.0)),  # format only
+        ("I think 3.", "2", (0.0, 0.0, 0.0)),
+        (VALID.format("blue"), "B", (1.5, 1.0, 1.0)),  # option text, with choices from extra_info
+    ],
+)
 def test_compute_score(response: str, gold: str, expected: tuple) -> None:
     """verl takes `score` as the reward and logs `acc` and `format` apart (a float would be logged as acc)."""
     info = {"answer_type": "mc", "choices": ["red", "blue"]} if gold == "B" else {"answer_type": "integer"}
@@ -150,10 +162,15 @@ def test_compute_score(response: str, gold: str, expected: tuple) -> None:
     assert got == dict(zip(("score", "acc", "format"), expected))
 
 
-@pytest.mark.parametrize("args", [
-    ("specs_vl", None, "2", None), ("specs_vl", 123, None, "junk"), (None, ["odd"], object(), {"choices": 5}),
-    ("specs_vl", "\x00" * 10_000 + "<answer>", "2", {"answer_type": ["x"]}),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("specs_vl", None, "2", None),
+        ("specs_vl", 123, None, "junk"),
+        (None, ["odd"], object(), {"choices": 5}),
+        ("specs_vl", "\x00" * 10_000 + "<answer>", "2", {"answer_type": ["x"]}),
+    ],
+)
 def test_compute_score_never_raises(args: tuple) -> None:
     zero = {"score": 0.0, "acc": 0.0, "format": 0.0}
     assert compute_score(*args) == zero
@@ -211,14 +228,28 @@ def test_split_gives_held_out_val_rows(tmp_path: Path) -> None:
 
 def test_print_command_writes_the_whole_verl_command(tmp_path: Path) -> None:
     cfg = tmp_path / "run.yaml"
-    cfg.write_text("name: r\nworld:\n  train_size: 8\n  id_test_size: 4\nrl:\n  num_generations: 6\n"
-                   "  prompts_per_step: 3\n  max_completion_length: 300\n")
+    cfg.write_text(
+        "name: r\nworld:\n  train_size: 8\n  id_test_size: 4\nrl:\n  num_generations: 6\n"
+        "  prompts_per_step: 3\n  max_completion_length: 300\n"
+    )
     out, val = tmp_path / "train.parquet", tmp_path / "val.parquet"
     res = CliRunner().invoke(export_app, ["verl", str(out), "-c", str(cfg), "--print-command", "-q"])
     assert res.exit_code == 2 and "needs --val" in res.output and not out.exists()  # checked before writing
     assert CliRunner().invoke(export_app, ["verl", str(val), "-c", str(cfg), "--split", "id_test"]).exit_code == 0
-    res = CliRunner().invoke(export_app, ["verl", str(out), "-c", str(cfg), "--print-command", "--val", str(val),
-                                          "--model", "Qwen/Qwen3-VL-8B-Instruct"])
+    res = CliRunner().invoke(
+        export_app,
+        [
+            "verl",
+            str(out),
+            "-c",
+            str(cfg),
+            "--print-command",
+            "--val",
+            str(val),
+            "--model",
+            "Qwen/Qwen3-VL-8B-Instruct",
+        ],
+    )
     assert res.exit_code == 0, res.output
     lines = [ln.strip(" \\'") for ln in res.stdout.splitlines()]
     assert lines[0] == "python3 -m verl.trainer.main_ppo" and out.exists()
@@ -238,8 +269,17 @@ def test_the_verl_command_trains_the_trl_paths_schedule_decay_and_correction(tmp
     from specs_vl.stages.rl import RLConfig
     from specs_vl.stages.zero import grpo_args
 
-    for rl in (RLConfig(), RLConfig(lr_scheduler_type="cosine", warmup_ratio=0.05, weight_decay=0.01,
-                                    is_correction="token_truncate", is_clip_max=2.0, freeze_vision_tower=True)):
+    for rl in (
+        RLConfig(),
+        RLConfig(
+            lr_scheduler_type="cosine",
+            warmup_ratio=0.05,
+            weight_decay=0.01,
+            is_correction="token_truncate",
+            is_clip_max=2.0,
+            freeze_vision_tower=True,
+        ),
+    ):
         cfg = RunConfig(rl=rl)
         verl = verl_overrides(cfg, tmp_path / "t.parquet", tmp_path / "v.parquet", "Qwen/Qwen2.5-VL-7B-Instruct")
         trl = grpo_args(rl, tmp_path)

@@ -60,8 +60,7 @@ def _snapshot(model) -> dict[str, torch.Tensor]:
 
 def _changed(model, before: dict[str, torch.Tensor]) -> int:
     # .to(p.device): on a GPU the trainer moves the model to CUDA after the snapshot was taken on the CPU
-    return sum(not torch.equal(p.detach(), before[n].to(p.device)) for n, p in model.named_parameters()
-               if n in before)
+    return sum(not torch.equal(p.detach(), before[n].to(p.device)) for n, p in model.named_parameters() if n in before)
 
 
 def _losses(trainer) -> list[float]:
@@ -84,7 +83,8 @@ def test_generate_batched_equals_unbatched(family_dir, examples):
     model, processor = _load(path)
     prefill: list = []
     hook = model.register_forward_pre_hook(
-        lambda m, a, kw: prefill.append(kw) if kw["input_ids"].shape[1] > 1 else None, with_kwargs=True)
+        lambda m, a, kw: prefill.append(kw) if kw["input_ids"].shape[1] > 1 else None, with_kwargs=True
+    )
     outs = generate(model, processor, examples[:2], SampleConfig(n=2, temperature=1.0, max_new_tokens=6, seed=1))
     hook.remove()
     assert len(outs) == 2 and all(len(o) == 2 and all(isinstance(s, str) for s in o) for o in outs)
@@ -104,8 +104,13 @@ def test_generate_batched_equals_unbatched(family_dir, examples):
 
 def _spy(model, seen: list):
     def hook(module, args, kwargs):
-        seen.append({k: v for k, v in kwargs.items()
-                     if k in ("pixel_values", "image_grid_thw", "input_ids", "pixel_attention_mask")})
+        seen.append(
+            {
+                k: v
+                for k, v in kwargs.items()
+                if k in ("pixel_values", "image_grid_thw", "input_ids", "pixel_attention_mask")
+            }
+        )
 
     return model.register_forward_pre_hook(hook, with_kwargs=True)
 
@@ -119,7 +124,7 @@ def _check_images_reached_the_model(name, model, processor, seen):
             grid = call.get("image_grid_thw")
             assert grid is not None, f"{name}: image_grid_thw did not reach the model"
             assert call["pixel_values"].shape[0] == int(grid.prod(-1).sum())
-            assert n_placeholders == int(grid.prod(-1).sum()) // processor.image_processor.merge_size ** 2
+            assert n_placeholders == int(grid.prod(-1).sum()) // processor.image_processor.merge_size**2
         else:  # idefics3: one unsplit image per row, image_seq_len placeholders each
             assert call["pixel_values"].shape[:2] == (call["input_ids"].shape[0], 1)
             assert n_placeholders == call["input_ids"].shape[0] * processor.image_seq_len

@@ -26,8 +26,16 @@ def test_every_training_knob_is_set_not_left_to_a_library_default(tmp_path):
     assert args.weight_decay == 0.0 and args.warmup_steps == 0.0
     assert args.vllm_importance_sampling_correction is False
     assert list(args.reward_weights) == [0.5, 1.0]  # rewards are logged unweighted, weighted by TRL
-    tuned = grpo_args(ZeroConfig(lr_scheduler_type="cosine", warmup_ratio=0.1, weight_decay=0.01,
-                                 is_correction="token_truncate", is_clip_max=2.0), tmp_path)
+    tuned = grpo_args(
+        ZeroConfig(
+            lr_scheduler_type="cosine",
+            warmup_ratio=0.1,
+            weight_decay=0.01,
+            is_correction="token_truncate",
+            is_clip_max=2.0,
+        ),
+        tmp_path,
+    )
     assert _kind(tuned) == "cosine" and tuned.warmup_steps == 0.1 and tuned.weight_decay == 0.01
     assert tuned.vllm_importance_sampling_correction is True
     assert tuned.vllm_importance_sampling_mode == "token_truncate" and tuned.vllm_importance_sampling_clip_max == 2.0
@@ -36,8 +44,15 @@ def test_every_training_knob_is_set_not_left_to_a_library_default(tmp_path):
 
 
 def test_the_learning_rate_stays_constant_over_the_run(tiny_base_dir, tiny_world, tmp_path):
-    cfg = ZeroConfig(steps=3, num_generations=2, prompts_per_step=2, max_completion_length=8, learning_rate=1e-3,
-                     save_steps=100, train_size=8)
+    cfg = ZeroConfig(
+        steps=3,
+        num_generations=2,
+        prompts_per_step=2,
+        max_completion_length=8,
+        learning_rate=1e-3,
+        save_steps=100,
+        train_size=8,
+    )
     run_zero(cfg, tiny_base_dir, tmp_path / "zero", tiny_world)
     lrs = [r["learning_rate"] for r in read_log(tmp_path / "zero" / "log.jsonl") if "learning_rate" in r]
     assert lrs == [1e-3] * 3, lrs  # linear decay would log 1e-3, 6.7e-4, 3.3e-4
@@ -50,8 +65,16 @@ def _params(model_dir):
 
 
 def test_a_frozen_vision_tower_does_not_change(tiny_base_dir, tiny_world, tmp_path):
-    cfg = ZeroConfig(steps=2, num_generations=4, prompts_per_step=2, max_completion_length=16, learning_rate=1e-2,
-                     save_steps=100, train_size=8, freeze_vision_tower=True)
+    cfg = ZeroConfig(
+        steps=2,
+        num_generations=4,
+        prompts_per_step=2,
+        max_completion_length=16,
+        learning_rate=1e-2,
+        save_steps=100,
+        train_size=8,
+        freeze_vision_tower=True,
+    )
     run_zero(cfg, tiny_base_dir, tmp_path / "zero", tiny_world)
     before, after = _params(tiny_base_dir), _params(tmp_path / "zero" / "model")
     visual = [k for k in before if ".visual." in f".{k}"]
@@ -61,8 +84,19 @@ def test_a_frozen_vision_tower_does_not_change(tiny_base_dir, tiny_world, tmp_pa
 
 
 def test_every_mini_batch_clip_fraction_reaches_the_curve(tiny_base_dir, tiny_world, tmp_path):
-    cfg = RLConfig(steps=3, num_generations=4, prompts_per_step=2, mini_batch_prompts=1, max_completion_length=24,
-                   learning_rate=5e-2, save_steps=100, train_size=16, eval_id_n=4, eval_ood_n=4, eval_samples=1)
+    cfg = RLConfig(
+        steps=3,
+        num_generations=4,
+        prompts_per_step=2,
+        mini_batch_prompts=1,
+        max_completion_length=24,
+        learning_rate=5e-2,
+        save_steps=100,
+        train_size=16,
+        eval_id_n=4,
+        eval_ood_n=4,
+        eval_samples=1,
+    )
     run_rl(cfg, tiny_base_dir, tmp_path / "rl", tiny_world)
     log = read_log(tmp_path / "rl" / "log.jsonl")
     logged = [r["clip_ratio/region_mean"] for r in log if "clip_ratio/region_mean" in r and "train_runtime" not in r]
@@ -76,9 +110,21 @@ def test_every_mini_batch_clip_fraction_reaches_the_curve(tiny_base_dir, tiny_wo
 
 @pytest.mark.parametrize("reward", ["specs", "random"])
 def test_grpo_raises_its_own_reward_on_a_few_prompts_and_noise_does_not(reward, tiny_base_dir, tiny_world, tmp_path):
-    cfg = RLConfig(steps=24, num_generations=8, prompts_per_step=2, max_completion_length=24, learning_rate=3e-3,
-                   scale_rewards="batch", save_steps=100, train_size=2, eval_id_n=2, eval_ood_n=2, eval_samples=1,
-                   reward=reward, seed=0)
+    cfg = RLConfig(
+        steps=24,
+        num_generations=8,
+        prompts_per_step=2,
+        max_completion_length=24,
+        learning_rate=3e-3,
+        scale_rewards="batch",
+        save_steps=100,
+        train_size=2,
+        eval_id_n=2,
+        eval_ood_n=2,
+        eval_samples=1,
+        reward=reward,
+        seed=0,
+    )
     run_rl(cfg, tiny_base_dir, tmp_path / "rl", tiny_world)
     curve = rl_curve(read_log(tmp_path / "rl" / "log.jsonl"))
     rewards = [r["reward"] for r in curve]

@@ -81,8 +81,9 @@ def test_unreachable_judge_is_a_clear_error(tmp_path, tiny_base_dir):
     cfg = tmp_path / "run.yaml"
     cfg.write_text(f"distill:\n  judge: http\n  judge_url: {url}\n  train_size: 4\n")
     out = tmp_path / "pairs"
-    res = CliRunner().invoke(app, ["distill", "-c", str(cfg), "--zero", str(tiny_base_dir), "--base",
-                                   str(tiny_base_dir), "--out", str(out)])
+    res = CliRunner().invoke(
+        app, ["distill", "-c", str(cfg), "--zero", str(tiny_base_dir), "--base", str(tiny_base_dir), "--out", str(out)]
+    )
     assert res.exit_code == 2 and "unreachable" in res.output
     assert not out.exists()
 
@@ -90,17 +91,22 @@ def test_unreachable_judge_is_a_clear_error(tmp_path, tiny_base_dir):
 def test_the_api_key_is_never_written_by_a_pipeline_that_uses_it(server, tmp_path, tiny_base_dir, monkeypatch):
     """Through zero, distill (judged over HTTP) and the report: no file of the run holds the key."""
     from specs_vl.config import RunConfig
-    from specs_vl.pipeline import run_pipeline
+    from specs_vl.orchestration.pipeline import run_pipeline
 
     secret = "sk-never-written-4242"
     monkeypatch.setenv("SPECS_JUDGE_API_KEY", secret)
-    cfg = RunConfig.model_validate({
-        "name": "keyed", "base_model": str(tiny_base_dir), "methods": [], "rl_from_base": False,
-        "world": {"train_size": 24, "id_test_size": 4, "ood_test_size": 4},
-        "zero": {"steps": 2, "num_generations": 2, "prompts_per_step": 2, "max_completion_length": 16},
-        "distill": {"samples": 8, "max_new_tokens": 32, "judge": "http", "judge_url": server},
-        "eval": {"samples": 1, "ks": [1], "max_new_tokens": 8, "suites": ["world-id"]},
-    })
+    cfg = RunConfig.model_validate(
+        {
+            "name": "keyed",
+            "base_model": str(tiny_base_dir),
+            "methods": [],
+            "rl_from_base": False,
+            "world": {"train_size": 24, "id_test_size": 4, "ood_test_size": 4},
+            "zero": {"steps": 2, "num_generations": 2, "prompts_per_step": 2, "max_completion_length": 16},
+            "distill": {"samples": 8, "max_new_tokens": 32, "judge": "http", "judge_url": server},
+            "eval": {"samples": 1, "ks": [1], "max_new_tokens": 8, "suites": ["world-id"]},
+        }
+    )
     try:
         run_dir = run_pipeline(cfg, tmp_path / "runs")
     except ValueError as e:  # a tiny model may find no pairs; the files written so far must still be clean

@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from kill_points import command, run_until_paused
 
 
 def _run_config(tmp_path: Path, world, base_dir: Path, section: str, settings: dict) -> Path:
     path = tmp_path / "run.yaml"
-    path.write_text(yaml.safe_dump({"name": "kill", "world": world.model_dump(mode="json"),
-                                    "base_model": str(base_dir), section: settings}))
+    path.write_text(
+        yaml.safe_dump(
+            {"name": "kill", "world": world.model_dump(mode="json"), "base_model": str(base_dir), section: settings}
+        )
+    )
     return path
 
 
@@ -23,10 +25,16 @@ def _steps(log: Path) -> list[int]:
     return [json.loads(line)["step"] for line in log.read_text().splitlines() if '"loss"' in line]
 
 
-def test_coldstart_killed_mid_training_resumes_to_the_configured_step(tiny_world, tiny_base_dir, tiny_pairs_dir,
-                                                                       tmp_path):
-    cfg = _run_config(tmp_path, tiny_world, tiny_base_dir, "coldstart", {
-        "batch_size": 2, "max_steps": 8, "save_steps": 2, "curve_every": 0, "curve_id_n": 4, "curve_ood_n": 4})
+def test_coldstart_killed_mid_training_resumes_to_the_configured_step(
+    tiny_world, tiny_base_dir, tiny_pairs_dir, tmp_path
+):
+    cfg = _run_config(
+        tmp_path,
+        tiny_world,
+        tiny_base_dir,
+        "coldstart",
+        {"batch_size": 2, "max_steps": 8, "save_steps": 2, "curve_every": 0, "curve_id_n": 4, "curve_ood_n": 4},
+    )
     out = tmp_path / "cs"
     cmd = command("coldstart", "-q", "-c", str(cfg), "--pairs", str(tiny_pairs_dir), "--out", str(out))
     # killed once checkpoint-4 is whole, before step 5 begins: the rerun must resume from exactly there
@@ -43,9 +51,22 @@ def test_coldstart_killed_mid_training_resumes_to_the_configured_step(tiny_world
 
 
 def test_rl_killed_mid_training_resumes_to_the_configured_step(tiny_world, tiny_base_dir, tmp_path):
-    cfg = _run_config(tmp_path, tiny_world, tiny_base_dir, "rl", {
-        "steps": 8, "num_generations": 2, "prompts_per_step": 2, "max_completion_length": 16, "save_steps": 2,
-        "train_size": 16, "eval_id_n": 4, "eval_ood_n": 4})
+    cfg = _run_config(
+        tmp_path,
+        tiny_world,
+        tiny_base_dir,
+        "rl",
+        {
+            "steps": 8,
+            "num_generations": 2,
+            "prompts_per_step": 2,
+            "max_completion_length": 16,
+            "save_steps": 2,
+            "train_size": 16,
+            "eval_id_n": 4,
+            "eval_ood_n": 4,
+        },
+    )
     out = tmp_path / "rl"
     cmd = command("rl", "-q", "-c", str(cfg), "--from", str(tiny_base_dir), "--out", str(out))
     run_until_paused(cmd, "saved:rl/checkpoints/checkpoint-4", tmp_path / "paused", cwd=tmp_path)
@@ -57,11 +78,17 @@ def test_rl_killed_mid_training_resumes_to_the_configured_step(tiny_world, tiny_
     assert [r["step"] for r in json.loads((out / "curve.json").read_text())][-1] == 8
 
 
-def test_a_save_cut_short_by_a_kill_resumes_from_the_checkpoint_before(tiny_world, tiny_base_dir, tiny_pairs_dir,
-                                                                        tmp_path):
+def test_a_save_cut_short_by_a_kill_resumes_from_the_checkpoint_before(
+    tiny_world, tiny_base_dir, tiny_pairs_dir, tmp_path
+):
     """SIGKILL after checkpoint-4's weights are written but before its trainer_state.json."""
-    cfg = _run_config(tmp_path, tiny_world, tiny_base_dir, "coldstart", {
-        "batch_size": 2, "max_steps": 6, "save_steps": 2, "curve_every": 0, "curve_id_n": 4, "curve_ood_n": 4})
+    cfg = _run_config(
+        tmp_path,
+        tiny_world,
+        tiny_base_dir,
+        "coldstart",
+        {"batch_size": 2, "max_steps": 6, "save_steps": 2, "curve_every": 0, "curve_id_n": 4, "curve_ood_n": 4},
+    )
     out = tmp_path / "cs"
     cmd = command("coldstart", "-q", "-c", str(cfg), "--pairs", str(tiny_pairs_dir), "--out", str(out))
     run_until_paused(cmd, "saving:cs/checkpoints/checkpoint-4", tmp_path / "paused", cwd=tmp_path)
@@ -74,8 +101,9 @@ def test_a_save_cut_short_by_a_kill_resumes_from_the_checkpoint_before(tiny_worl
     assert set(_steps(out / "log.jsonl")) == set(range(1, 7))
 
 
-def test_a_run_killed_after_its_last_checkpoint_keeps_the_trained_weights(tiny_world, tiny_base_dir,
-                                                                          tiny_pairs_dir, tmp_path):
+def test_a_run_killed_after_its_last_checkpoint_keeps_the_trained_weights(
+    tiny_world, tiny_base_dir, tiny_pairs_dir, tmp_path
+):
     """Resuming a checkpoint at max_steps makes transformers skip both training and weight loading;
     the stage must still end with the trained model, not the start model."""
     import shutil
@@ -85,8 +113,9 @@ def test_a_run_killed_after_its_last_checkpoint_keeps_the_trained_weights(tiny_w
     from specs_vl.models.load import load_vlm
     from specs_vl.stages.coldstart import ColdstartConfig, run_coldstart
 
-    cfg = ColdstartConfig(batch_size=2, max_steps=4, save_steps=2, curve_every=0, curve_id_n=4, curve_ood_n=4,
-                          learning_rate=2e-3)
+    cfg = ColdstartConfig(
+        batch_size=2, max_steps=4, save_steps=2, curve_every=0, curve_id_n=4, curve_ood_n=4, learning_rate=2e-3
+    )
     out = tmp_path / "cs"
     run_coldstart(cfg, tiny_base_dir, tiny_pairs_dir, out, tiny_world)
     trained, _ = load_vlm(out / "model")
@@ -96,7 +125,7 @@ def test_a_run_killed_after_its_last_checkpoint_keeps_the_trained_weights(tiny_w
     assert res["resumed_from"].endswith("checkpoint-4") and res["steps"] == 4
     again, _ = load_vlm(out / "model")
     base, _ = load_vlm(tiny_base_dir)
-    for a, b, c in zip(again.parameters(), trained.parameters(), base.parameters()):
+    for a, b, _c in zip(again.parameters(), trained.parameters(), base.parameters()):
         assert torch.equal(a, b)
     assert any(not torch.equal(a, c) for a, c in zip(again.parameters(), base.parameters()))
 
@@ -111,8 +140,9 @@ def test_a_resumed_run_ends_with_the_weights_of_an_unbroken_run(tiny_world, tiny
     from specs_vl.models.load import load_vlm
     from specs_vl.stages.coldstart import ColdstartConfig, run_coldstart
 
-    cfg = ColdstartConfig(batch_size=2, max_steps=4, save_steps=2, curve_every=0, curve_id_n=4, curve_ood_n=4,
-                          learning_rate=2e-3)
+    cfg = ColdstartConfig(
+        batch_size=2, max_steps=4, save_steps=2, curve_every=0, curve_id_n=4, curve_ood_n=4, learning_rate=2e-3
+    )
     unbroken = tmp_path / "a"
     run_coldstart(cfg, tiny_base_dir, tiny_pairs_dir, unbroken, tiny_world)
     broken = tmp_path / "b"
@@ -143,9 +173,9 @@ def test_a_checkpoint_cut_short_while_saving_is_skipped(tmp_path):
     assert last_checkpoint(ckpts, resume=False) is None
 
 
-def test_a_non_finite_loss_stops_the_stage_naming_the_step_and_keeps_the_checkpoint(tiny_world, tiny_base_dir,
-                                                                                   tiny_pairs_dir, tmp_path,
-                                                                                   monkeypatch):
+def test_a_non_finite_loss_stops_the_stage_naming_the_step_and_keeps_the_checkpoint(
+    tiny_world, tiny_base_dir, tiny_pairs_dir, tmp_path, monkeypatch
+):
     import torch
     from transformers import TrainerCallback
 
@@ -160,8 +190,7 @@ def test_a_non_finite_loss_stops_the_stage_naming_the_step_and_keeps_the_checkpo
 
     real = coldstart.make_trainer
     monkeypatch.setattr(coldstart, "make_trainer", lambda *a: real(*a[:-1], [*a[-1], PoisonAtStep3()]))
-    cfg = coldstart.ColdstartConfig(batch_size=2, max_steps=6, save_steps=2, curve_every=0, curve_id_n=4,
-                                    curve_ood_n=4)
+    cfg = coldstart.ColdstartConfig(batch_size=2, max_steps=6, save_steps=2, curve_every=0, curve_id_n=4, curve_ood_n=4)
     out = tmp_path / "cs"
     with pytest.raises(TrainingError, match=r"step 3: the loss is nan.*checkpoint-2"):
         coldstart.run_coldstart(cfg, tiny_base_dir, tiny_pairs_dir, out, tiny_world)

@@ -10,8 +10,25 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "src" / "specs_vl"
 MAX_LINES = 350
-DEFERRED_OK = {"torch", "transformers", "trl", "vllm", "datasets", "pyarrow", "peft", "safetensors",
-               "math_verify", "tokenizers", "accelerate", "deepspeed", "PIL", "matplotlib", "numpy", "tensorboard", "scipy"}
+DEFERRED_OK = {
+    "torch",
+    "transformers",
+    "trl",
+    "vllm",
+    "datasets",
+    "pyarrow",
+    "peft",
+    "safetensors",
+    "math_verify",
+    "tokenizers",
+    "accelerate",
+    "deepspeed",
+    "PIL",
+    "matplotlib",
+    "numpy",
+    "tensorboard",
+    "scipy",
+}
 
 
 def _modules() -> dict[str, Path]:
@@ -64,7 +81,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(v)
         for w in sorted(graph[v]):
             if state.get(w) == 1:
-                return path[path.index(w):] + [w]
+                return path[path.index(w) :] + [w]
             if w not in state and (found := visit(w)):
                 return found
         state[v] = 2
@@ -88,7 +105,9 @@ def test_the_cycle_finder_finds_a_circle():
 
 
 def test_no_module_over_the_line_limit():
-    long = {str(f.relative_to(ROOT)): n for f in ROOT.rglob("*.py") if (n := len(f.read_text().splitlines())) > MAX_LINES}
+    long = {
+        str(f.relative_to(ROOT)): n for f in ROOT.rglob("*.py") if (n := len(f.read_text().splitlines())) > MAX_LINES
+    }
     assert not long, long
 
 
@@ -106,8 +125,12 @@ def test_function_level_imports_only_defer_heavy_dependencies_and_say_so():
     for f in sorted(ROOT.rglob("*.py")):
         lines = f.read_text().splitlines()
         tree = ast.parse(f.read_text())
-        import_lines = {i for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
-                        for i in range(n.lineno - 1, n.end_lineno)}
+        import_lines = {
+            i
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.Import, ast.ImportFrom))
+            for i in range(n.lineno - 1, n.end_lineno)
+        }
         for fn in ast.walk(tree):
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
@@ -127,7 +150,9 @@ def test_function_level_imports_only_defer_heavy_dependencies_and_say_so():
 
 
 def test_the_cli_imports_no_heavy_library_at_start():
-    code = ("import sys, specs_vl.cli; heavy = {'torch', 'transformers', 'trl', 'datasets', 'PIL', 'numpy'}; "
-            "print(sorted(heavy & set(sys.modules)))")
+    code = (
+        "import sys, specs_vl.cli; heavy = {'torch', 'transformers', 'trl', 'datasets', 'PIL', 'numpy'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"

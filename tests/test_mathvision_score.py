@@ -15,16 +15,19 @@ from specs_vl.evaluation.benchmarks.mathvision_score import (
 OPTIONS = ["$\\frac{1}{2}$", "$1$", "105", "$2\\pi$", "E"]
 
 
-@pytest.mark.parametrize("response,expected", [
-    ("So the answer is \\boxed{\\frac{1}{12}}.", "\\frac{1}{12}"),
-    ("$\\frac{1}{12}$", "\\frac{1}{12}"),  # the whole response is the answer: not the last number
-    ("The answer is 7.", "7"),  # "... is 7." -> "7"
-    ("Looking at the figure, I pick C.", "c"),  # ends with " C." -> "C", then lowercased
-    ("(B)\nbecause the angles add up", "b"),  # starts with "(B)\n"
-    ("Triangle", "triangle"),  # a one-word answer is read whole
-    ("The correct answer is (C). The rest is wrong.", "c"),
-    ("\\boxed{x=3} then \\boxed{4 units}", "4"),  # several boxes: the last; units dropped
-])
+@pytest.mark.parametrize(
+    "response,expected",
+    [
+        ("So the answer is \\boxed{\\frac{1}{12}}.", "\\frac{1}{12}"),
+        ("$\\frac{1}{12}$", "\\frac{1}{12}"),  # the whole response is the answer: not the last number
+        ("The answer is 7.", "7"),  # "... is 7." -> "7"
+        ("Looking at the figure, I pick C.", "c"),  # ends with " C." -> "C", then lowercased
+        ("(B)\nbecause the angles add up", "b"),  # starts with "(B)\n"
+        ("Triangle", "triangle"),  # a one-word answer is read whole
+        ("The correct answer is (C). The rest is wrong.", "c"),
+        ("\\boxed{x=3} then \\boxed{4 units}", "4"),  # several boxes: the last; units dropped
+    ],
+)
 def test_extraction(response, expected):
     assert extract_mathvision_answer(response) == expected
 

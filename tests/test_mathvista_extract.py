@@ -22,31 +22,43 @@ def ff(response, answer_type="integer", query=""):
 
 
 def row(answer, choices=None, answer_type="text", precision=None, query=""):
-    return {"question_type": "multi_choice" if choices else "free_form", "answer_type": answer_type,
-            "answer": answer, "choices": choices, "precision": precision, "query": query}
+    return {
+        "question_type": "multi_choice" if choices else "free_form",
+        "answer_type": answer_type,
+        "answer": answer,
+        "choices": choices,
+        "precision": precision,
+        "query": query,
+    }
 
 
 # 1. yes/no inside a sentence maps to the option
-@pytest.mark.parametrize("response,expected", [
-    ("No, there are not more red cubes than blue spheres in the picture.", "No"),
-    ("Yes. The left bar is taller than the right one, so it is larger.", "Yes"),
-    ("After counting carefully, the answer is no, there are fewer cylinders.", "No"),
-    ("Based on the image, Web Purple does not have the maximum area under the curve.", "No"),
-    ("Based on the graph, the function is increasing between 1 and 2.", "Yes"),
-    ("A: No, Light Slate is not less than Saddle Brown in the chart.", "No"),  # a dialogue label, not option A
-])
+@pytest.mark.parametrize(
+    "response,expected",
+    [
+        ("No, there are not more red cubes than blue spheres in the picture.", "No"),
+        ("Yes. The left bar is taller than the right one, so it is larger.", "Yes"),
+        ("After counting carefully, the answer is no, there are fewer cylinders.", "No"),
+        ("Based on the image, Web Purple does not have the maximum area under the curve.", "No"),
+        ("Based on the graph, the function is increasing between 1 and 2.", "Yes"),
+        ("A: No, Light Slate is not less than Saddle Brown in the chart.", "No"),  # a dialogue label, not option A
+    ],
+)
 def test_yes_no_in_a_sentence(response, expected):
     assert mc(response, YES_NO) == expected
 
 
 # 2. an option letter not on the last line, and the phrasings of an option statement
-@pytest.mark.parametrize("response", [
-    "The correct choice is (B).\n\nI hope this helps!",
-    "Let me think. Solution B has more particles per volume.\nThe correct option is B.\nLet me know if you need more.",
-    "Comparing the two jars, the answer is option B because it holds more solute.",
-    "Answer: B",
-    "Therefore the answer is (B) Solution B.\n\nChoice (A) is incorrect because it holds fewer particles.",
-])
+@pytest.mark.parametrize(
+    "response",
+    [
+        "The correct choice is (B).\n\nI hope this helps!",
+        "Let me think. Solution B has more particles per volume.\nThe correct option is B.\nLet me know if you need more.",  # noqa: E501
+        "Comparing the two jars, the answer is option B because it holds more solute.",
+        "Answer: B",
+        "Therefore the answer is (B) Solution B.\n\nChoice (A) is incorrect because it holds fewer particles.",
+    ],
+)
 def test_option_statements(response):
     assert mc(response) == "B"
 
@@ -65,7 +77,9 @@ def test_short_answer_number_is_not_one_from_the_question():
 
 
 def test_chain_of_thought_takes_the_concluding_number():
-    text = "The first shelf holds 12 books and the second 15.\nAdding them: 12 + 15 = 27.\nTherefore, there are 27 books."
+    text = (
+        "The first shelf holds 12 books and the second 15.\nAdding them: 12 + 15 = 27.\nTherefore, there are 27 books."
+    )
     assert ff(text, query="How many books are on the shelves?") == "27"
 
 
@@ -78,12 +92,15 @@ def test_explicit_letter_beats_a_trailing_capital():
     assert mc("The correct option is (C) Solution B.") == "C"
 
 
-@pytest.mark.parametrize("response,answer_type,expected", [
-    ("The net force on the block is 100.0 N.", "float", "100.0"),
-    ("The work done is 45 J", "integer", "45"),
-    ("So the potential difference is 12 V.", "integer", "12"),
-    ("The temperature rises to 300 K.", "integer", "300"),
-])
+@pytest.mark.parametrize(
+    "response,answer_type,expected",
+    [
+        ("The net force on the block is 100.0 N.", "float", "100.0"),
+        ("The work done is 45 J", "integer", "45"),
+        ("So the potential difference is 12 V.", "integer", "12"),
+        ("The temperature rises to 300 K.", "integer", "300"),
+    ],
+)
 def test_units_are_not_options(response, answer_type, expected):
     assert ff(response, answer_type) == expected
 
@@ -93,11 +110,14 @@ def test_unit_answer_scores():
 
 
 # 5. hyphens in ranges are not minus signs
-@pytest.mark.parametrize("response,expected", [
-    ("The share grew from 45.2%-65.6% over the decade, so the answer is 65.6", "65.6"),
-    ("The youngest children are aged 0-5", "0"),
-    ("The temperature dropped to -5 degrees.", "-5"),
-])
+@pytest.mark.parametrize(
+    "response,expected",
+    [
+        ("The share grew from 45.2%-65.6% over the decade, so the answer is 65.6", "65.6"),
+        ("The youngest children are aged 0-5", "0"),
+        ("The temperature dropped to -5 degrees.", "-5"),
+    ],
+)
 def test_ranges_are_not_negative(response, expected):
     assert ff(response, "float") == expected
 
@@ -114,7 +134,10 @@ def test_refusals_go_to_the_official_normaliser():
     long = ("As an AI, I don't have the ability to see images. " * 3) + "Please describe the chart in words."
     assert mc(long, YES_NO) == "N/A"  # and writes N/A for a longer one
     # free-form: never a number; multiple choice: the option nearest by edit distance, as upstream
-    assert score_mathvista("I'm sorry, I cannot determine this from the image.", row("7", answer_type="integer")) == (None, False)
+    assert score_mathvista("I'm sorry, I cannot determine this from the image.", row("7", answer_type="integer")) == (
+        None,
+        False,
+    )
     assert score_mathvista(long, row("Yes", YES_NO))[0] == "No"  # "N/A" is nearest to "No"
 
 
@@ -125,13 +148,16 @@ def test_answer_tags_and_boxed_still_win():
 
 
 # 8. refusals GPT sums up as "N/A": an outright decline, or one that concludes it cannot answer
-@pytest.mark.parametrize("response", [
-    "The solution cannot be provided because the chart the question refers to is missing.",
-    "I can't process this file.",
-    "As an AI, I am not able to look at the figure, so I will not guess.",
-    "The picture does not show counts for the red trucks or the small spheres. Therefore, the question cannot be answered.",
-    "Nothing in the text tells us how tall either tree is.\n\nThus, it is impossible to determine which one is taller.",
-])
+@pytest.mark.parametrize(
+    "response",
+    [
+        "The solution cannot be provided because the chart the question refers to is missing.",
+        "I can't process this file.",
+        "As an AI, I am not able to look at the figure, so I will not guess.",
+        "The picture does not show counts for the red trucks or the small spheres. Therefore, the question cannot be answered.",  # noqa: E501
+        "Nothing in the text tells us how tall either tree is.\n\nThus, it is impossible to determine which one is taller.",  # noqa: E501
+    ],
+)
 def test_refusals_gpt_writes_as_na(response):
     assert mc(response, YES_NO) == "N/A"
     assert score_mathvista(response, row("No", YES_NO))[0] == "No"  # "N/A" is nearest to "No", as upstream
@@ -144,7 +170,7 @@ def test_a_short_statement_of_what_is_missing_is_still_copied():
 
 # 9. the prompt's format examples ("e.g., 1, 2, 3, at the end") are no numbers the question gives
 def test_hint_examples_are_not_given_numbers():
-    hint = "Hint: Please answer the question requiring an integer answer and provide the final value, e.g., 1, 2, 3, at the end."
+    hint = "Hint: Please answer the question requiring an integer answer and provide the final value, e.g., 1, 2, 3, at the end."  # noqa: E501
     query = hint + "\nQuestion: How many bars have a value below 40?"
     assert ff("There are 3 bars below 40: the ones for 2014, 2015 and 2016.", query=query) == "3"
     assert ff("Counting the short ones, there are **2** groups under 40 in total.", query=query) == "2"
@@ -153,18 +179,24 @@ def test_hint_examples_are_not_given_numbers():
 
 # 10. runaway few-shot continuations: as the official GPT extraction, the last block that states an answer
 def test_continuation_takes_the_last_answered_block():
-    text = ("Solution B holds six particles in the same volume, so it is more concentrated.\nThe answer is B.\n\n"
-            "Question: Which planet is closest to the sun?\nChoices:\n(A) Venus\n(B) Earth\n(C) Mars\n(D) Mercury\n"
-            "Solution: Mercury orbits nearest to the sun.\nThe answer is D.\n\n"
-            "Question: Name a prime number above 10.\nSolution:")
+    text = (
+        "Solution B holds six particles in the same volume, so it is more concentrated.\nThe answer is B.\n\n"
+        "Question: Which planet is closest to the sun?\nChoices:\n(A) Venus\n(B) Earth\n(C) Mars\n(D) Mercury\n"
+        "Solution: Mercury orbits nearest to the sun.\nThe answer is D.\n\n"
+        "Question: Name a prime number above 10.\nSolution:"
+    )
     assert mc(text) == "D"  # the unanswered last block is skipped
-    counting = ("I count 7 apples in the basket.\n\nQuestion: How many legs does a spider have?\n"
-                "Solution: Spiders are arachnids, so they have 8 legs. Therefore, the answer is 8.")
+    counting = (
+        "I count 7 apples in the basket.\n\nQuestion: How many legs does a spider have?\n"
+        "Solution: Spiders are arachnids, so they have 8 legs. Therefore, the answer is 8."
+    )
     assert ff(counting) == "8"
 
 
 def test_continuation_that_only_repeats_the_prompt_keeps_the_first_answer():
-    repeat = ("Hint: Please answer the question and provide the correct option letter, e.g., A, B, C, D, at the end.\n"
-              "Question: Which solution is more concentrated?\nChoices:\n(A) Solution A\n(B) Solution B\n")
+    repeat = (
+        "Hint: Please answer the question and provide the correct option letter, e.g., A, B, C, D, at the end.\n"
+        "Question: Which solution is more concentrated?\nChoices:\n(A) Solution A\n(B) Solution B\n"
+    )
     assert mc("The answer is (C) Solution C.\n\n" + repeat * 3) == "C"
     assert ff("Question: How many apples are there?\nAnswer: 5") == "5"  # a restated question is no continuation

@@ -25,8 +25,17 @@ def mc(extraction, choices=FRACTIONS, **kw):
     return normalize_extracted_answer(extraction, choices, "multi_choice", "text", None, **kw)
 
 
-@pytest.mark.parametrize("a,b,d", [("kitten", "sitting", 3), ("", "abc", 3), ("abc", "", 3),
-                                   ("flaw", "lawn", 2), ("same", "same", 0), ("8/11", "3/11", 1)])
+@pytest.mark.parametrize(
+    "a,b,d",
+    [
+        ("kitten", "sitting", 3),
+        ("", "abc", 3),
+        ("abc", "", 3),
+        ("flaw", "lawn", 2),
+        ("same", "same", 0),
+        ("8/11", "3/11", 1),
+    ],
+)
 def test_levenshtein(a, b, d):
     assert levenshtein(a, b) == d
     assert levenshtein(b, a) == d
@@ -79,18 +88,37 @@ def test_multi_choice_without_choices_raises():
         mc("A", [])
 
 
-@pytest.mark.parametrize("extraction,expected", [
-    ("2.0", "2"), ("2", "2"), ("2.7", "2"), ("-3", "-3"), (7, "7"), ("1e3", "1000"),
-    ("two", None), ("", None), (None, None), ("3 cm", None),
-])
+@pytest.mark.parametrize(
+    "extraction,expected",
+    [
+        ("2.0", "2"),
+        ("2", "2"),
+        ("2.7", "2"),
+        ("-3", "-3"),
+        (7, "7"),
+        ("1e3", "1000"),
+        ("two", None),
+        ("", None),
+        (None, None),
+        ("3 cm", None),
+    ],
+)
 def test_integer(extraction, expected):
     assert normalize_extracted_answer(extraction, [], "free_form", "integer", None) == expected
 
 
-@pytest.mark.parametrize("extraction,precision,expected", [
-    ("3.14", 1, "3.1"), ("3.14", 1.0, "3.1"), ("1.456", 2.0, "1.46"), ("0.5", 2, "0.5"),
-    ("2", 1, "2.0"), ("abc", 1, None), ("3.14", None, None),
-])
+@pytest.mark.parametrize(
+    "extraction,precision,expected",
+    [
+        ("3.14", 1, "3.1"),
+        ("3.14", 1.0, "3.1"),
+        ("1.456", 2.0, "1.46"),
+        ("0.5", 2, "0.5"),
+        ("2", 1, "2.0"),
+        ("abc", 1, None),
+        ("3.14", None, None),
+    ],
+)
 def test_float(extraction, precision, expected):
     assert normalize_extracted_answer(extraction, [], "free_form", "float", precision) == expected
 
@@ -116,23 +144,31 @@ def test_safe_equal():
     assert safe_equal(Boom(), "x") is False
 
 
-@pytest.mark.parametrize("response,expected", [
-    ("<think>...</think><answer>B</answer>", "B"),
-    ("<answer> \\boxed{\\frac{1}{2}} </answer>", "\\frac{1}{2}"),
-    ("So we get \\boxed{12}.", "12"),
-    ("Thus the answer is 3.5.", "3.5"),
-    ("Answer: (C) 6/11", "(C) 6/11"),
-    ("So in total, there are 3 cubes and 4 spheres: 7 objects", "7"),
-    ("equal to", "equal to"),
-    ("   ", None),
-])
+@pytest.mark.parametrize(
+    "response,expected",
+    [
+        ("<think>...</think><answer>B</answer>", "B"),
+        ("<answer> \\boxed{\\frac{1}{2}} </answer>", "\\frac{1}{2}"),
+        ("So we get \\boxed{12}.", "12"),
+        ("Thus the answer is 3.5.", "3.5"),
+        ("Answer: (C) 6/11", "(C) 6/11"),
+        ("So in total, there are 3 cubes and 4 spheres: 7 objects", "7"),
+        ("equal to", "equal to"),
+        ("   ", None),
+    ],
+)
 def test_extract_response_answer(response, expected):
     assert extract_response_answer(response, "free_form", "integer" if expected == "7" else "text") == expected
 
 
 def _row(question_type, answer_type, answer, choices=None, precision=None):
-    return {"question_type": question_type, "answer_type": answer_type, "answer": answer,
-            "choices": choices, "precision": precision}
+    return {
+        "question_type": question_type,
+        "answer_type": answer_type,
+        "answer": answer,
+        "choices": choices,
+        "precision": precision,
+    }
 
 
 def test_score_multi_choice():

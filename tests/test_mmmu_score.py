@@ -6,19 +6,18 @@ import random
 
 import pytest
 
+from specs_vl.evaluation.benchmarks.mmmu_run import evaluate_mmmu, score_mmmu_run
 from specs_vl.evaluation.benchmarks.mmmu_score import (
     NoOption,
     answer_span,
     eval_multi_choice,
     eval_open,
-    evaluate_mmmu,
     extract_numbers,
     normalize_str,
     parse_gold,
     parse_multi_choice_response,
     parse_open_response,
     score_mmmu,
-    score_mmmu_run,
 )
 
 LETTERS = ["A", "B", "C", "D"]
@@ -62,8 +61,10 @@ def test_lowercase_letters_are_not_options():
         mc("b")
 
 
-@pytest.mark.parametrize("text,expected", [("3.14159", [3.14]), ("1,234.5", [1234.5]), ("Paris", ["paris"]),
-                                          ("x", [" x", "x "]), (" 42 ", [42.0])])
+@pytest.mark.parametrize(
+    "text,expected",
+    [("3.14159", [3.14]), ("1,234.5", [1234.5]), ("Paris", ["paris"]), ("x", [" x", "x "]), (" 42 ", [42.0])],
+)
 def test_normalize_str(text, expected):
     assert normalize_str(text) == expected
 
@@ -119,8 +120,12 @@ def _item(id_, response, answer="A", qtype="multiple-choice", choices=("1", "2",
 
 def test_run_fallbacks_replay_upstream_seed_in_subject_order():
     # Sociology is listed first but upstream evaluates Accounting first: its draw comes first.
-    items = [_item("validation_Sociology_1", "hmm"), _item("validation_Accounting_1", "no idea"),
-             _item("validation_Accounting_2", "B"), _item("validation_Math_1", "x = 7", answer="7", qtype="open")]
+    items = [
+        _item("validation_Sociology_1", "hmm"),
+        _item("validation_Accounting_1", "no idea"),
+        _item("validation_Accounting_2", "B"),
+        _item("validation_Math_1", "x = 7", answer="7", qtype="open"),
+    ]
     rng = random.Random(42)
     first, second = rng.choice(LETTERS), rng.choice(LETTERS)
     out = evaluate_mmmu(items)
@@ -133,10 +138,21 @@ def test_run_fallbacks_replay_upstream_seed_in_subject_order():
 
 
 def test_score_run_updates_records():
-    ex = {"id": "validation_Art_1", "answer": "C", "choices": ["x", "y", "z", "w"],
-          "meta": {"question_type": "multiple-choice"}}
-    records = [{"id": "validation_Art_1", "response": "<answer>(C)</answer>", "extracted": None, "correct": False,
-                "strict": False}]
+    ex = {
+        "id": "validation_Art_1",
+        "answer": "C",
+        "choices": ["x", "y", "z", "w"],
+        "meta": {"question_type": "multiple-choice"},
+    }
+    records = [
+        {
+            "id": "validation_Art_1",
+            "response": "<answer>(C)</answer>",
+            "extracted": None,
+            "correct": False,
+            "strict": False,
+        }
+    ]
     summary = score_mmmu_run(records, [ex])
     assert records[0]["correct"] is True and records[0]["extracted"] == "C"
     assert summary["accuracy"] == 1.0 and summary["fallbacks"] == 0

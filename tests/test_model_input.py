@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from specs_vl.util.errors import ModelError
 from specs_vl.models.load import check_vlm_dir, load_vlm
+from specs_vl.util.errors import ModelError
 
 TENSOR = "model.layers.0.mlp.up_proj.weight"  # as a saved Qwen2.5-VL checkpoint names it
 
@@ -29,8 +29,17 @@ def vlm_dir(tmp_path_factory) -> Path:
     )
 
     torch.manual_seed(0)
-    cfg = BaseModelConfig(vocab_size=300, hidden_size=64, intermediate_size=128, num_layers=1, num_heads=4,
-                          num_kv_heads=2, vision_depth=1, vision_hidden_size=32, vision_heads=2)
+    cfg = BaseModelConfig(
+        vocab_size=300,
+        hidden_size=64,
+        intermediate_size=128,
+        num_layers=1,
+        num_heads=4,
+        num_kv_heads=2,
+        vision_depth=1,
+        vision_hidden_size=32,
+        vision_heads=2,
+    )
     tokenizer = train_tokenizer(["<think>the answer is 4</think> <answer>4</answer>"] * 4, cfg.vocab_size)
     path = tmp_path_factory.mktemp("vlm") / "model"
     Qwen2_5_VLForConditionalGeneration(make_config(tokenizer, cfg)).save_pretrained(path)
@@ -62,8 +71,14 @@ def test_missing_dir(tmp_path):
 def test_text_only_lm(tmp_path):
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    cfg = Qwen2Config(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                      num_attention_heads=2, num_key_value_heads=1)
+    cfg = Qwen2Config(
+        vocab_size=64,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+    )
     Qwen2ForCausalLM(cfg).save_pretrained(tmp_path / "lm")
     for f in (check_vlm_dir, load_vlm):
         with pytest.raises(ModelError, match="model_type 'qwen2' is a text-only model") as e:
@@ -108,7 +123,8 @@ def test_corrupt_safetensors_and_missing_shard(model_copy):
         check_vlm_dir(model_copy)
     weights.unlink()
     (model_copy / "model.safetensors.index.json").write_text(
-        json.dumps({"metadata": {}, "weight_map": {TENSOR: "model-00001-of-00002.safetensors"}}))
+        json.dumps({"metadata": {}, "weight_map": {TENSOR: "model-00001-of-00002.safetensors"}})
+    )
     with pytest.raises(ModelError, match="names shard model-00001-of-00002.safetensors, which is missing"):
         check_vlm_dir(model_copy)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from specs_vl.util.errors import DataError
 from specs_vl.data.pairs import load_pairs
+from specs_vl.util.errors import DataError
 
 CHOSEN = "<think>Two and two make four.</think> <answer>4</answer>"
 REJECTED = "Two and two make four. Answer: 4"
@@ -35,8 +35,16 @@ def png_claiming(path: Path, width: int, height: int) -> Path:
 
 
 def row(i: int = 0, **kw) -> dict:
-    r = {"id": f"q{i}", "prompt": "<image>\nWhat is 2 + 2?", "chosen": CHOSEN, "rejected": REJECTED,
-         "images": ["img/a.png"], "answer": "4", "family": "sum", "corruption": 5}
+    r = {
+        "id": f"q{i}",
+        "prompt": "<image>\nWhat is 2 + 2?",
+        "chosen": CHOSEN,
+        "rejected": REJECTED,
+        "images": ["img/a.png"],
+        "answer": "4",
+        "family": "sum",
+        "corruption": 5,
+    }
     r.update(kw)
     return {k: v for k, v in r.items() if v is not ...}  # `...` drops a field
 
@@ -70,12 +78,19 @@ def expect(path: Path, row_no: int | None, field: str | None, problem: str, **kw
 
 # --- good inputs ---
 
+
 def test_good_jsonl_with_relative_images_becomes_trl_conversational(tmp_path):
     png(tmp_path / "img" / "b.png", mode="RGBA", color=(1, 2, 3, 4))
-    conversational = row(1, prompt=[{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Sum?"}]}],
-                         chosen=[{"role": "assistant", "content": CHOSEN}],
-                         rejected=[{"role": "assistant", "content": REJECTED}], images=["img/b.png"])
-    two = row(2, prompt="Left <image> right <image> which is bigger?", images=["img/a.png", str(tmp_path / "img/b.png")])
+    conversational = row(
+        1,
+        prompt=[{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Sum?"}]}],
+        chosen=[{"role": "assistant", "content": CHOSEN}],
+        rejected=[{"role": "assistant", "content": REJECTED}],
+        images=["img/b.png"],
+    )
+    two = row(
+        2, prompt="Left <image> right <image> which is bigger?", images=["img/a.png", str(tmp_path / "img/b.png")]
+    )
     single = {k: v for k, v in row(3).items() if k != "images"} | {"image": "img/a.png"}
     path = write_jsonl(tmp_path, [row(0), conversational, two, single])
 
@@ -84,12 +99,14 @@ def test_good_jsonl_with_relative_images_becomes_trl_conversational(tmp_path):
     assert ds.column_names == ["prompt", "chosen", "rejected", "images", "id", "answer", "family", "corruption"]
     assert len(ds) == 4 and ds["id"] == ["q0", "q1", "q2", "q3"]
     r0 = ds[0]
-    assert r0["prompt"] == [{"role": "user", "content": [{"type": "image", "text": None},
-                                                        {"type": "text", "text": "What is 2 + 2?"}]}]
+    assert r0["prompt"] == [
+        {"role": "user", "content": [{"type": "image", "text": None}, {"type": "text", "text": "What is 2 + 2?"}]}
+    ]
     assert r0["chosen"] == [{"role": "assistant", "content": CHOSEN}]
     assert r0["rejected"] == [{"role": "assistant", "content": REJECTED}]
-    assert ds[1]["prompt"] == [{"role": "user", "content": [{"type": "image", "text": None},
-                                                           {"type": "text", "text": "Sum?"}]}]
+    assert ds[1]["prompt"] == [
+        {"role": "user", "content": [{"type": "image", "text": None}, {"type": "text", "text": "Sum?"}]}
+    ]
     assert [p["type"] for p in ds[2]["prompt"][0]["content"]] == ["text", "image", "text", "image", "text"]
     for r in ds:
         n_slots = sum(p["type"] == "image" for p in r["prompt"][0]["content"])
@@ -135,6 +152,7 @@ def test_image_token_check_off_puts_images_first(tmp_path):
 
 # --- bad rows ---
 
+
 def test_missing_chosen(tmp_path):
     expect(bad(tmp_path, row(chosen=...)), 1, "chosen", "missing required field")
 
@@ -145,8 +163,7 @@ def test_empty_or_whitespace_text(tmp_path, field):
 
 
 def test_empty_assistant_message(tmp_path):
-    expect(bad(tmp_path, row(rejected=[{"role": "assistant", "content": ""}])), 1, "rejected",
-           "empty required field")
+    expect(bad(tmp_path, row(rejected=[{"role": "assistant", "content": ""}])), 1, "rejected", "empty required field")
 
 
 def test_chosen_equals_rejected(tmp_path):
@@ -193,8 +210,7 @@ def test_image_over_our_pixel_limit_but_under_pils(tmp_path):
     png_claiming(tmp_path / "img" / "big.png", 5000, 5000)  # 25 M pixels: PIL would decode it
     expect(bad(tmp_path, row(images=["img/big.png"])), 1, "images[0]", "over the 16,000,000 pixel limit")
     png_claiming(tmp_path / "img" / "big.png", 300, 200)
-    expect(bad(tmp_path, row(images=["img/big.png"])), 1, "images[0]", "over the 50,000 pixel limit",
-           max_pixels=50_000)
+    expect(bad(tmp_path, row(images=["img/big.png"])), 1, "images[0]", "over the 50,000 pixel limit", max_pixels=50_000)
 
 
 def test_image_without_placeholder(tmp_path):
@@ -207,8 +223,9 @@ def test_conversational_prompt_without_image_part(tmp_path):
 
 
 def test_placeholders_without_images(tmp_path):
-    expect(bad(tmp_path, row(prompt="<image> and <image>: which?")), 1, "images",
-           "1 image(s) for 2 image placeholder(s)")
+    expect(
+        bad(tmp_path, row(prompt="<image> and <image>: which?")), 1, "images", "1 image(s) for 2 image placeholder(s)"
+    )
     expect(bad(tmp_path, row(images=...)), 1, "images", "no image")
 
 
@@ -217,16 +234,28 @@ def test_bad_image_in_a_save_to_disk_dir(tmp_path):
     from datasets import Image as ImageFeature
 
     good = png(tmp_path / "a.png").read_bytes()
-    feats = Features({"prompt": Value("string"), "chosen": Value("string"), "rejected": Value("string"),
-                      "images": List(ImageFeature())})
-    Dataset.from_dict({
-        "prompt": ["<image> Sum?"] * 2, "chosen": [CHOSEN] * 2, "rejected": [REJECTED] * 2,
-        "images": [[{"bytes": good, "path": None}], [{"bytes": b"\x89PNG\r\n\x1a\n broken", "path": None}]],
-    }, features=feats).save_to_disk(str(tmp_path / "pairs_dir"))
+    feats = Features(
+        {
+            "prompt": Value("string"),
+            "chosen": Value("string"),
+            "rejected": Value("string"),
+            "images": List(ImageFeature()),
+        }
+    )
+    Dataset.from_dict(
+        {
+            "prompt": ["<image> Sum?"] * 2,
+            "chosen": [CHOSEN] * 2,
+            "rejected": [REJECTED] * 2,
+            "images": [[{"bytes": good, "path": None}], [{"bytes": b"\x89PNG\r\n\x1a\n broken", "path": None}]],
+        },
+        features=feats,
+    ).save_to_disk(str(tmp_path / "pairs_dir"))
     expect(tmp_path / "pairs_dir", 1, "images[0]", "cannot read image")
 
 
 # --- bad files ---
+
 
 def test_empty_dataset(tmp_path):
     path = tmp_path / "pairs.jsonl"

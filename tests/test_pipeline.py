@@ -9,22 +9,52 @@ from datasets import load_from_disk
 
 from specs_vl.config import RunConfig
 
-STAGES = ["zero", "distill", "coldstart-dpo-sft", "coldstart-sft", "coldstart-dpo", "rl-dpo-sft", "rl-sft",
-          "rl-dpo", "rl-base", "eval-base", "eval-zero", "eval-coldstart-dpo-sft", "eval-coldstart-sft",
-          "eval-coldstart-dpo", "eval-rl-dpo-sft", "eval-rl-sft", "eval-rl-dpo", "eval-rl-base"]
+STAGES = [
+    "zero",
+    "distill",
+    "coldstart-dpo-sft",
+    "coldstart-sft",
+    "coldstart-dpo",
+    "rl-dpo-sft",
+    "rl-sft",
+    "rl-dpo",
+    "rl-base",
+    "eval-base",
+    "eval-zero",
+    "eval-coldstart-dpo-sft",
+    "eval-coldstart-sft",
+    "eval-coldstart-dpo",
+    "eval-rl-dpo-sft",
+    "eval-rl-sft",
+    "eval-rl-dpo",
+    "eval-rl-base",
+]
 
 
 def mini_config(base_dir, **changes) -> RunConfig:
     cfg = {
-        "name": "mini", "base_model": str(base_dir),
+        "name": "mini",
+        "base_model": str(base_dir),
         "world": {"train_size": 40, "id_test_size": 8, "ood_test_size": 8},
-        "zero": {"steps": 4, "num_generations": 4, "prompts_per_step": 2, "max_completion_length": 32,
-                 "save_steps": 2},
+        "zero": {"steps": 4, "num_generations": 4, "prompts_per_step": 2, "max_completion_length": 32, "save_steps": 2},
         "distill": {"samples": 8, "max_new_tokens": 32, "judge": "none", "batch_size": 64},
-        "coldstart": {"batch_size": 2, "max_steps": 2, "save_steps": 2, "curve_every": 0, "curve_id_n": 8,
-                      "curve_ood_n": 8},
-        "rl": {"steps": 2, "num_generations": 2, "prompts_per_step": 2, "max_completion_length": 16, "save_steps": 2,
-               "eval_id_n": 8, "eval_ood_n": 8},
+        "coldstart": {
+            "batch_size": 2,
+            "max_steps": 2,
+            "save_steps": 2,
+            "curve_every": 0,
+            "curve_id_n": 8,
+            "curve_ood_n": 8,
+        },
+        "rl": {
+            "steps": 2,
+            "num_generations": 2,
+            "prompts_per_step": 2,
+            "max_completion_length": 16,
+            "save_steps": 2,
+            "eval_id_n": 8,
+            "eval_ood_n": 8,
+        },
         "eval": {"samples": 2, "ks": [1, 2], "max_new_tokens": 24},
     }
     for section, values in changes.items():
@@ -34,7 +64,7 @@ def mini_config(base_dir, **changes) -> RunConfig:
 
 @pytest.fixture(scope="module")
 def mini_run(tmp_path_factory, tiny_base_dir):
-    from specs_vl.pipeline import run_pipeline
+    from specs_vl.orchestration.pipeline import run_pipeline
 
     root = tmp_path_factory.mktemp("runs")
     run_dir = run_pipeline(mini_config(tiny_base_dir), root)
@@ -69,7 +99,7 @@ def test_every_stage_writes_well_formed_outputs(mini_run):
 
 
 def test_second_invocation_skips_every_stage(mini_run, tiny_base_dir, capsys):
-    from specs_vl.pipeline import run_pipeline
+    from specs_vl.orchestration.pipeline import run_pipeline
 
     root, run = mini_run
     before = json.loads((run / "manifest.json").read_text())["stages"]
@@ -82,7 +112,7 @@ def test_second_invocation_skips_every_stage(mini_run, tiny_base_dir, capsys):
 
 
 def test_a_changed_rl_config_reruns_rl_and_what_reads_it_only(mini_run, tiny_base_dir):
-    from specs_vl.pipeline import run_pipeline
+    from specs_vl.orchestration.pipeline import run_pipeline
 
     root, run = mini_run
     before = json.loads((run / "manifest.json").read_text())["stages"]

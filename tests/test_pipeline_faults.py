@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from kill_points import command, run_until_paused
 from test_pipeline import mini_config
 
@@ -36,9 +35,14 @@ def test_killed_inside_a_stage_the_rerun_completes_and_loses_nothing(stage, poin
 
     from specs_vl.models.load import load_vlm
 
-    cfg = mini_config(tiny_base_dir, methods=["dpo-sft"], rl_from_base=False,
-                      zero={"steps": 6, "save_steps": 2}, coldstart={"max_steps": 6, "save_steps": 2},
-                      rl={"steps": 6, "save_steps": 2})
+    cfg = mini_config(
+        tiny_base_dir,
+        methods=["dpo-sft"],
+        rl_from_base=False,
+        zero={"steps": 6, "save_steps": 2},
+        coldstart={"max_steps": 6, "save_steps": 2},
+        rl={"steps": 6, "save_steps": 2},
+    )
     path = tmp_path / "mini.yaml"
     path.write_text(yaml.safe_dump(cfg.model_dump(mode="json")))
     run = tmp_path / "runs" / "mini"
@@ -77,11 +81,11 @@ def test_disk_full_while_saving_is_a_clear_error_and_keeps_the_previous_output(t
     and the previous complete report is byte-for-byte intact, with no temp dir left over."""
     import errno
 
+    from test_report import make_run
     from typer.testing import CliRunner
 
     import specs_vl.util.atomic as atomic
     from specs_vl.cli.app import app
-    from test_report import make_run
 
     run = make_run(tmp_path / "run", with_pairs=False)
     runner = CliRunner()

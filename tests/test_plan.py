@@ -32,8 +32,10 @@ def test_plan_says_the_papers_7b_settings_fit_on_8_gpus():
 def test_plan_warns_with_the_setting_to_change_when_a_stage_will_not_fit(tmp_path):
     res = runner.invoke(app, ["plan", str(SEVEN_B), "--gpus", "8", "--gpu-memory", "40"])
     assert res.exit_code == 1
-    assert "warning: rl: vLLM's KV cache cannot hold one 14,336-token sequence; raise rl.vllm_gpu_memory_utilization" \
+    assert (
+        "warning: rl: vLLM's KV cache cannot hold one 14,336-token sequence; raise rl.vllm_gpu_memory_utilization"
         in res.output
+    )
     cfg = yaml.safe_load(SEVEN_B.read_text())
     cfg["launcher"]["config_file"] = str(ROOT / "configs/accelerate/ddp.yaml")  # a whole 7B + Adam per GPU
     cfg["coldstart"]["precompute_ref"] = False

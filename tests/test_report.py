@@ -9,14 +9,23 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import need_program
 from PIL import Image
 
-from conftest import need_program
 from specs_vl.report import write_report
 from specs_vl.report.findings import findings
 
-MODELS = ["base", "zero", "coldstart-dpo-sft", "coldstart-sft", "coldstart-dpo", "rl-dpo-sft", "rl-sft", "rl-dpo",
-          "rl-base"]
+MODELS = [
+    "base",
+    "zero",
+    "coldstart-dpo-sft",
+    "coldstart-sft",
+    "coldstart-dpo",
+    "rl-dpo-sft",
+    "rl-sft",
+    "rl-dpo",
+    "rl-base",
+]
 
 
 ACC = dict(zip(MODELS, [0.2, 0.25, 0.3, 0.3, 0.1, 0.4, 0.3, 0.2, 0.3]))
@@ -28,10 +37,24 @@ def _hit(i: int, j: int, salt: int, rate: float) -> bool:
 
 
 def _rows(acc: float, fmt: float, rbf: float, prompts: int, salt: int) -> list[dict]:
-    return [{"id": f"q{i}", "sample": j, "family": "count", "instruction_style": "tags", "response": "x",
-             "extracted": "1", "correct": _hit(i, j, salt, acc), "valid": _hit(i, j, salt + 1, fmt), "followed": True,
-             "strict": _hit(i, j, salt, acc) and _hit(i, j, salt + 1, fmt), "length": 9, "rbf": rbf + (i % 3) * 0.01}
-            for i in range(prompts) for j in range(4)]
+    return [
+        {
+            "id": f"q{i}",
+            "sample": j,
+            "family": "count",
+            "instruction_style": "tags",
+            "response": "x",
+            "extracted": "1",
+            "correct": _hit(i, j, salt, acc),
+            "valid": _hit(i, j, salt + 1, fmt),
+            "followed": True,
+            "strict": _hit(i, j, salt, acc) and _hit(i, j, salt + 1, fmt),
+            "length": 9,
+            "rbf": rbf + (i % 3) * 0.01,
+        }
+        for i in range(prompts)
+        for j in range(4)
+    ]
 
 
 def _curve(g_id: float, g_ood: float, prompts: int = 60) -> dict:
@@ -39,18 +62,32 @@ def _curve(g_id: float, g_ood: float, prompts: int = 60) -> dict:
         sets = {}
         for name, role, base, gain in (("world-id", "id", 20.0, gi), ("world-ood", "ood", 20.0, go)):
             pp = [(base + gain + (4 if i % 2 else -4)) / 100 for i in range(prompts)]
-            sets[name] = {"role": role, "psi": 100 * sum(pp) / prompts, "format_valid": 0.5 + gain / 200,
-                          "per_prompt": {"psi": pp, "format_valid": [0.5] * prompts}}
+            sets[name] = {
+                "role": role,
+                "psi": 100 * sum(pp) / prompts,
+                "format_valid": 0.5 + gain / 200,
+                "per_prompt": {"psi": pp, "format_valid": [0.5] * prompts},
+            }
         return {"step": step, "psi_id": sets["world-id"]["psi"], "psi_ood": sets["world-ood"]["psi"], "sets": sets}
 
     from specs_vl.evaluation.curve import with_gains
 
-    return {"points": with_gains([pt(0, 0, 0), pt(10, g_id, g_ood)]), "settings": {"psi": "strict", "temperature": 1.0,
-                                                                                    "samples": 4}}
+    return {
+        "points": with_gains([pt(0, 0, 0), pt(10, g_id, g_ood)]),
+        "settings": {"psi": "strict", "temperature": 1.0, "samples": 4},
+    }
 
 
-def make_run(d: Path, gf_dpo=(10.0, 8.0), gf_sft=(10.0, 2.0), rl_acc=(0.40, 0.30), response="<think>x</think>",
-             with_pairs: bool = True, prompts: int = 60, findings_cfg: str = "findings:\n  gf_step: 10\n") -> Path:
+def make_run(
+    d: Path,
+    gf_dpo=(10.0, 8.0),
+    gf_sft=(10.0, 2.0),
+    rl_acc=(0.40, 0.30),
+    response="<think>x</think>",
+    with_pairs: bool = True,
+    prompts: int = 60,
+    findings_cfg: str = "findings:\n  gf_step: 10\n",
+) -> Path:
     from specs_vl.evaluation.runner import aggregate
     from specs_vl.stages.distill import to_preference_dataset
     from specs_vl.world import WorldConfig, build_split
@@ -69,17 +106,30 @@ def make_run(d: Path, gf_dpo=(10.0, 8.0), gf_sft=(10.0, 2.0), rl_acc=(0.40, 0.30
         (d / f"coldstart-{method}" / "gf_curve.json").write_text(json.dumps(_curve(*gains)))
     for label in ("dpo-sft", "sft", "dpo", "base"):
         (d / f"rl-{label}").mkdir()
-        rows = [{"step": s, "reward": 0.5 + s / 20, "accuracy": 0.3, "format_rate": 0.9, "completion_length": 20,
-                 "reward_std": 0.2, "entropy": 0.3, "frac_reward_zero_std": 0.1} for s in range(1, 6)]
+        rows = [
+            {
+                "step": s,
+                "reward": 0.5 + s / 20,
+                "accuracy": 0.3,
+                "format_rate": 0.9,
+                "completion_length": 20,
+                "reward_std": 0.2,
+                "entropy": 0.3,
+                "frac_reward_zero_std": 0.1,
+            }
+            for s in range(1, 6)
+        ]
         (d / f"rl-{label}" / "curve.json").write_text(json.dumps(rows))
     if with_pairs:
         exs = build_split(WorldConfig(train_size=4), "train", 3)
         pairs = [{"example": e, "chosen": response, "rejected": "plain", "corruption": i} for i, e in enumerate(exs)]
         to_preference_dataset(pairs).save_to_disk(str(d / "pairs"))
-        (d / "pairs" / "stats.json").write_text(json.dumps({"questions": 3, "pairs": 3, "drop_reasons": {"x": 1},
-                                                            "corruption_histogram": {"0": 1, "1": 2}}))
-    (d / "config.yaml").write_text("name: t\ndistill:\n  judge_api_key: sk-secret-123\n  judge_api_key_env: K\n"
-                                   + findings_cfg)
+        (d / "pairs" / "stats.json").write_text(
+            json.dumps({"questions": 3, "pairs": 3, "drop_reasons": {"x": 1}, "corruption_histogram": {"0": 1, "1": 2}})
+        )
+    (d / "config.yaml").write_text(
+        "name: t\ndistill:\n  judge_api_key: sk-secret-123\n  judge_api_key_env: K\n" + findings_cfg
+    )
     (d / "manifest.json").write_text(json.dumps({"stages": {"zero": {"status": "complete", "seconds": 3.5}}}))
     return d
 
@@ -123,10 +173,15 @@ def test_findings_json_schema_and_every_comparison_has_an_interval(tmp_path):
     assert len(retention) == 3 and all(f["verdict"] == "not testable" for f in retention)  # no retention set
 
 
-@pytest.mark.parametrize("gf_dpo,gf_sft,expected", [((10.0, 8.0), (10.0, 2.0), "held"),
-                                                     ((10.0, 2.0), (10.0, 8.0), "contradicted"),
-                                                     ((10.0, 5.0), (10.0, 5.0), "inconclusive"),
-                                                     ((10.0, -3.0), (10.0, -1.0), "not testable")])
+@pytest.mark.parametrize(
+    "gf_dpo,gf_sft,expected",
+    [
+        ((10.0, 8.0), (10.0, 2.0), "held"),
+        ((10.0, 2.0), (10.0, 8.0), "contradicted"),
+        ((10.0, 5.0), (10.0, 5.0), "inconclusive"),
+        ((10.0, -3.0), (10.0, -1.0), "not testable"),
+    ],
+)
 def test_findings_follow_the_intervals(tmp_path, gf_dpo, gf_sft, expected):
     run = make_run(tmp_path / "run", gf_dpo=gf_dpo, gf_sft=gf_sft, rl_acc=(0.1, 0.6), with_pairs=False)
     by_id = {f["id"]: f for f in findings(run)}
@@ -170,19 +225,31 @@ def test_gf_step_defaults_to_the_end_of_the_first_epoch(tmp_path):
 
 
 def test_predictions_are_shown_beside_the_verdicts(tmp_path):
-    run = make_run(tmp_path / "run", with_pairs=False,
-                   findings_cfg="findings:\n  gf_step: 10\n  predictions:\n    zero-format: held\n")
+    run = make_run(
+        tmp_path / "run",
+        with_pairs=False,
+        findings_cfg="findings:\n  gf_step: 10\n  predictions:\n    zero-format: held\n",
+    )
     index = write_report(run)
     assert {f["id"]: f for f in findings(run)}["zero-format"]["prediction"] == "held"
-    assert re.search(r"zero &gt;&gt; base on format[^<]*</td><td class='held'>held</td><td class='held'>held", index.read_text())
+    assert re.search(
+        r"zero &gt;&gt; base on format[^<]*</td><td class='held'>held</td><td class='held'>held", index.read_text()
+    )
 
 
 def test_base_calibration_is_rendered_per_family(tmp_path):
     run = make_run(tmp_path / "run", with_pairs=False)
     base = tmp_path / "base"
     base.mkdir()
-    (base / "calibration.json").write_text(json.dumps({"per_family": {"count": {
-        "accuracy": 0.25, "oracle": 0.9, "blank_image": 0.05, "format_valid": 0.4, "n": 40}}}))
+    (base / "calibration.json").write_text(
+        json.dumps(
+            {
+                "per_family": {
+                    "count": {"accuracy": 0.25, "oracle": 0.9, "blank_image": 0.05, "format_valid": 0.4, "n": 40}
+                }
+            }
+        )
+    )
     (run / "manifest.json").write_text(json.dumps({"stages": {"base": {"status": "complete", "path": str(base)}}}))
     page = write_report(run).read_text()
     assert "Base model calibration" in page and "<td>count</td><td>0.250</td><td>0.900</td>" in page
@@ -208,8 +275,10 @@ def test_seeds_give_mean_and_std(tmp_path):
     make_run(run / "seed-1", rl_acc=(0.50, 0.30), with_pairs=False)
     (run / "config.yaml").write_text("findings:\n  gf_step: 10\n")
     page = write_report(run).read_text()
-    accs = [json.loads((run / s / "eval" / "rl-dpo-sft" / "world-id" / "metrics.json").read_text())["overall"]["accuracy"]
-            for s in ("seed-0", "seed-1")]
+    accs = [
+        json.loads((run / s / "eval" / "rl-dpo-sft" / "world-id" / "metrics.json").read_text())["overall"]["accuracy"]
+        for s in ("seed-0", "seed-1")
+    ]
     assert f"{statistics.mean(accs):.3f} ± {statistics.stdev(accs):.3f}" in page  # rl-dpo-sft ID accuracy
     f = {f["id"]: f for f in findings(run)}["rl-id-vs-sft"]
     assert f["seeds"] == 2 and f["seed_sd"] > 0
@@ -220,16 +289,22 @@ def test_report_renders_in_headless_chromium_with_its_images(tmp_path):
     run = make_run(tmp_path / "run")
     index = write_report(run)
     probe = index.parent / "probe.html"  # the page plus a script that records each image's decoded width
-    probe.write_text(index.read_text().replace("</body>", "<script>window.addEventListener('load',()=>{document."
-                     "body.setAttribute('data-widths',[...document.images].map(i=>i.naturalWidth).join(','))})"
-                     "</script></body>"))
+    probe.write_text(
+        index.read_text().replace(
+            "</body>",
+            "<script>window.addEventListener('load',()=>{document."
+            "body.setAttribute('data-widths',[...document.images].map(i=>i.naturalWidth).join(','))})"
+            "</script></body>",
+        )
+    )
     flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
     dom = subprocess.run(flags + ["--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120).stdout
     widths = [int(w) for w in re.search(r'data-widths="([^"]*)"', dom).group(1).split(",")]
     assert len(widths) == 5 and all(w > 0 for w in widths), widths
     shot = tmp_path / "shot.png"
-    subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1280,2000", index.as_uri()],
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        flags + [f"--screenshot={shot}", "--window-size=1280,2000", index.as_uri()], capture_output=True, timeout=120
+    )
     colours = Image.open(shot).convert("RGB").getcolors(maxcolors=1 << 20)
     assert colours is None or len(colours) > 50  # not a blank page
 

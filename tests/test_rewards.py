@@ -24,8 +24,10 @@ def _shapes(texts):
     yield texts
     yield [[{"role": "assistant", "content": t}] for t in texts]
     yield [[{"role": "assistant", "content": [{"type": "text", "text": t}]}] for t in texts]
-    half = [[{"role": "assistant", "content": [{"type": "text", "text": t[:5]}, {"type": "text", "text": t[5:]}]}]
-            for t in texts]
+    half = [
+        [{"role": "assistant", "content": [{"type": "text", "text": t[:5]}, {"type": "text", "text": t[5:]}]}]
+        for t in texts
+    ]
     yield half
 
 
@@ -58,8 +60,10 @@ def test_answer_type_and_choices_columns_are_used():
     comp = ["<think>x</think> <answer>green</answer>"] * 2
     kw = {"answer_type": ["mc", "mc"], "choices": [["red", "green"], ["red", "green"]]}
     assert accuracy_reward(comp, answer=["B", "A"], **kw) == [1.0, 0.0]
-    assert accuracy_reward(comp, answer=["B", "B"], answer_type=["mc", None], choices=[["red", "green"], None]) \
-        == [1.0, 0.0]
+    assert accuracy_reward(comp, answer=["B", "B"], answer_type=["mc", None], choices=[["red", "green"], None]) == [
+        1.0,
+        0.0,
+    ]
     assert accuracy_reward(comp, answer=["B", "B"], answer_type="mc", choices=None) == [0.0, 0.0]
 
 

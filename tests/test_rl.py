@@ -6,8 +6,16 @@ import json
 
 from specs_vl.stages.rl import RLConfig, rl_curve, rollout_trend, run_rl
 
-TINY = dict(steps=4, num_generations=4, prompts_per_step=2, max_completion_length=32, save_steps=2, train_size=16,
-            eval_id_n=8, eval_ood_n=8)
+TINY = dict(
+    steps=4,
+    num_generations=4,
+    prompts_per_step=2,
+    max_completion_length=32,
+    save_steps=2,
+    train_size=16,
+    eval_id_n=8,
+    eval_ood_n=8,
+)
 LOGGED = ("reward", "reward_std", "format_rate", "accuracy", "completion_length", "entropy", "frac_reward_zero_std")
 
 
@@ -39,13 +47,25 @@ def test_rl_resumes_to_the_configured_step(tiny_base_dir, tiny_world, tmp_path):
 
 
 def test_rl_curve_reads_rates_and_every_mini_batch_clip_fraction():
-    log = [{"step": 1, "reward": 1.25, "rewards/format_reward/mean": 0.5, "rewards/accuracy_reward/mean": 1.0,
-            "clip_ratio/region_mean": 0.0},
-           {"step": 2, "clip_ratio/region_mean": 0.25, "loss": 0.1},  # the second mini-batch: no reward keys
-           {"step": 3, "reward": 0.5, "rewards/format_reward/mean": 1.0, "rewards/accuracy_reward/mean": 0.0,
-            "clip_ratio/region_mean": 0.0},
-           {"step": 4, "clip_ratio/region_mean": 0.5},
-           {"step": 4, "train_runtime": 3.0, "clip_ratio/region_mean": 0.9}]
+    log = [
+        {
+            "step": 1,
+            "reward": 1.25,
+            "rewards/format_reward/mean": 0.5,
+            "rewards/accuracy_reward/mean": 1.0,
+            "clip_ratio/region_mean": 0.0,
+        },
+        {"step": 2, "clip_ratio/region_mean": 0.25, "loss": 0.1},  # the second mini-batch: no reward keys
+        {
+            "step": 3,
+            "reward": 0.5,
+            "rewards/format_reward/mean": 1.0,
+            "rewards/accuracy_reward/mean": 0.0,
+            "clip_ratio/region_mean": 0.0,
+        },
+        {"step": 4, "clip_ratio/region_mean": 0.5},
+        {"step": 4, "train_runtime": 3.0, "clip_ratio/region_mean": 0.9},
+    ]
     first, second = rl_curve(log)
     assert first["format_rate"] == 0.5 and first["accuracy"] == 1.0 and first["entropy"] is None
     assert first["clip_fractions"] == [0.0, 0.25] and first["clip_fraction"] == 0.125
@@ -56,8 +76,8 @@ def test_rl_curve_reads_rates_and_every_mini_batch_clip_fraction():
 def test_too_little_data_for_one_step_is_a_clear_error(tiny_base_dir, tiny_world, tmp_path, tiny_pairs_dir):
     import pytest
 
-    from specs_vl.util.errors import DataError
     from specs_vl.stages.coldstart import ColdstartConfig, run_coldstart
+    from specs_vl.util.errors import DataError
 
     with pytest.raises(DataError, match="3 examples, fewer than the 4 prompts"):
         run_rl(RLConfig(**{**TINY, "train_size": 3, "prompts_per_step": 4}), tiny_base_dir, tmp_path / "rl", tiny_world)

@@ -78,7 +78,9 @@ def test_adversarial_inputs_finish(text):
         checks.append((f"is_correct raw {g[0]}", lambda g=g: is_correct(text, *g)))
         checks.append((f"is_correct extracted {g[0]}", lambda g=g: is_correct(extract_answer(text), *g)))
     checks.append(("format_reward", lambda: format_reward([text])))
-    checks.append(("accuracy_reward", lambda: accuracy_reward([[{"role": "assistant", "content": text}]], answer=["5"])))
+    checks.append(
+        ("accuracy_reward", lambda: accuracy_reward([[{"role": "assistant", "content": text}]], answer=["5"]))
+    )
     for name, fn in checks:
         result, seconds = _timed(fn)
         assert seconds < HANG_GUARD, f"{name} took {seconds:.2f}s"
@@ -86,10 +88,21 @@ def test_adversarial_inputs_finish(text):
             assert isinstance(result, bool)
 
 
-EXPENSIVE = ["99^{99^{99}}", "9!!", "(10^{100})!", "\\binom{10^{9}}{10^{5}}", "10^{10^{10}}", "(x+y+z+1)^{50}",
-             "(a+b)(c+d)(e+f)(g+h)(i+j)(k+l)(m+n)(o+p)(q+r)(s+t)", "\\sin((2+n)^{5})", "\\cos((z+0.5)^{9}^{2})",
-             "\\frac{(\\sin(y))(b^{99})^{3}}{2}", "|\\sqrt{(3+7)^{99}}^{99}|", "\\frac{" * 40 + "1" + "}{2}" * 40,
-             "x" * 5000]
+EXPENSIVE = [
+    "99^{99^{99}}",
+    "9!!",
+    "(10^{100})!",
+    "\\binom{10^{9}}{10^{5}}",
+    "10^{10^{10}}",
+    "(x+y+z+1)^{50}",
+    "(a+b)(c+d)(e+f)(g+h)(i+j)(k+l)(m+n)(o+p)(q+r)(s+t)",
+    "\\sin((2+n)^{5})",
+    "\\cos((z+0.5)^{9}^{2})",
+    "\\frac{(\\sin(y))(b^{99})^{3}}{2}",
+    "|\\sqrt{(3+7)^{99}}^{99}|",
+    "\\frac{" * 40 + "1" + "}{2}" * 40,
+    "x" * 5000,
+]
 
 
 @pytest.mark.parametrize("pred", EXPENSIVE, ids=range(len(EXPENSIVE)))
@@ -103,8 +116,9 @@ def test_expensive_latex_is_refused_quickly_not_evaluated(pred, monkeypatch):
 
 def test_guards_hold_off_the_main_thread_where_no_signal_can_help():
     done = []
-    worker = threading.Thread(target=lambda: done.extend(is_correct(p, "x^2+1", "expression") for p in EXPENSIVE),
-                              daemon=True)
+    worker = threading.Thread(
+        target=lambda: done.extend(is_correct(p, "x^2+1", "expression") for p in EXPENSIVE), daemon=True
+    )
     worker.start()
     worker.join(timeout=HANG_GUARD)  # the guards refuse without computing; the bound is a hang guard
     assert done == [False] * len(EXPENSIVE)
@@ -149,15 +163,40 @@ def test_huge_but_equal_numbers_still_match():
     assert not is_correct(big, big[:-1] + "8")
 
 
-TAGS = ["<think>", "</think>", "<answer>", "</answer>", "\\boxed{", "}", "{", "the answer is ", "Answer:", "(B)",
-        "\\frac{1}{2}", "^{", "!", "$", "\x00", "\ud800", "\udfff", "İ", "5", "-3.5", "\n", " "]
+TAGS = [
+    "<think>",
+    "</think>",
+    "<answer>",
+    "</answer>",
+    "\\boxed{",
+    "}",
+    "{",
+    "the answer is ",
+    "Answer:",
+    "(B)",
+    "\\frac{1}{2}",
+    "^{",
+    "!",
+    "$",
+    "\x00",
+    "\ud800",
+    "\udfff",
+    "İ",
+    "5",
+    "-3.5",
+    "\n",
+    " ",
+]
 _surrogates = st.text(st.characters(categories=["Cs"]), max_size=3)
 ADVERSARIAL_TEXT = st.lists(st.sampled_from(TAGS) | st.text(max_size=8) | _surrogates, max_size=40).map("".join)
 
 
 @settings(max_examples=200, deadline=None)
-@given(ADVERSARIAL_TEXT, st.sampled_from(["5", "B", "0.5", "yes", "red", "x+1", "\ud800"]),
-       st.sampled_from(["auto", "integer", "number", "mc", "word", "yesno", "expression", "bogus"]))
+@given(
+    ADVERSARIAL_TEXT,
+    st.sampled_from(["5", "B", "0.5", "yes", "red", "x+1", "\ud800"]),
+    st.sampled_from(["auto", "integer", "number", "mc", "word", "yesno", "expression", "bogus"]),
+)
 def test_never_raises(text, gold, kind):
     p = parse(text)
     assert isinstance(p.valid, bool)
@@ -178,9 +217,12 @@ def test_never_raises_on_arbitrary_text(text, gold):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(max_size=80).filter(lambda t: "<" not in t or not any(tag in t for tag in TAGS[:4])),
-       st.text(alphabet="0123456789abcABC.", min_size=1, max_size=8).filter(str.strip), st.sampled_from(KINDS),
-       st.sampled_from(["", " ", "\n", "  \n"]))
+@given(
+    st.text(max_size=80).filter(lambda t: "<" not in t or not any(tag in t for tag in TAGS[:4])),
+    st.text(alphabet="0123456789abcABC.", min_size=1, max_size=8).filter(str.strip),
+    st.sampled_from(KINDS),
+    st.sampled_from(["", " ", "\n", "  \n"]),
+)
 def test_corruption_of_valid_text_is_invalid(think, answer, kind, sep):
     valid = f"<think>{think}</think>{sep}<answer>{answer}</answer>"
     assert parse(valid).valid

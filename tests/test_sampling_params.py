@@ -48,20 +48,36 @@ def test_hf_sampling_ignores_the_checkpoints_generation_config(tiny_base, odd_di
     # The test can fail: the checkpoint's settings, when they are used, change the samples.
     torch.manual_seed(cfg.seed)
     inputs = encode(odd_proc, [e for e in exs for _ in range(cfg.n)])
-    old = odd_model.generate(**inputs, max_new_tokens=16, do_sample=True, temperature=1.0, top_p=1.0, top_k=0,
-                             pad_token_id=odd_proc.tokenizer.pad_token_id)  # what the HF path passed before
-    old_texts = odd_proc.batch_decode(old[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-    assert [old_texts[i * 2: i * 2 + 2] for i in range(4)] != plain
+    old = odd_model.generate(
+        **inputs,
+        max_new_tokens=16,
+        do_sample=True,
+        temperature=1.0,
+        top_p=1.0,
+        top_k=0,
+        pad_token_id=odd_proc.tokenizer.pad_token_id,
+    )  # what the HF path passed before
+    old_texts = odd_proc.batch_decode(old[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+    assert [old_texts[i * 2 : i * 2 + 2] for i in range(4)] != plain
 
 
 def _rbf_from_logits(model, proc, exs, cfg: SampleConfig) -> tuple[list[str], list[float]]:
     """The former computation: keep every step's logits (`output_logits=True`), then nucleus sizes."""
     torch.manual_seed(cfg.seed)
     inputs = encode(proc, [e for e in exs for _ in range(cfg.n)])
-    out = model.generate(**inputs, max_new_tokens=cfg.max_new_tokens, do_sample=True, temperature=cfg.temperature,
-                         top_p=cfg.top_p, top_k=0, repetition_penalty=1.0, pad_token_id=proc.tokenizer.pad_token_id,
-                         output_logits=True, return_dict_in_generate=True)
-    gen = out.sequences[:, inputs["input_ids"].shape[1]:]
+    out = model.generate(
+        **inputs,
+        max_new_tokens=cfg.max_new_tokens,
+        do_sample=True,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        top_k=0,
+        repetition_penalty=1.0,
+        pad_token_id=proc.tokenizer.pad_token_id,
+        output_logits=True,
+        return_dict_in_generate=True,
+    )
+    gen = out.sequences[:, inputs["input_ids"].shape[1] :]
     sizes = torch.stack([nucleus_size(s.float() / cfg.temperature, 0.95) for s in out.logits], dim=1).float()
     mask = generated_mask(gen, None, proc.tokenizer.eos_token_id).float()
     return proc.batch_decode(gen, skip_special_tokens=True), ((sizes * mask).sum(1) / mask.sum(1).clamp(min=1)).tolist()
@@ -109,15 +125,19 @@ def test_generation_stages_load_bf16_on_cuda(monkeypatch):
 def test_eval_and_distill_use_the_inference_placement(tiny_base_dir, tiny_world, tmp_path, monkeypatch):
     """The HF backend of eval and distill loads through `inference_placement` (bf16 here stands in for CUDA)."""
     import specs_vl.models.load as load
-    import specs_vl.pipeline as pipeline
+    import specs_vl.orchestration.eval_stage as pipeline
     import specs_vl.stages.distill as distill
 
     monkeypatch.setattr(load, "inference_placement", lambda: ("cpu", torch.bfloat16))
     dtypes = []
     real_eval = pipeline.evaluate_model
     monkeypatch.setattr(pipeline, "evaluate_model", lambda m, *a, **k: dtypes.append(m.dtype) or real_eval(m, *a, **k))
-    cfg = RunConfig.model_validate({"world": tiny_world.model_dump(), "eval": {
-        "suites": ["world-id"], "n": 2, "samples": 1, "ks": [1], "max_new_tokens": 4, "backend": "hf"}})
+    cfg = RunConfig.model_validate(
+        {
+            "world": tiny_world.model_dump(),
+            "eval": {"suites": ["world-id"], "n": 2, "samples": 1, "ks": [1], "max_new_tokens": 4, "backend": "hf"},
+        }
+    )
     pipeline.evaluate_stage(cfg, tiny_base_dir, tmp_path / "eval")
     assert dtypes == [torch.bfloat16] and (tmp_path / "eval" / "done.json").exists()
 
@@ -130,12 +150,18 @@ def test_eval_and_distill_use_the_inference_placement(tiny_base_dir, tiny_world,
 
     monkeypatch.setattr(distill, "generate", spy)
     with pytest.raises(Stop):
-        distill.run_distill(DistillConfig(backend="hf", train_size=2, judge="none"), tiny_base_dir, tiny_base_dir,
-                            tmp_path / "pairs", tiny_world)
+        distill.run_distill(
+            DistillConfig(backend="hf", train_size=2, judge="none"),
+            tiny_base_dir,
+            tiny_base_dir,
+            tmp_path / "pairs",
+            tiny_world,
+        )
     assert dtypes[-1] == torch.bfloat16
 
 
 # --- vLLM, through a recording stand-in for the package (vLLM itself needs CUDA) ---
+
 
 class _Recorder:
     def __init__(self):
@@ -174,11 +200,23 @@ def fake_vllm(monkeypatch):
 
 
 def test_eval_builds_one_vllm_engine_per_model_and_frees_it(fake_vllm, tiny_base_dir, tiny_world, tmp_path):
-    from specs_vl.pipeline import evaluate_stage
+    from specs_vl.orchestration.eval_stage import evaluate_stage
 
-    cfg = RunConfig.model_validate({"world": tiny_world.model_dump(), "eval": {
-        "suites": ["world-id", "world-ood"], "n": 2, "samples": 2, "ks": [1, 2], "backend": "vllm",
-        "vllm_gpu_memory_utilization": 0.6, "vllm_max_model_length": 2048, "vllm_tensor_parallel_size": 2}})
+    cfg = RunConfig.model_validate(
+        {
+            "world": tiny_world.model_dump(),
+            "eval": {
+                "suites": ["world-id", "world-ood"],
+                "n": 2,
+                "samples": 2,
+                "ks": [1, 2],
+                "backend": "vllm",
+                "vllm_gpu_memory_utilization": 0.6,
+                "vllm_max_model_length": 2048,
+                "vllm_tensor_parallel_size": 2,
+            },
+        }
+    )
     evaluate_stage(cfg, tiny_base_dir, tmp_path / "a")
     evaluate_stage(cfg, tiny_base_dir, tmp_path / "b")
     kinds = [e[0] for e in fake_vllm.events]
@@ -189,8 +227,18 @@ def test_eval_builds_one_vllm_engine_per_model_and_frees_it(fake_vllm, tiny_base
     assert built["tensor_parallel_size"] == 2 and built["enable_sleep_mode"] is False
     assert built["generation_config"] == "vllm"  # the checkpoint's generation_config.json is not read
     params = fake_vllm.events[1][1]
-    assert params == {"n": 2, "temperature": 1.0, "top_p": 1.0, "top_k": 0, "min_p": 0.0, "repetition_penalty": 1.0,
-                      "presence_penalty": 0.0, "frequency_penalty": 0.0, "max_tokens": 64, "seed": 0}
+    assert params == {
+        "n": 2,
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "top_k": 0,
+        "min_p": 0.0,
+        "repetition_penalty": 1.0,
+        "presence_penalty": 0.0,
+        "frequency_penalty": 0.0,
+        "max_tokens": 64,
+        "seed": 0,
+    }
     assert json.loads((tmp_path / "a" / "world-ood" / "metrics.json").read_text())["backend"] == "vllm"
 
 
@@ -212,11 +260,21 @@ def test_trl_gets_every_sampling_knob_and_our_vllm_keys():
     from specs_vl.models.vllm import VLLMSettings, trl_sampling_kwargs, trl_vllm_kwargs
 
     assert trl_sampling_kwargs() == {"top_p": 1.0, "top_k": 0, "min_p": None, "repetition_penalty": 1.0}
-    kw = trl_vllm_kwargs(VLLMSettings(vllm_max_model_length=4096, vllm_gpu_memory_utilization=0.45,
-                                      vllm_enable_sleep_mode=True, vllm_tensor_parallel_size=2))
+    kw = trl_vllm_kwargs(
+        VLLMSettings(
+            vllm_max_model_length=4096,
+            vllm_gpu_memory_utilization=0.45,
+            vllm_enable_sleep_mode=True,
+            vllm_tensor_parallel_size=2,
+        )
+    )
     fields = GRPOConfig.__dataclass_fields__
     assert set(kw) | set(trl_sampling_kwargs()) <= set(fields)
-    assert kw == {"vllm_max_model_length": 4096, "vllm_gpu_memory_utilization": 0.45,
-                  "vllm_enable_sleep_mode": True, "vllm_tensor_parallel_size": 2}
+    assert kw == {
+        "vllm_max_model_length": 4096,
+        "vllm_gpu_memory_utilization": 0.45,
+        "vllm_enable_sleep_mode": True,
+        "vllm_tensor_parallel_size": 2,
+    }
     with pytest.raises(ConfigError, match="vllm_max_model_length 64 must exceed the completion length 64"):
         validate_model({"vllm_max_model_length": 64, "max_new_tokens": 64}, DistillConfig, "distill")

@@ -86,7 +86,9 @@ def test_paired_difference_refuses_different_prompts():
 
 def test_per_prompt_groups_samples_by_example_id_and_computes_pass_at_k():
     rows = [{"id": "a", "correct": c, "valid": True, "rbf": 2.0} for c in (1, 0, 0, 0)]
-    rows += [{"id": "b", "correct": c, "valid": v, "rbf": None} for c, v in ((1, True), (1, False), (1, False), (0, True))]
+    rows += [
+        {"id": "b", "correct": c, "valid": v, "rbf": None} for c, v in ((1, True), (1, False), (1, False), (0, True))
+    ]
     assert per_prompt(rows, "correct") == {"a": 0.25, "b": 0.75}
     assert per_prompt(rows, "valid") == {"a": 1.0, "b": 0.5}
     assert per_prompt(rows, "rbf") == {"a": 2.0}  # no RBF recorded for b
@@ -99,7 +101,9 @@ def test_per_prompt_groups_samples_by_example_id_and_computes_pass_at_k():
 
 
 def _gf_seed(start_id, end_id, start_ood, end_ood, n=20):
-    cols = lambda a, b: np.stack([np.full(n, a), np.full(n, b)], axis=1)
+    def cols(a, b):
+        return np.stack([np.full(n, a), np.full(n, b)], axis=1)
+
     return {"world-id": cols(start_id, end_id), "world-ood-domain": cols(start_ood, end_ood)}
 
 
@@ -110,8 +114,10 @@ def test_gf_statistic_matches_the_paper_and_is_undefined_for_a_lost_gain():
     assert stat(_gf_seed(0.2, 0.5, 0.3, 0.25)) is None
     iv = bootstrap(stat, [_gf_seed(0.2, 0.5, 0.3, 0.25)], n_boot=50)
     assert iv.estimate is None and verdict(iv) == NOT_TESTABLE
-    both = {k: np.concatenate([a, b], axis=1) for (k, a), b in
-            zip(_gf_seed(0.0, 0.98, 0.0, 0.95).items(), _gf_seed(0.0, 0.98, 0.0, 0.69).values())}
+    both = {
+        k: np.concatenate([a, b], axis=1)
+        for (k, a), b in zip(_gf_seed(0.0, 0.98, 0.0, 0.95).items(), _gf_seed(0.0, 0.98, 0.0, 0.69).values())
+    }
     assert stat(both) == pytest.approx(95.59 - 73.34, abs=0.01)
 
 

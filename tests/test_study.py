@@ -77,10 +77,14 @@ def test_the_gpu_check_runs_every_stage_on_the_demo_base_under_fsdp():
 
 
 def _tiny_study(base_dir: Path) -> dict:
-    run = mini_config(base_dir, name="tiny-study", methods=["dpo-sft", "sft"], rl_from_base=False,
-                      tune_lr={"grid": [0.002], "suite": "world-id", "n": 4, "samples": 1, "max_new_tokens": 8},
-                      findings={"n_boot": 200, "predictions": {"zero-format": "held",
-                                                               "rl-id-vs-sft": "inconclusive"}}).model_dump(mode="json")
+    run = mini_config(
+        base_dir,
+        name="tiny-study",
+        methods=["dpo-sft", "sft"],
+        rl_from_base=False,
+        tune_lr={"grid": [0.002], "suite": "world-id", "n": 4, "samples": 1, "max_new_tokens": 8},
+        findings={"n_boot": 200, "predictions": {"zero-format": "held", "rl-id-vs-sft": "inconclusive"}},
+    ).model_dump(mode="json")
     return {"run": run, "study": {"seeds": [0, 1], "max_prompts": 8}}
 
 
@@ -102,8 +106,12 @@ def test_tiny_study_end_to_end(tiny_base_dir, tmp_path):
     for seed in ("seed-0", "seed-1"):
         cold = json.loads((run / seed / "coldstart-sft" / "result.json").read_text())
         assert cold["learning_rate"] == tuned["chosen"]
-        assert json.loads((run / seed / "eval" / "rl-sft" / "world-id" / "metrics.json").read_text())[
-            "overall"]["n_prompts"] == 8  # eval sets sized by the power calculation
+        assert (
+            json.loads((run / seed / "eval" / "rl-sft" / "world-id" / "metrics.json").read_text())["overall"][
+                "n_prompts"
+            ]
+            == 8
+        )  # eval sets sized by the power calculation
     found = {f["id"]: f for f in json.loads((run / "report" / "findings.json").read_text())}
     zero = found["zero-format"]
     assert zero["seeds"] == 2 and zero["prompts"] == 8 and zero["prediction"] == "held"
@@ -119,14 +127,24 @@ def test_later_seeds_reuse_the_first_seeds_rate_and_rl_runs_only_from_rl_methods
     import pytest
 
     from specs_vl.config import RunConfig
-    from specs_vl.pipeline import plan
+    from specs_vl.orchestration.stage_plan import plan
 
-    cfg = mini_config(tiny_base_dir, methods=["dpo-sft", "dpo"], rl_methods=["dpo-sft"],
-                      tune_lr={"grid": [0.002], "suite": "world-id"})
+    cfg = mini_config(
+        tiny_base_dir,
+        methods=["dpo-sft", "dpo"],
+        rl_methods=["dpo-sft"],
+        tune_lr={"grid": [0.002], "suite": "world-id"},
+    )
     first = {s.name: s for s in plan(cfg, tmp_path / "seed-0", lambda: "base")}
-    later = {s.name: s for s in plan(cfg, tmp_path / "seed-1", lambda: "base",
-                                     {"dpo-sft": tmp_path / "seed-0" / "tune-lr-dpo-sft",
-                                      "dpo": tmp_path / "seed-0" / "tune-lr-dpo"})}
+    later = {
+        s.name: s
+        for s in plan(
+            cfg,
+            tmp_path / "seed-1",
+            lambda: "base",
+            {"dpo-sft": tmp_path / "seed-0" / "tune-lr-dpo-sft", "dpo": tmp_path / "seed-0" / "tune-lr-dpo"},
+        )
+    }
     assert {"tune-lr-dpo-sft", "tune-lr-dpo"} <= set(first) and not any(n.startswith("tune-lr") for n in later)
     assert "tune-lr-dpo" in later["coldstart-dpo"].deps and "distill" in later["coldstart-dpo"].deps
     for stages in (first, later):

@@ -24,13 +24,15 @@ def _fake_eval(validities: list[float], calls: list[int]):
 
 
 def test_the_smallest_rate_reaching_the_target_is_chosen_and_the_search_stops(
-        monkeypatch, tiny_base_dir, tiny_pairs_dir, tiny_world, tmp_path):
+    monkeypatch, tiny_base_dir, tiny_pairs_dir, tiny_world, tmp_path
+):
     calls: list[int] = []
     monkeypatch.setattr(tl, "evaluate_model", _fake_eval([0.5, 0.93, 0.99], calls))
     s = tl.TuneLRSettings(grid=[1e-3, 1e-5, 1e-4], **FAST)
     assert s.grid == [1e-5, 1e-4, 1e-3]  # tried from the smallest up, whatever order the config gives
-    res = tl.tune_lr(ColdstartConfig(method="sft", batch_size=8), s, tiny_base_dir, tiny_pairs_dir, tmp_path / "t",
-                     tiny_world)
+    res = tl.tune_lr(
+        ColdstartConfig(method="sft", batch_size=8), s, tiny_base_dir, tiny_pairs_dir, tmp_path / "t", tiny_world
+    )
     assert res["chosen"] == 1e-4 and [t["lr"] for t in res["tried"]] == [1e-5, 1e-4] and len(calls) == 2
     assert res["tried"][0]["step"] == 2  # one epoch: 16 pairs / batch 8
     assert "smallest rate" in res["reason"] and "90%" in res["reason"]
@@ -38,12 +40,14 @@ def test_the_smallest_rate_reaching_the_target_is_chosen_and_the_search_stops(
     assert not (tmp_path / "t" / "checkpoints").exists()
 
 
-def test_when_no_rate_reaches_the_target_the_record_says_so(monkeypatch, tiny_base_dir, tiny_pairs_dir, tiny_world,
-                                                            tmp_path):
+def test_when_no_rate_reaches_the_target_the_record_says_so(
+    monkeypatch, tiny_base_dir, tiny_pairs_dir, tiny_world, tmp_path
+):
     monkeypatch.setattr(tl, "evaluate_model", _fake_eval([0.2, 0.6], []))
     s = tl.TuneLRSettings(grid=[1e-5, 1e-4], **FAST)
-    res = tl.tune_lr(ColdstartConfig(method="dpo-sft", batch_size=8), s, tiny_base_dir, tiny_pairs_dir,
-                     tmp_path / "t", tiny_world)
+    res = tl.tune_lr(
+        ColdstartConfig(method="dpo-sft", batch_size=8), s, tiny_base_dir, tiny_pairs_dir, tmp_path / "t", tiny_world
+    )
     assert res["chosen"] == 1e-4 and "no rate in the grid reached" in res["reason"]
 
 
@@ -63,11 +67,27 @@ def test_cli_coldstart_tune_lr_trains_at_the_chosen_rate(monkeypatch, tiny_base_
 
     monkeypatch.setattr(cs, "run_coldstart", lambda c, *a, **k: seen.setdefault("lr", c.learning_rate))
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(f"name: t\nbase_model: {tiny_base_dir}\nworld: {{train_size: 40, id_test_size: 8, "
-                   "ood_test_size: 8}\ncoldstart: {batch_size: 8}\n"
-                   "tune_lr: {grid: [0.00001, 0.0003], suite: world-id, n: 4, samples: 1, max_new_tokens: 8}\n")
-    res = CliRunner().invoke(app, ["coldstart", "-c", str(cfg), "-m", "sft", "--pairs", str(tiny_pairs_dir),
-                                   "--out", str(tmp_path / "coldstart-sft"), "--tune-lr", "-q"])
+    cfg.write_text(
+        f"name: t\nbase_model: {tiny_base_dir}\nworld: {{train_size: 40, id_test_size: 8, "
+        "ood_test_size: 8}\ncoldstart: {batch_size: 8}\n"
+        "tune_lr: {grid: [0.00001, 0.0003], suite: world-id, n: 4, samples: 1, max_new_tokens: 8}\n"
+    )
+    res = CliRunner().invoke(
+        app,
+        [
+            "coldstart",
+            "-c",
+            str(cfg),
+            "-m",
+            "sft",
+            "--pairs",
+            str(tiny_pairs_dir),
+            "--out",
+            str(tmp_path / "coldstart-sft"),
+            "--tune-lr",
+            "-q",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert seen["lr"] == 3e-4
     assert json.loads((tmp_path / "tune-lr-sft" / "result.json").read_text())["chosen"] == 3e-4

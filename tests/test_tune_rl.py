@@ -12,10 +12,12 @@ def _row(lr, prompts, frozen, acc, control):
 
 def test_the_rule_needs_a_gain_over_both_the_start_and_the_control():
     s = TuneRLSettings(margin=0.02, tie=0.005)
-    rows = [_row(1e-4, 4, False, 0.70, 0.69),  # best accuracy, but no better than its own noise control
-            _row(3e-5, 4, False, 0.66, 0.60),  # beats its control, not the start (0.65) by the margin
-            _row(1e-5, 8, True, 0.68, 0.62),
-            _row(3e-5, 4, True, 0.678, 0.60)]  # within the tie of 0.68 and cheaper: fewer prompts
+    rows = [
+        _row(1e-4, 4, False, 0.70, 0.69),  # best accuracy, but no better than its own noise control
+        _row(3e-5, 4, False, 0.66, 0.60),  # beats its control, not the start (0.65) by the margin
+        _row(1e-5, 8, True, 0.68, 0.62),
+        _row(3e-5, 4, True, 0.678, 0.60),
+    ]  # within the tie of 0.68 and cheaper: fewer prompts
     assert choose(rows, start=0.65, s=s) == rows[3]
     assert choose(rows[:2], start=0.65, s=s) is None  # nothing learned: the config's settings stay
 

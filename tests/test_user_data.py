@@ -24,17 +24,30 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "bring_your_own_data"
 ID, OOD_A, OOD_B = "data:mydata/heldout_id.jsonl", "data:mydata/ood_a.jsonl", "data:mydata/ood_b.jsonl"
 # Given on the command line: a tiny model and fewer steps than examples/bring_your_own_data/mine.yaml says.
-OVERRIDES = ["zero.steps=2", "zero.prompts_per_step=2", "zero.max_completion_length=48",
-             "distill.max_new_tokens=48", "distill.samples=16", "coldstart.batch_size=1", "coldstart.max_steps=2",
-             "coldstart.learning_rate=1e-3", "coldstart.curve_every=0", "coldstart.curve_samples=2",
-             "rl.steps=1", "rl.num_generations=2", "rl.max_completion_length=16", "rl.eval_samples=2",
-             "rl.eval_max_new_tokens=16"]
+OVERRIDES = [
+    "zero.steps=2",
+    "zero.prompts_per_step=2",
+    "zero.max_completion_length=48",
+    "distill.max_new_tokens=48",
+    "distill.samples=16",
+    "coldstart.batch_size=1",
+    "coldstart.max_steps=2",
+    "coldstart.learning_rate=1e-3",
+    "coldstart.curve_every=0",
+    "coldstart.curve_samples=2",
+    "rl.steps=1",
+    "rl.num_generations=2",
+    "rl.max_completion_length=16",
+    "rl.eval_samples=2",
+    "rl.eval_max_new_tokens=16",
+]
 
 
 def walkthrough() -> list[list[str]]:
     """The `specs ...` lines of the example's run.sh, with "$@" (the user's overrides) left as a marker."""
-    return [shlex.split(line)[1:] for line in (EXAMPLE / "run.sh").read_text().splitlines()
-            if line.startswith("specs ")]
+    return [
+        shlex.split(line)[1:] for line in (EXAMPLE / "run.sh").read_text().splitlines() if line.startswith("specs ")
+    ]
 
 
 def run(*args: str) -> object:
@@ -73,8 +86,10 @@ def test_the_whole_recipe_on_the_users_files_with_command_line_overrides(user_ru
     assert json.loads((run_dir / "zero" / "result.json").read_text())["steps"] == 2
     cold = json.loads((run_dir / "coldstart-dpo-sft" / "result.json").read_text())
     assert cold["steps"] == 2
-    assert json.loads((run_dir / "coldstart-dpo-sft" / "stage.json").read_text())["settings"]["coldstart"][
-        "learning_rate"] == 1e-3
+    assert (
+        json.loads((run_dir / "coldstart-dpo-sft" / "stage.json").read_text())["settings"]["coldstart"]["learning_rate"]
+        == 1e-3
+    )
     # the GF curve and the RL evaluation scored the test's own files, and only them
     expected = {ID: ("id", sizes["id"]), OOD_A: ("ood", sizes["ood_a"]), OOD_B: ("ood", sizes["ood_b"])}
     for curve_file in (run_dir / "coldstart-dpo-sft" / "gf_curve.json", run_dir / "rl-dpo-sft" / "eval_curve.json"):
@@ -120,8 +135,20 @@ def test_eval_on_the_users_file_never_collides_and_records_the_model(user_run, m
     monkeypatch.chdir(root)
     model = root / "runs" / "mine" / "rl-dpo-sft" / "model"
     outs = [Path(outputs[-1].strip().splitlines()[-1].removeprefix("wrote ")).parent]  # the walkthrough's eval
-    res = run("eval", "runs/mine/rl-dpo-sft/model", "--suite", "data", "--data", "mydata/heldout_id.jsonl",
-              "--samples", "2", "--k", "1,2", "--max-new-tokens", "16")
+    res = run(
+        "eval",
+        "runs/mine/rl-dpo-sft/model",
+        "--suite",
+        "data",
+        "--data",
+        "mydata/heldout_id.jsonl",
+        "--samples",
+        "2",
+        "--k",
+        "1,2",
+        "--max-new-tokens",
+        "16",
+    )
     assert res.exit_code == 0, res.output
     outs.append(Path(res.output.strip().splitlines()[-1].removeprefix("wrote ")).parent)
     assert outs[0] != outs[1] and outs[0].name.startswith("mine_rl-dpo-sft_data-heldout_id")

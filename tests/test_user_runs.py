@@ -46,7 +46,10 @@ def test_config_show_applies_overrides_and_validates_them(tmp_path):
     shown = yaml.safe_load(res.output)
     assert shown["name"] == "x"  # named after its file, never silently "demo"
     assert (shown["coldstart"]["learning_rate"], shown["coldstart"]["batch_size"], shown["coldstart"]["beta"]) == (
-        1e-6, 8, 0.2)
+        1e-6,
+        8,
+        0.2,
+    )
     bad = run("config", "show", "-c", cfg, "coldstart.batch_size=eight")
     assert bad.exit_code == 2 and "coldstart.batch_size" in bad.output
     typo = run("config", "show", "coldstart.lerning_rate=1")
@@ -68,13 +71,14 @@ def test_trainer_kwargs_pass_through_and_unknown_fields_are_refused():
 
 
 def test_docs_config_md_is_generated_from_the_models_and_current():
-    from specs_vl.config_doc import rows, render
     from specs_vl.config import RunConfig
+    from specs_vl.config_doc import render, rows
 
     missing = [key for key, _, _, meaning in rows(RunConfig) if not meaning]
     assert not missing, f"keys without a meaning (comment them in the model): {missing}"
-    assert (ROOT / "docs" / "config.md").read_text() == render(), \
+    assert (ROOT / "docs" / "config.md").read_text() == render(), (
         "docs/config.md is stale: run `specs config doc > docs/config.md`"
+    )
     assert "| `coldstart.curve_ood` |" in render() and "| `rl.trainer_kwargs` |" in render()
 
 
@@ -96,9 +100,18 @@ def test_tensorboard_writes_event_files(tmp_path, tiny_base_dir):
     pytest.importorskip("tensorboard")  # the [tensorboard] extra; installed by `make test`
     from specs_vl.api import load_config, run_zero
 
-    cfg = load_config(overrides=["name=tb", f"base_model={tiny_base_dir}", "zero.steps=1", "zero.num_generations=2",
-                                 "zero.prompts_per_step=2", "zero.max_completion_length=8", "zero.report_to=tensorboard",
-                                 "world.train_size=8"])
+    cfg = load_config(
+        overrides=[
+            "name=tb",
+            f"base_model={tiny_base_dir}",
+            "zero.steps=1",
+            "zero.num_generations=2",
+            "zero.prompts_per_step=2",
+            "zero.max_completion_length=8",
+            "zero.report_to=tensorboard",
+            "world.train_size=8",
+        ]
+    )
     run_zero(cfg, out=tmp_path / "zero")
     events = list((tmp_path / "zero" / "tensorboard").rglob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 0

@@ -7,7 +7,13 @@ import torch
 from specs_vl.world import WorldConfig
 from specs_vl.world.scene import COLORS, SHAPES
 from specs_vl.world.vision_pretrain import (
-    MAX_COUNT, N_CLASSES, _counts, cell_labels, count_labels, pretrain_vision, scene_tasks,
+    MAX_COUNT,
+    N_CLASSES,
+    _counts,
+    cell_labels,
+    count_labels,
+    pretrain_vision,
+    scene_tasks,
 )
 
 
@@ -23,13 +29,22 @@ def test_cell_labels_name_each_cell_row_major():
 
 
 def _tiny_model(vision_depth: int = 1, vision_hidden_size: int = 32):
-    from specs_vl.world.base_model import BaseModelConfig, make_config, make_processor, train_tokenizer
     from transformers import Qwen2_5_VLForConditionalGeneration
 
+    from specs_vl.world.base_model import BaseModelConfig, make_config, make_processor, train_tokenizer
+
     torch.manual_seed(0)
-    cfg = BaseModelConfig(vocab_size=300, hidden_size=32, intermediate_size=64, num_layers=1, num_heads=2,
-                          num_kv_heads=1, vision_depth=vision_depth, vision_hidden_size=vision_hidden_size,
-                          vision_heads=2)
+    cfg = BaseModelConfig(
+        vocab_size=300,
+        hidden_size=32,
+        intermediate_size=64,
+        num_layers=1,
+        num_heads=2,
+        num_kv_heads=1,
+        vision_depth=vision_depth,
+        vision_hidden_size=vision_hidden_size,
+        vision_heads=2,
+    )
     tok = train_tokenizer(["a red circle in the top row"] * 4, cfg.vocab_size)
     return Qwen2_5_VLForConditionalGeneration(make_config(tok, cfg)), make_processor(tok)
 
@@ -55,8 +70,10 @@ def test_captions_list_rows_then_counts_that_match_the_scene():
     for task in scene_tasks(WorldConfig(), 0, 30)[:10]:
         caption = describe(task)
         counts = dict(
-            (name.rstrip("s"), int(n)) for name, n in
-            (part.rsplit(" ", 1) for part in caption.split("Counts: ")[1].rstrip(".").replace(";", ",").split(", "))
+            (name.rstrip("s"), int(n))
+            for name, n in (
+                part.rsplit(" ", 1) for part in caption.split("Counts: ")[1].rstrip(".").replace(";", ",").split(", ")
+            )
         )
         items = task.key[1]
         assert caption.startswith("top: ")
@@ -82,7 +99,7 @@ def test_pretraining_batches_mask_exactly_the_prompt_with_its_expanded_image(tin
     prompts = chat_prompts(processor, [ex for ex, _ in pairs])
     full = processor(text=prompts, images=[ex["image"] for ex, _ in pairs])["input_ids"]
     for row, ids in enumerate(full):
-        assert (enc["labels"][row, :len(ids)] == -100).all()
+        assert (enc["labels"][row, : len(ids)] == -100).all()
         assert enc["labels"][row, len(ids)] != -100  # the response's first token is supervised
     image = processor.tokenizer.convert_tokens_to_ids("<|image_pad|>")
     assert not (enc["labels"] == image).any()
@@ -93,8 +110,9 @@ def test_position_heads_make_each_token_name_its_row_and_column():
     the output has no such figures."""
     # the demo tower's size: a one-block, 32-wide tower stays at a guess for rows or columns within 150 steps
     model, processor = _tiny_model(vision_depth=2, vision_hidden_size=64)
-    out = pretrain_vision(model, processor, WorldConfig(), steps=200, batch_size=32, lr=3e-3, seed=0, pool=200,
-                          position_heads=True)
+    out = pretrain_vision(
+        model, processor, WorldConfig(), steps=200, batch_size=32, lr=3e-3, seed=0, pool=200, position_heads=True
+    )
     assert out["row_accuracy"] > 0.6 and out["col_accuracy"] > 0.6, out  # a guess gets 1/4
     model, processor = _tiny_model()
     plain = pretrain_vision(model, processor, WorldConfig(), steps=2, batch_size=4, lr=3e-3, seed=0, pool=50)
@@ -106,8 +124,9 @@ def test_count_labels_are_the_image_counts_of_each_shape_then_colour():
     for task in tasks[:20]:
         y = count_labels(task).tolist()
         items = task.key[1]
-        assert y == [sum(s == shp for *_, s in items) for shp in SHAPES] + [sum(c == col for *_, c, _ in items)
-                                                                             for col in COLORS]
+        assert y == [sum(s == shp for *_, s in items) for shp in SHAPES] + [
+            sum(c == col for *_, c, _ in items) for col in COLORS
+        ]
     assert max(int(count_labels(t).max()) for t in tasks) <= MAX_COUNT
 
 
@@ -117,8 +136,9 @@ def test_count_heads_train_with_the_tower():
     scores = []
     for steps in (0, 60):
         model, processor = _tiny_model()
-        out = pretrain_vision(model, processor, WorldConfig(), steps=steps, batch_size=16, lr=3e-3, seed=0, pool=200,
-                              count_heads=True)
+        out = pretrain_vision(
+            model, processor, WorldConfig(), steps=steps, batch_size=16, lr=3e-3, seed=0, pool=200, count_heads=True
+        )
         scores.append((out["shape_count_accuracy"], out["color_count_accuracy"]))
     (shape0, color0), (shape, color) = scores
     assert shape > 0.2 and color > 0.2 and shape > shape0 + 0.1 and color > color0 + 0.1, scores
@@ -169,8 +189,11 @@ def test_count_only_captions_alternate_with_full_ones_on_grid_scenes():
     from specs_vl.world.corpus import CAPTION_QUESTION
 
     def grid_captions(cfg):
-        return [(ex, r) for ex, r in pretrain_corpus(WorldConfig(), cfg)
-                if ex["question"] == CAPTION_QUESTION and not r.startswith(("Bars:", "Dice:"))]
+        return [
+            (ex, r)
+            for ex, r in pretrain_corpus(WorldConfig(), cfg)
+            if ex["question"] == CAPTION_QUESTION and not r.startswith(("Bars:", "Dice:"))
+        ]
 
     plain = grid_captions(BaseModelConfig(pretrain_examples=400, count_only_captions=False))
     split = grid_captions(BaseModelConfig(pretrain_examples=400, count_only_captions=True))
@@ -185,14 +208,19 @@ def test_the_build_passes_the_options_through(tmp_path):
     import json
 
     from conftest import TINY_BASE
+
     from specs_vl.world.base_model import BaseModelConfig, build_base_model
 
     world = WorldConfig(train_size=40, id_test_size=16, ood_test_size=16)
     tiny = {**TINY_BASE, "steps": 5, "pretrain_examples": 200, "vision_steps": 3, "calibration_n": 4}
     plain = build_base_model(world, BaseModelConfig(**tiny), cache_dir=tmp_path)  # TINY_BASE: all three off
-    opted = build_base_model(world, BaseModelConfig(**{**tiny, "vision_position_heads": True,
-                                                       "count_only_captions": True, "vision_count_heads": True}),
-                             cache_dir=tmp_path)
+    opted = build_base_model(
+        world,
+        BaseModelConfig(
+            **{**tiny, "vision_position_heads": True, "count_only_captions": True, "vision_count_heads": True}
+        ),
+        cache_dir=tmp_path,
+    )
     assert plain != opted
     probe = json.loads((opted / "calibration.json").read_text())["vision_probe"]
     assert {"row_accuracy", "shape_count_accuracy", "color_count_accuracy"} <= set(probe)

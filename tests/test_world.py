@@ -26,6 +26,7 @@ def png(img) -> bytes:
 
 # ---- an independent reader of the images: pixels only, no generator state ----
 
+
 def colour_of(rgb) -> str | None:
     r, g, b = rgb[:3]
     if r > 200 and g > 200 and b > 200:
@@ -79,8 +80,12 @@ def count_pips(img) -> int:
         if sum(px[x0 + 2, y0 + 28][:3]) > 60:  # no black outline: no die here
             continue
         body = px[x0 + 5, y0 + 5][:3]
-        pip = {(x, y) for x in range(x0 + 5, x0 + 52) for y in range(y0 + 5, y0 + 52)
-               if sum(abs(a - b) for a, b in zip(px[x, y][:3], body)) > 120}
+        pip = {
+            (x, y)
+            for x in range(x0 + 5, x0 + 52)
+            for y in range(y0 + 5, y0 + 52)
+            if sum(abs(a - b) for a, b in zip(px[x, y][:3], body)) > 120
+        }
         seen = set()
         for p in pip:
             if p in seen:
@@ -148,8 +153,9 @@ def rederive(ex) -> str:
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_each_family_answer_rederived_from_pixels(family):
-    from specs_vl.world.dataset import example_from_task
     import random
+
+    from specs_vl.world.dataset import example_from_task
 
     for i in range(40):
         task = FAMILIES[family](random.Random(f"check:{family}:{i}"))
@@ -164,7 +170,10 @@ def test_deterministic_from_seed_split_index():
         assert png(a["image"]) == png(b["image"])
         assert {k: v for k, v in a.items() if k != "image"} == {k: v for k, v in b.items() if k != "image"}
     other = make_example(WorldConfig(seed=1), "train", 7)
-    assert (other["question"], png(other["image"])) != (make_example(cfg, "train", 7)["question"], png(make_example(cfg, "train", 7)["image"]))
+    assert (other["question"], png(other["image"])) != (
+        make_example(cfg, "train", 7)["question"],
+        png(make_example(cfg, "train", 7)["image"]),
+    )
 
 
 def test_splits_disjoint_and_composed_as_specified():
@@ -174,7 +183,12 @@ def test_splits_disjoint_and_composed_as_specified():
     assert not train_imgs & dev_imgs
     for test in (id_test, ood):
         assert not (train_imgs | dev_imgs) & {png(e["image"]) for e in test}
-    assert {e["family"] for e in train} == set(TRAIN_FAMILIES) == {e["family"] for e in id_test} == {e["family"] for e in dev}
+    assert (
+        {e["family"] for e in train}
+        == set(TRAIN_FAMILIES)
+        == {e["family"] for e in id_test}
+        == {e["family"] for e in dev}
+    )
     assert {e["instruction_style"] for e in train + dev + id_test} == {"format"}
     assert set(OOD_FAMILIES) <= {e["family"] for e in ood}
     assert not set(OOD_FAMILIES) & {e["family"] for e in train + dev}
@@ -182,7 +196,17 @@ def test_splits_disjoint_and_composed_as_specified():
     assert {e["split"] for e in ood} == set(OOD_SETS)
     assert {e["answer_type"] for e in train + ood} == {"integer", "mc", "word", "yesno"}
     for e in train + id_test + ood:
-        assert set(e) == {"id", "image", "question", "answer", "answer_type", "choices", "family", "instruction_style", "split"}
+        assert set(e) == {
+            "id",
+            "image",
+            "question",
+            "answer",
+            "answer_type",
+            "choices",
+            "family",
+            "instruction_style",
+            "split",
+        }
         if e["answer_type"] == "mc":
             assert 2 <= len(e["choices"]) <= 4 and e["answer"] in "ABCD"
 
@@ -211,8 +235,10 @@ def test_ood_content_is_in_pretraining_but_never_in_training_splits():
     pre_families, pre_styles = {t.family for t, _ in pre}, {st for _, st in pre}
     assert set(OOD_FAMILIES) <= pre_families and set(REQUIREMENT_STYLES) <= pre_styles
     assert any(len(t.key) == 3 for t, _ in pre)  # the shifted renderer
-    assert any(t.question != paraphrase(t.question) or t.question.startswith(("Count the", "Which colour does"))
-               for t, _ in pre)
+    assert any(
+        t.question != paraphrase(t.question) or t.question.startswith(("Count the", "Which colour does"))
+        for t, _ in pre
+    )
     assert not {t.family for t, _ in train} & set(OOD_FAMILIES)
     assert {st for _, st in train} == {"format"} and all(len(t.key) == 2 for t, _ in train)
     surface = [draw(cfg, "ood_surface", i)[0] for i in range(50)]

@@ -37,6 +37,15 @@ gold = row["reward_model"]["ground_truth"]
 kw = dict(data_source=row["data_source"], ground_truth=gold, extra_info=row["extra_info"])
 right = fn(solution_str=f"<think>I count them.</think> <answer>{gold}</answer>", **kw)
 wrong = fn(solution_str="<think>I count them.</think> <answer>zzz-not-an-answer</answer>", **kw)
-print(json.dumps({"verl": verl.__version__, "values": values, "right": right, "wrong": wrong,
-                  "legacy_reward_path": OmegaConf.select(cfg, "custom_reward_function.path"),
-                  "reward_path": cfg.reward.custom_reward_function.path}))
+print(
+    json.dumps(
+        {
+            "verl": verl.__version__,
+            "values": values,
+            "right": right,
+            "wrong": wrong,
+            "legacy_reward_path": OmegaConf.select(cfg, "custom_reward_function.path"),
+            "reward_path": cfg.reward.custom_reward_function.path,
+        }
+    )
+)

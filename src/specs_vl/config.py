@@ -45,7 +45,7 @@ class EvalSettings(VLLMEngineSettings):
     suite_args: dict[str, dict[str, Any]] = Field(default_factory=dict)  # e.g. {"mathvista": {"path": ...}}
 
     @model_validator(mode="after")
-    def _check(self) -> "EvalSettings":
+    def _check(self) -> EvalSettings:
 
         unknown = [s for s in self.suites if not is_suite(s)]
         if unknown:
@@ -104,10 +104,14 @@ class RunConfig(BaseModel):
     _source: str | None = PrivateAttr(None)  # the file it was read from (load_run_config)
 
     @model_validator(mode="after")
-    def _check_sets_and_passthrough(self) -> "RunConfig":
+    def _check_sets_and_passthrough(self) -> RunConfig:
         """Held-out sets must name a suite or data:PATH; trainer_kwargs must be fields TRL knows."""
-        sets = {"coldstart.curve_id": [self.coldstart.curve_id], "coldstart.curve_ood": self.coldstart.curve_ood,
-                "rl.eval_id": [self.rl.eval_id], "rl.eval_ood": self.rl.eval_ood}
+        sets = {
+            "coldstart.curve_id": [self.coldstart.curve_id],
+            "coldstart.curve_ood": self.coldstart.curve_ood,
+            "rl.eval_id": [self.rl.eval_id],
+            "rl.eval_ood": self.rl.eval_ood,
+        }
         for key, names in sets.items():
             bad = [n for n in names if not is_suite(n)]
             if bad:
@@ -173,8 +177,9 @@ def parse_overrides(items: list[str] | tuple[str, ...]) -> list[tuple[list[str],
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
-            raise ConfigError(f"command line: {item!r}: an override is KEY=VALUE with a dotted key, "
-                              "e.g. coldstart.learning_rate=1e-6")
+            raise ConfigError(
+                f"command line: {item!r}: an override is KEY=VALUE with a dotted key, e.g. coldstart.learning_rate=1e-6"
+            )
         try:
             value = yaml.safe_load(raw) if raw.strip() else None
         except yaml.YAMLError:
@@ -193,8 +198,9 @@ def apply_overrides(data: dict[str, Any], items: list[str] | tuple[str, ...]) ->
             if child is None:
                 child = {}
             elif not isinstance(child, dict):
-                raise ConfigError(f"command line: {'.'.join(path[:i + 1])} is not a section; cannot set "
-                                  f"{'.'.join(path)}")
+                raise ConfigError(
+                    f"command line: {'.'.join(path[: i + 1])} is not a section; cannot set {'.'.join(path)}"
+                )
             node[part] = child = dict(child)
             node = child
         node[path[-1]] = value

@@ -38,6 +38,7 @@ HEADROOM = 0.92  # of the card: CUDA context, allocator fragmentation, NCCL buff
 @dataclass(frozen=True)
 class Shape:
     """What the estimate needs to know about a model."""
+
     name: str
     params: float
     layers: int
@@ -61,17 +62,31 @@ KNOWN = {
 def model_shape(cfg: RunConfig) -> Shape:
     if cfg.base_model is None:  # the world's tiny base model, from its config section
         b = cfg.base
-        params = (2 * b.vocab_size * b.hidden_size + b.num_layers * (4 * b.hidden_size**2 + 3 * b.hidden_size
-                  * b.intermediate_size) + b.vision_depth * 12 * b.vision_hidden_size**2)
-        return Shape("tiny world base", params, b.num_layers, b.hidden_size, b.num_kv_heads,
-                     b.hidden_size // b.num_heads, b.vocab_size, 16, 256)
+        params = (
+            2 * b.vocab_size * b.hidden_size
+            + b.num_layers * (4 * b.hidden_size**2 + 3 * b.hidden_size * b.intermediate_size)
+            + b.vision_depth * 12 * b.vision_hidden_size**2
+        )
+        return Shape(
+            "tiny world base",
+            params,
+            b.num_layers,
+            b.hidden_size,
+            b.num_kv_heads,
+            b.hidden_size // b.num_heads,
+            b.vocab_size,
+            16,
+            256,
+        )
     path = Path(cfg.base_model)
     if (path / "config.json").exists():
         return _local_shape(path)
     key = next((k for k in KNOWN if k in cfg.base_model.lower()), None)
     if key is None:
-        raise ConfigError(f"base_model {cfg.base_model!r}: plan knows {sorted(KNOWN)} by name; "
-                          "give a local model directory to plan another model")
+        raise ConfigError(
+            f"base_model {cfg.base_model!r}: plan knows {sorted(KNOWN)} by name; "
+            "give a local model directory to plan another model"
+        )
     return KNOWN[key]
 
 
@@ -82,13 +97,20 @@ def _local_shape(path: Path) -> Shape:
     nbytes = sum(f.stat().st_size for f in files)
     width = 2 if str(text.get("dtype", conf.get("torch_dtype", "bfloat16"))) in ("bfloat16", "float16") else 4
     heads = text["num_attention_heads"]
-    return Shape(path.name, nbytes / width, text["num_hidden_layers"], text["hidden_size"],
-                 text.get("num_key_value_heads", heads), text.get("head_dim", text["hidden_size"] // heads),
-                 text["vocab_size"], 256)
+    return Shape(
+        path.name,
+        nbytes / width,
+        text["num_hidden_layers"],
+        text["hidden_size"],
+        text.get("num_key_value_heads", heads),
+        text.get("head_dim", text["hidden_size"] // heads),
+        text["vocab_size"],
+        256,
+    )
 
 
 def sharding(launcher_file: str | None) -> str:
-    """"zero3", "zero2", "zero1", "fsdp", "ddp" or "none" (one process), from an accelerate config."""
+    """ "zero3", "zero2", "zero1", "fsdp", "ddp" or "none" (one process), from an accelerate config."""
     if not launcher_file:
         return "none"
     path = Path(launcher_file)
@@ -158,15 +180,21 @@ def _grpo(name: str, c: Any, shape: Shape, shard: str, gpus: int, card: float) -
         kv_per_token = 2 * shape.layers * shape.kv_heads * shape.head_dim * 2 / tp
         kv = plan.vllm - 2 * shape.params / tp - 2 * GB
         fits_seqs = kv / (kv_per_token * max_len) if kv > 0 else 0
-        plan.lines.append(f"vLLM colocate: {c.vllm_gpu_memory_utilization:.0%} of the card, max length {max_len:,}, "
-                          f"KV cache {max(kv, 0) / GB:.1f} GB = {fits_seqs:.0f} sequences of {max_len:,} at once; "
-                          f"sleep mode {'on' if c.vllm_enable_sleep_mode else 'off'}, TP {tp}")
+        plan.lines.append(
+            f"vLLM colocate: {c.vllm_gpu_memory_utilization:.0%} of the card, max length {max_len:,}, "
+            f"KV cache {max(kv, 0) / GB:.1f} GB = {fits_seqs:.0f} sequences of {max_len:,} at once; "
+            f"sleep mode {'on' if c.vllm_enable_sleep_mode else 'off'}, TP {tp}"
+        )
         if fits_seqs < 1:
-            plan.warnings.append(f"{name}: vLLM's KV cache cannot hold one {max_len:,}-token sequence; raise "
-                                 f"{name}.vllm_gpu_memory_utilization or set {name}.vllm_tensor_parallel_size")
+            plan.warnings.append(
+                f"{name}: vLLM's KV cache cannot hold one {max_len:,}-token sequence; raise "
+                f"{name}.vllm_gpu_memory_utilization or set {name}.vllm_tensor_parallel_size"
+            )
         if max_len < seq:
-            plan.warnings.append(f"{name}: vllm_max_model_length {max_len:,} is below prompt + completion {seq:,}; "
-                                 f"raise {name}.vllm_max_model_length")
+            plan.warnings.append(
+                f"{name}: vllm_max_model_length {max_len:,} is below prompt + completion {seq:,}; "
+                f"raise {name}.vllm_max_model_length"
+            )
     return plan
 
 
@@ -196,19 +224,26 @@ def plan_run(cfg: RunConfig, gpus: int, gpu_memory_gb: float = 80, n_pairs: int 
     shape = model_shape(cfg)
     shard = sharding(cfg.launcher.config_file) if gpus > 1 or cfg.launcher.active else "none"
     card = gpu_memory_gb * GB
-    plans = [_grpo("zero", cfg.zero, shape, shard, gpus, card), _coldstart(cfg.coldstart, shape, shard, gpus, n_pairs),
-             _grpo("rl", cfg.rl, shape, shard, gpus, card)]
+    plans = [
+        _grpo("zero", cfg.zero, shape, shard, gpus, card),
+        _coldstart(cfg.coldstart, shape, shard, gpus, n_pairs),
+        _grpo("rl", cfg.rl, shape, shard, gpus, card),
+    ]
     for p in plans:
         sleep = getattr(getattr(cfg, p.name), "vllm_enable_sleep_mode", False)
         room = card * HEADROOM - (0 if sleep else p.vllm)
         if p.peak > room:
             p.warnings.append(_advice(p, cfg, shard, gpus, room))
         elif p.vllm and sum(v for k, v in p.memory.items() if k in ("weights", "optimizer")) + p.vllm > card * HEADROOM:
-            p.warnings.append(f"{p.name}: the policy's weights and optimizer plus vLLM's share exceed the card "
-                              f"while generating; lower {p.name}.vllm_gpu_memory_utilization")
+            p.warnings.append(
+                f"{p.name}: the policy's weights and optimizer plus vLLM's share exceed the card "
+                f"while generating; lower {p.name}.vllm_gpu_memory_utilization"
+            )
     if gpus > 1 and not cfg.launcher.active:
-        plans[0].warnings.append("launcher: unset, so `specs pipeline` trains in one process on one GPU; set "
-                                 "launcher.config_file (configs/accelerate/deepspeed_zero3.yaml) and num_processes")
+        plans[0].warnings.append(
+            "launcher: unset, so `specs pipeline` trains in one process on one GPU; set "
+            "launcher.config_file (configs/accelerate/deepspeed_zero3.yaml) and num_processes"
+        )
     return plans
 
 
@@ -221,26 +256,43 @@ def _advice(p: StagePlan, cfg: RunConfig, shard: str, gpus: int, room: float) ->
         return need + f"set {p.name}.gradient_checkpointing: true"
     if p.name == "coldstart" and "reference" in p.memory:
         return need + "set coldstart.precompute_ref: true"
-    return need + f"lower {p.name}.micro_batch_size" + ("" if p.name == "coldstart" else
-                                                        f" or {p.name}.vllm_gpu_memory_utilization")
+    return (
+        need
+        + f"lower {p.name}.micro_batch_size"
+        + ("" if p.name == "coldstart" else f" or {p.name}.vllm_gpu_memory_utilization")
+    )
 
 
 # The paper's stated settings (SPECS_METHOD.md), for the line that says whether this config runs them.
-PAPER = {"rl": {"prompts_per_step": 128, "num_generations": 8, "max_completion_length": 10240, "learning_rate": 1e-6,
-                "beta": 0.0, "steps": 800},
-         "coldstart": {"batch_size": 64, "max_length": 16384, "learning_rate": 1e-6, "sft_weight": 1.0}}
+PAPER = {
+    "rl": {
+        "prompts_per_step": 128,
+        "num_generations": 8,
+        "max_completion_length": 10240,
+        "learning_rate": 1e-6,
+        "beta": 0.0,
+        "steps": 800,
+    },
+    "coldstart": {"batch_size": 64, "max_length": 16384, "learning_rate": 1e-6, "sft_weight": 1.0},
+}
 
 
 def paper_differences(cfg: RunConfig) -> list[str]:
-    return [f"{sec}.{k} {getattr(getattr(cfg, sec), k)} (paper {v})" for sec, vals in PAPER.items()
-            for k, v in vals.items() if getattr(getattr(cfg, sec), k) != v]
+    return [
+        f"{sec}.{k} {getattr(getattr(cfg, sec), k)} (paper {v})"
+        for sec, vals in PAPER.items()
+        for k, v in vals.items()
+        if getattr(getattr(cfg, sec), k) != v
+    ]
 
 
 def render(cfg: RunConfig, plans: list[StagePlan], gpus: int, gpu_memory_gb: float) -> str:
     shape = model_shape(cfg)
     shard = sharding(cfg.launcher.config_file) if gpus > 1 or cfg.launcher.active else "none"
-    out = [f"plan: {cfg.name} on {gpus} x {gpu_memory_gb:g} GB; model {shape.name} ({shape.params / 1e9:.2f}B "
-           f"params); sharding {shard}; memory figures are rough estimates per GPU"]
+    out = [
+        f"plan: {cfg.name} on {gpus} x {gpu_memory_gb:g} GB; model {shape.name} ({shape.params / 1e9:.2f}B "
+        f"params); sharding {shard}; memory figures are rough estimates per GPU"
+    ]
     for p in plans:
         out.append(f"\n[{p.name}]")
         out += [f"  {line}" for line in p.lines]
@@ -252,12 +304,19 @@ def render(cfg: RunConfig, plans: list[StagePlan], gpus: int, gpu_memory_gb: flo
             out.append("  fits")
     bad = [p.name for p in plans if p.warnings]
     differ = paper_differences(cfg)
-    paper = ("the paper's settings (RL rollout batch 128 prompts x 8, completion 10,240, 800 steps, lr 1e-6, "
-             "no KL; cold start batch 64, max length 16,384, lr 1e-6, lambda 1)")
+    paper = (
+        "the paper's settings (RL rollout batch 128 prompts x 8, completion 10,240, 800 steps, lr 1e-6, "
+        "no KL; cold start batch 64, max length 16,384, lr 1e-6, lambda 1)"
+    )
     out.append("")
-    out.append(f"{'these are' if not differ else 'these differ from'} {paper}"
-               + ("" if not differ else ": " + "; ".join(differ)))
-    out.append(f"will not fit as configured: {', '.join(bad)} (see the warnings)" if bad else
-               f"every training stage fits on {gpus} x {gpu_memory_gb:g} GB"
-               + (": the paper's settings fit" if not differ else ""))
+    out.append(
+        f"{'these are' if not differ else 'these differ from'} {paper}"
+        + ("" if not differ else ": " + "; ".join(differ))
+    )
+    out.append(
+        f"will not fit as configured: {', '.join(bad)} (see the warnings)"
+        if bad
+        else f"every training stage fits on {gpus} x {gpu_memory_gb:g} GB"
+        + (": the paper's settings fit" if not differ else "")
+    )
     return "\n".join(out)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from specs_vl.config import RunConfig, apply_run_settings, read_yaml, validate_model
 from specs_vl.evaluation.stats import minimal_detectable_difference, required_prompts
-from specs_vl.pipeline import run_pipeline
+from specs_vl.orchestration.pipeline import run_pipeline
 from specs_vl.report import write_report
 from specs_vl.report.evidence import paired_seeds
 from specs_vl.report.findings import findings
@@ -71,8 +71,12 @@ def pilot_estimates(run_dir: Path) -> dict[str, float | None]:
     diffs = [s["world-id"][:, 0] - s["world-id"][:, 1] for s in seeds]
     sd_prompt = float(np.mean([d.std(ddof=1) for d in diffs]))
     means = [d.mean() for d in diffs]
-    return {"sd_prompt": sd_prompt, "seed_sd": float(np.std(means, ddof=1)) if len(means) > 1 else None,
-            "pilot_seeds": len(seeds), "pilot_prompts": int(min(len(d) for d in diffs))}
+    return {
+        "sd_prompt": sd_prompt,
+        "seed_sd": float(np.std(means, ddof=1)) if len(means) > 1 else None,
+        "pilot_seeds": len(seeds),
+        "pilot_prompts": int(min(len(d) for d in diffs)),
+    }
 
 
 def power_plan(s: StudySettings, pilot: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -87,23 +91,39 @@ def power_plan(s: StudySettings, pilot: dict[str, Any] | None = None) -> dict[st
     if need is not None and need <= s.max_prompts:
         statement = f"{prompts} prompts per set over {seeds} seeds reach the target: a {target}."
     else:
-        why = ("the seed-to-seed noise alone exceeds it" if need is None
-               else f"it needs {need} prompts per set, over the time budget's {s.max_prompts}")
-        statement = (f"The target ({target}) is out of reach: {why}. With {prompts} prompts per set the minimal "
-                     f"detectable difference is {100 * mdd:.1f} points.")
-    return {"prompts": prompts, "required": need, "mdd_points": round(100 * mdd, 2), "sd_prompt": round(sd_prompt, 4),
-            "seed_sd": round(seed_sd, 4), "source": "pilot run" if pilot else "binomial bound from the config",
-            "reached_target": need is not None and need <= s.max_prompts, "statement": statement, **(pilot or {})}
+        why = (
+            "the seed-to-seed noise alone exceeds it"
+            if need is None
+            else f"it needs {need} prompts per set, over the time budget's {s.max_prompts}"
+        )
+        statement = (
+            f"The target ({target}) is out of reach: {why}. With {prompts} prompts per set the minimal "
+            f"detectable difference is {100 * mdd:.1f} points."
+        )
+    return {
+        "prompts": prompts,
+        "required": need,
+        "mdd_points": round(100 * mdd, 2),
+        "sd_prompt": round(sd_prompt, 4),
+        "seed_sd": round(seed_sd, 4),
+        "source": "pilot run" if pilot else "binomial bound from the config",
+        "reached_target": need is not None and need <= s.max_prompts,
+        "statement": statement,
+        **(pilot or {}),
+    }
 
 
-def run_study(cfg: StudyConfig, runs_root: Path = Path("runs"), pilot_dir: Path | None = None,
-              plan_only: bool = False) -> dict[str, Any]:
+def run_study(
+    cfg: StudyConfig, runs_root: Path = Path("runs"), pilot_dir: Path | None = None, plan_only: bool = False
+) -> dict[str, Any]:
     """Print the power calculation, run the recipe over the seeds, and return study.json's content."""
     s = cfg.study
     pilot = pilot_estimates(pilot_dir) if pilot_dir else None
     plan = power_plan(s, pilot)
-    say(f"power ({plan['source']}): per-prompt SD of the difference {plan['sd_prompt']:.3f}, seed SD "
-        f"{plan['seed_sd']:.3f}, {len(s.seeds)} seeds, alpha {s.alpha}: {plan['statement']}")
+    say(
+        f"power ({plan['source']}): per-prompt SD of the difference {plan['sd_prompt']:.3f}, seed SD "
+        f"{plan['seed_sd']:.3f}, {len(s.seeds)} seeds, alpha {s.alpha}: {plan['statement']}"
+    )
     if len(s.seeds) < 5:
         say(f"note: {len(s.seeds)} seeds; fewer than 5 estimate the seed-to-seed SD poorly")
     doc: dict[str, Any] = {"seeds": s.seeds, "power": plan, "settings": s.model_dump(mode="json"), "seconds": None}

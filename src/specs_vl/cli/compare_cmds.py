@@ -23,8 +23,14 @@ from specs_vl.cli.shared import CATCH, fail
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.errors import DataError, SpecsError
 
-METRIC_KEYS = {"accuracy": "correct", "format_valid": "valid", "format_valid_rate": "valid",
-               "strict": "strict", "strict_success": "strict", "length": "length"}
+METRIC_KEYS = {
+    "accuracy": "correct",
+    "format_valid": "valid",
+    "format_valid_rate": "valid",
+    "strict": "strict",
+    "strict_success": "strict",
+    "length": "length",
+}
 
 
 @dataclass
@@ -105,11 +111,26 @@ def compare_runs(runs: list[EvalRun], n_boot: int = 2000, seed: int = 0) -> list
             x = [a.per_prompt[p] for p in shared]
             y = [b.per_prompt[p] for p in shared]
             iv = paired_difference([x], [y], n_boot=n_boot, rng=seed)
-            note = "" if len(shared) == len(a.per_prompt) == len(b.per_prompt) else \
-                f"only the {len(shared)} prompts both answered"
-            rows.append({"suite": suite, "a": a.label, "b": b.label, "prompts": len(shared),
-                         "mean_a": sum(x) / len(x), "mean_b": sum(y) / len(y), "difference": iv.estimate,
-                         "low": iv.low, "high": iv.high, "verdict": _reading(verdict(iv)), "note": note})
+            note = (
+                ""
+                if len(shared) == len(a.per_prompt) == len(b.per_prompt)
+                else f"only the {len(shared)} prompts both answered"
+            )
+            rows.append(
+                {
+                    "suite": suite,
+                    "a": a.label,
+                    "b": b.label,
+                    "prompts": len(shared),
+                    "mean_a": sum(x) / len(x),
+                    "mean_b": sum(y) / len(y),
+                    "difference": iv.estimate,
+                    "low": iv.low,
+                    "high": iv.high,
+                    "verdict": _reading(verdict(iv)),
+                    "note": note,
+                }
+            )
     return rows
 
 
@@ -122,15 +143,19 @@ def _fmt(x: float | None, sign: bool = False) -> str:
 
 
 def markdown_table(rows: list[dict[str, Any]], metric: str) -> str:
-    lines = [f"| suite | a | b | prompts | {metric} a | {metric} b | a − b | 95 % interval | reading |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"| suite | a | b | prompts | {metric} a | {metric} b | a − b | 95 % interval | reading |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if not r["prompts"]:
             lines.append(f"| {r['suite']} | {r['a']} | {r['b']} | 0 | | | | | {r['note']} |")
             continue
-        lines.append(f"| {r['suite']} | {r['a']} | {r['b']} | {r['prompts']} | {_fmt(r['mean_a'])} | "
-                     f"{_fmt(r['mean_b'])} | {_fmt(r['difference'], True)} | "
-                     f"[{_fmt(r['low'], True)}, {_fmt(r['high'], True)}] | {r['verdict']} |")
+        lines.append(
+            f"| {r['suite']} | {r['a']} | {r['b']} | {r['prompts']} | {_fmt(r['mean_a'])} | "
+            f"{_fmt(r['mean_b'])} | {_fmt(r['difference'], True)} | "
+            f"[{_fmt(r['low'], True)}, {_fmt(r['high'], True)}] | {r['verdict']} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -159,7 +184,9 @@ def forest_plot(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
 
 def compare_cmd(
     dirs: Annotated[list[Path], typer.Argument(help="Eval directories `specs eval` wrote, or runs holding them.")],
-    metric: Annotated[str, typer.Option("--metric", help="accuracy, format_valid, strict, length, or a record key.")] = "accuracy",
+    metric: Annotated[
+        str, typer.Option("--metric", help="accuracy, format_valid, strict, length, or a record key.")
+    ] = "accuracy",
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Write the table as Markdown here.")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a forest plot (PNG) here.")] = None,
     n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap replicates.")] = 2000,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 import yaml
@@ -37,14 +37,19 @@ def doc() -> None:
     typer.echo(render(), nl=False)
 
 
-def env(json_out: Annotated[Optional[bool], typer.Option("--json", help="As JSON.")] = False) -> None:
+def env(json_out: Annotated[bool | None, typer.Option("--json", help="As JSON.")] = False) -> None:
     """Versions of specs-vl, Python, torch, transformers, trl, vllm, and the CUDA devices seen."""
     # deferred: torch is heavy; only this command needs it
     import torch
 
-    info = {"specs-vl": VERSION, "python": platform.python_version(), **library_versions(),
-            "cuda (torch build)": torch.version.cuda, "cuda available": torch.cuda.is_available(),
-            "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]}
+    info = {
+        "specs-vl": VERSION,
+        "python": platform.python_version(),
+        **library_versions(),
+        "cuda (torch build)": torch.version.cuda,
+        "cuda available": torch.cuda.is_available(),
+        "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+    }
     if json_out:
         typer.echo(json.dumps(info, indent=2))
         return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,16 +12,28 @@ from specs_vl.cli.shared import CATCH, Quiet, fail, setup
 
 def eval_cmd(
     model: Annotated[str, typer.Argument(help="Model directory or hub id.")],
-    suite: Annotated[str, typer.Option("--suite", help="world-dev, world-id, world-ood (all three OOD sets), world-ood-domain, world-ood-surface, world-ood-requirement, world-retention, mathvista, mathverse, mathvision, mmmu, or data (with --data) / data:PATH for your own file.")] = "world-id",
-    n: Annotated[Optional[int], typer.Option("--n", help="Number of prompts (default: all).")] = None,
+    suite: Annotated[
+        str,
+        typer.Option(
+            "--suite",
+            help="world-dev, world-id, world-ood (all three OOD sets), world-ood-domain, world-ood-surface, world-ood-requirement, world-retention, mathvista, mathverse, mathvision, mmmu, or data (with --data) / data:PATH for your own file.",  # noqa: E501
+        ),
+    ] = "world-id",
+    n: Annotated[int | None, typer.Option("--n", help="Number of prompts (default: all).")] = None,
     samples: Annotated[int, typer.Option("--samples", help="Responses per prompt.")] = 1,
     k: Annotated[str, typer.Option("--k", help="Comma-separated k for pass@k.")] = "1",
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output directory (default: a new runs/eval/<run>_<model>_<suite>).")] = None,
-    data: Annotated[Optional[str], typer.Option("--data", help="Your data (with --suite data) or a benchmark file (parquet/JSON) or hub id.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output directory (default: a new runs/eval/<run>_<model>_<suite>)."),
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option("--data", help="Your data (with --suite data) or a benchmark file (parquet/JSON) or hub id."),
+    ] = None,
     temperature: Annotated[float, typer.Option("--temperature")] = 1.0,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 64,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 32,
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config (its world section).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Run config (its world section).")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Evaluate a model on a suite: writes generations.jsonl and metrics.json (model, its hash, versions, settings)."""
@@ -33,15 +45,27 @@ def eval_cmd(
 
         checks.eval_options(n, samples, batch_size, max_new_tokens, temperature)  # each names its option
         ks = checks.parse_ks(k, samples)
-        metrics = api.evaluate(model, suite, config=config, out=out, data=data, n=n, samples=samples, ks=ks,
-                               temperature=temperature, max_new_tokens=max_new_tokens, batch_size=batch_size)
+        metrics = api.evaluate(
+            model,
+            suite,
+            config=config,
+            out=out,
+            data=data,
+            n=n,
+            samples=samples,
+            ks=ks,
+            temperature=temperature,
+            max_new_tokens=max_new_tokens,
+            batch_size=batch_size,
+        )
         out_dir = metrics["out"]
     except CATCH as e:
         fail(e)
     o = metrics["overall"]
     passes = " ".join(f"pass@{x}={o[f'pass@{x}']:.3f}" for x in ks if o.get(f"pass@{x}") is not None)
-    say_line = (f"{metrics['suite']}: accuracy {o['accuracy']:.3f}, format-valid {o['format_valid_rate']:.3f}, "
-                f"strict {o['strict_success']:.3f}, length {o['mean_length']:.1f}, RBF {o['rbf'] or 0:.2f} {passes}")
+    say_line = (
+        f"{metrics['suite']}: accuracy {o['accuracy']:.3f}, format-valid {o['format_valid_rate']:.3f}, "
+        f"strict {o['strict_success']:.3f}, length {o['mean_length']:.1f}, RBF {o['rbf'] or 0:.2f} {passes}"
+    )
     typer.echo(say_line)
     typer.echo(f"wrote {out_dir}/metrics.json")
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,7 +24,9 @@ from specs_vl.cli.shared import (
 
 
 def base(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML (world + base sections).")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Run config YAML (world + base sections).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even when cached.")] = False,
     quiet: Quiet = False,
 ) -> None:
@@ -43,7 +45,6 @@ def base(
     typer.echo((path / "calibration.json").read_text())
 
 
-
 def _mode(resume: bool, restart: bool) -> str:
     if resume and restart:
         raise ValueError("--resume and --restart contradict each other; pass one")
@@ -55,7 +56,7 @@ def zero(
     config: ConfigOpt = None,
     model: ModelOpt = None,
     out: OutOpt = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", "--max-steps", help="Override zero.steps.")] = None,
+    steps: Annotated[int | None, typer.Option("--steps", "--max-steps", help="Override zero.steps.")] = None,
     data: DataOpt = None,
     resume: ResumeOpt = False,
     restart: RestartOpt = False,
@@ -68,8 +69,7 @@ def zero(
         from specs_vl import api
 
         cfg = api.load_config(config, [*(overrides or []), *flag_overrides("zero", steps=steps)])
-        api.run_zero(cfg, out=out, model=model, data=data,
-                     resume=_mode(resume, restart))
+        api.run_zero(cfg, out=out, model=model, data=data, resume=_mode(resume, restart))
     except CATCH as e:
         fail(e)
 
@@ -77,14 +77,18 @@ def zero(
 def distill(
     overrides: Overrides = None,
     config: ConfigOpt = None,
-    zero_model: Annotated[Optional[str], typer.Option("--zero", help="Zero model (default runs/NAME/zero/model).")] = None,
+    zero_model: Annotated[str | None, typer.Option("--zero", help="Zero model (default runs/NAME/zero/model).")] = None,
     model: ModelOpt = None,
     out: OutOpt = None,
     data: DataOpt = None,
-    mode: Annotated[Optional[str], typer.Option("--mode", help="decoupled (default) or coupled.")] = None,
-    chosen_model: Annotated[Optional[str], typer.Option("--chosen-model", help="Ablation: chosen side from this model.")] = None,
-    rejected_model: Annotated[Optional[str], typer.Option("--rejected-model", help="Ablation: rejected side from this model.")] = None,
-    stats: Annotated[Optional[Path], typer.Option("--stats", help="Print the stats of a pairs dir and exit.")] = None,
+    mode: Annotated[str | None, typer.Option("--mode", help="decoupled (default) or coupled.")] = None,
+    chosen_model: Annotated[
+        str | None, typer.Option("--chosen-model", help="Ablation: chosen side from this model.")
+    ] = None,
+    rejected_model: Annotated[
+        str | None, typer.Option("--rejected-model", help="Ablation: rejected side from this model.")
+    ] = None,
+    stats: Annotated[Path | None, typer.Option("--stats", help="Print the stats of a pairs dir and exit.")] = None,
     restart: RestartOpt = False,
     quiet: Quiet = False,
 ) -> None:
@@ -102,8 +106,7 @@ def distill(
 
         flags = flag_overrides("distill", mode=mode, chosen_model=chosen_model, rejected_model=rejected_model)
         cfg = api.load_config(config, [*(overrides or []), *flags])
-        api.run_distill(cfg, out=out, model=model, zero=zero_model, data=data,
-                        resume=_mode(False, restart))
+        api.run_distill(cfg, out=out, model=model, zero=zero_model, data=data, resume=_mode(False, restart))
     except CATCH as e:
         fail(e)
 
@@ -111,17 +114,30 @@ def distill(
 def coldstart(
     overrides: Overrides = None,
     config: ConfigOpt = None,
-    method: Annotated[Optional[str], typer.Option("--method", "-m", help="dpo-sft (SPECS), dpo or sft.")] = None,
-    pairs: Annotated[Optional[str], typer.Option("--pairs", help="Pairs dir or .jsonl/.parquet (default runs/NAME/pairs).")] = None,
+    method: Annotated[str | None, typer.Option("--method", "-m", help="dpo-sft (SPECS), dpo or sft.")] = None,
+    pairs: Annotated[
+        str | None, typer.Option("--pairs", help="Pairs dir or .jsonl/.parquet (default runs/NAME/pairs).")
+    ] = None,
     model: ModelOpt = None,
     out: OutOpt = None,
-    sft_weight: Annotated[Optional[float], typer.Option("--sft-weight", "--lambda", help="Weight of the SFT term (dpo-sft).")] = None,
-    beta: Annotated[Optional[float], typer.Option("--beta", help="DPO beta.")] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", "--max-steps", help="Override coldstart.max_steps.")] = None,
-    precompute_ref: Annotated[Optional[bool], typer.Option("--precompute-ref/--no-precompute-ref", help="DPO reference log-probs in one pass first.")] = None,
+    sft_weight: Annotated[
+        float | None, typer.Option("--sft-weight", "--lambda", help="Weight of the SFT term (dpo-sft).")
+    ] = None,
+    beta: Annotated[float | None, typer.Option("--beta", help="DPO beta.")] = None,
+    steps: Annotated[int | None, typer.Option("--steps", "--max-steps", help="Override coldstart.max_steps.")] = None,
+    precompute_ref: Annotated[
+        bool | None,
+        typer.Option("--precompute-ref/--no-precompute-ref", help="DPO reference log-probs in one pass first."),
+    ] = None,
     lora: Annotated[bool, typer.Option("--lora", help="Train LoRA adapters (peft) and merge them at the end.")] = False,
-    tune: Annotated[bool, typer.Option("--tune-lr", help="First pick the learning rate by the rule (config "
-                                       "tune_lr section): the smallest grid rate reaching the dev format target.")] = False,
+    tune: Annotated[
+        bool,
+        typer.Option(
+            "--tune-lr",
+            help="First pick the learning rate by the rule (config "
+            "tune_lr section): the smallest grid rate reaching the dev format target.",
+        ),
+    ] = False,
     resume: ResumeOpt = False,
     restart: RestartOpt = False,
     quiet: Quiet = False,
@@ -132,13 +148,13 @@ def coldstart(
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
         from specs_vl import api
 
-        flags = flag_overrides("coldstart", method=method, sft_weight=sft_weight, beta=beta, max_steps=steps,
-                               precompute_ref=precompute_ref)
+        flags = flag_overrides(
+            "coldstart", method=method, sft_weight=sft_weight, beta=beta, max_steps=steps, precompute_ref=precompute_ref
+        )
         cfg = api.load_config(config, [*(overrides or []), *flags])
         if lora and cfg.coldstart.lora is None:
             cfg = api.load_config(config, [*(overrides or []), *flags, "coldstart.lora={}"])
-        api.run_coldstart(cfg, out=out, model=model, pairs=pairs, tune_lr=tune,
-                          resume=_mode(resume, restart))
+        api.run_coldstart(cfg, out=out, model=model, pairs=pairs, tune_lr=tune, resume=_mode(resume, restart))
     except CATCH as e:
         fail(e)
 
@@ -146,14 +162,23 @@ def coldstart(
 def rl(
     overrides: Overrides = None,
     config: ConfigOpt = None,
-    start: Annotated[Optional[str], typer.Option("--from", "--model", help="Cold-start method (dpo-sft|dpo|sft), a model path, or 'base' for no cold start.")] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from", "--model", help="Cold-start method (dpo-sft|dpo|sft), a model path, or 'base' for no cold start."
+        ),
+    ] = None,
     out: OutOpt = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", "--max-steps", help="Override rl.steps.")] = None,
-    eval_every: Annotated[Optional[int], typer.Option("--eval-every", help="Evaluate ID/OOD every N steps (0: at the end).")] = None,
+    steps: Annotated[int | None, typer.Option("--steps", "--max-steps", help="Override rl.steps.")] = None,
+    eval_every: Annotated[
+        int | None, typer.Option("--eval-every", help="Evaluate ID/OOD every N steps (0: at the end).")
+    ] = None,
     data: DataOpt = None,
     resume: ResumeOpt = False,
     restart: RestartOpt = False,
-    label: Annotated[Optional[str], typer.Option("--label", help="Run label in curves and results (default: rl FROM).")] = None,
+    label: Annotated[
+        str | None, typer.Option("--label", help="Run label in curves and results (default: rl FROM).")
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Stage 3: GRPO with verifiable rewards (0.5 format + 1.0 accuracy) from a cold start or the base."""
@@ -189,10 +214,10 @@ def tune_rl(
         fail(e)
 
 
-def _pipeline(config: Path, name: Optional[str], seeds: Optional[str], runs: Path, overrides: tuple = ()) -> None:
+def _pipeline(config: Path, name: str | None, seeds: str | None, runs: Path, overrides: tuple = ()) -> None:
     # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
     from specs_vl.config import load_run_config
-    from specs_vl.pipeline import run_pipeline
+    from specs_vl.orchestration.pipeline import run_pipeline
     from specs_vl.stages.checks import ints
 
     cfg = load_run_config(config, tuple(overrides or ()))
@@ -205,8 +230,8 @@ def _pipeline(config: Path, name: Optional[str], seeds: Optional[str], runs: Pat
 def pipeline(
     config: Annotated[Path, typer.Argument(help="Run config YAML.")],
     overrides: Overrides = None,
-    name: Annotated[Optional[str], typer.Option("--name", help="Run name (default: the config's name).")] = None,
-    seeds: Annotated[Optional[str], typer.Option("--seeds", help="Comma-separated seeds, e.g. 0,1,2.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Run name (default: the config's name).")] = None,
+    seeds: Annotated[str | None, typer.Option("--seeds", help="Comma-separated seeds, e.g. 0,1,2.")] = None,
     runs: Annotated[Path, typer.Option("--runs", help="Directory that holds run directories.")] = Path("runs"),
     quiet: Quiet = False,
 ) -> None:
@@ -219,8 +244,8 @@ def pipeline(
 
 
 def demo(
-    name: Annotated[Optional[str], typer.Option("--name", help="Run name.")] = None,
-    seeds: Annotated[Optional[str], typer.Option("--seeds", help="Comma-separated seeds.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Run name.")] = None,
+    seeds: Annotated[str | None, typer.Option("--seeds", help="Comma-separated seeds.")] = None,
     quiet: Quiet = False,
 ) -> None:
     """`specs pipeline` on the embedded demo: the procedural world and a tiny Qwen2.5-VL, on the CPU."""
@@ -249,4 +274,3 @@ def report(
         typer.echo(f"wrote {write_report(run_dir)}")
     except CATCH as e:
         fail(e)
-

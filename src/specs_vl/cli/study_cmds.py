@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,11 +11,18 @@ from specs_vl.cli.shared import CATCH, Quiet, fail, setup
 
 
 def study(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Study YAML (default: the packaged "
-                                                   "configs/study.yaml).")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Study YAML (default: the packaged configs/study.yaml).")
+    ] = None,
     runs: Annotated[Path, typer.Option("--runs", help="Directory that holds run directories.")] = Path("runs"),
-    pilot: Annotated[Optional[Path], typer.Option("--pilot", help="An earlier run dir: size the eval sets from its "
-                                                  "measured per-prompt and seed SDs instead of the config's bound.")] = None,
+    pilot: Annotated[
+        Path | None,
+        typer.Option(
+            "--pilot",
+            help="An earlier run dir: size the eval sets from its "
+            "measured per-prompt and seed SDs instead of the config's bound.",
+        ),
+    ] = None,
     plan_only: Annotated[bool, typer.Option("--plan-only", help="Print the power calculation and stop.")] = False,
     quiet: Quiet = False,
 ) -> None:
@@ -36,5 +43,7 @@ def study(
     if plan_only:
         return
     typer.echo("\n".join(verdict_lines(doc["findings"])))
-    typer.echo(f"study wall time: {doc['seconds']:.0f} s (budget {doc['budget_seconds']:.0f} s); "
-               f"report: {runs / cfg.run.name / 'report' / 'index.html'}")
+    typer.echo(
+        f"study wall time: {doc['seconds']:.0f} s (budget {doc['budget_seconds']:.0f} s); "
+        f"report: {runs / cfg.run.name / 'report' / 'index.html'}"
+    )

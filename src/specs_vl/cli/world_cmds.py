@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,9 +16,16 @@ world_app = typer.Typer(no_args_is_help=True, help="The embedded procedural worl
 @world_app.command("export")
 def world_export(
     out: Annotated[Path, typer.Argument(help="Directory to write the dataset to (datasets.save_to_disk).")],
-    split: Annotated[str, typer.Option("--split", "-s", help="train, dev, id_test, ood_domain, ood_surface, ood_requirement, retention, ood_test (the three OOD sets), pretrain.")] = "train",
-    n: Annotated[Optional[int], typer.Option("--n", help="Number of examples (default: the split's size).")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config YAML (its world section).")] = None,
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split",
+            "-s",
+            help="train, dev, id_test, ood_domain, ood_surface, ood_requirement, retention, ood_test (the three OOD sets), pretrain.",  # noqa: E501
+        ),
+    ] = "train",
+    n: Annotated[int | None, typer.Option("--n", help="Number of examples (default: the split's size).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Run config YAML (its world section).")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Write one split of the world as a Hugging Face dataset with the Image feature."""
@@ -36,9 +43,16 @@ def world_export(
 
 @world_app.command("show")
 def world_show(
-    split: Annotated[str, typer.Option("--split", "-s", help="train, dev, id_test, ood_domain, ood_surface, ood_requirement, retention, ood_test (the three OOD sets), pretrain.")] = "train",
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split",
+            "-s",
+            help="train, dev, id_test, ood_domain, ood_surface, ood_requirement, retention, ood_test (the three OOD sets), pretrain.",  # noqa: E501
+        ),
+    ] = "train",
     n: Annotated[int, typer.Option("--n")] = 5,
-    config: Annotated[Optional[Path], typer.Option("--config", "-c")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
 ) -> None:
     """Print a few examples of a split."""
     try:
@@ -49,4 +63,3 @@ def world_show(
             typer.echo(json.dumps({k: v for k, v in ex.items() if k != "image"} | {"prompt": prompt_text(ex)}))
     except CATCH as e:
         fail(e)
-

@@ -20,8 +20,18 @@ from specs_vl.data.sources import dataset_rows, open_source
 from specs_vl.scoring.answers import ANSWER_TYPES
 from specs_vl.util.errors import DataError
 
-ANSWER_TYPE_ALIASES = ("int", "float", "text", "free_form", "list", "multi_choice", "multiple_choice", "choice",
-                       "bool", "yes_no")  # accepted and mapped by scoring.answers.is_correct
+ANSWER_TYPE_ALIASES = (
+    "int",
+    "float",
+    "text",
+    "free_form",
+    "list",
+    "multi_choice",
+    "multiple_choice",
+    "choice",
+    "bool",
+    "yes_no",
+)  # accepted and mapped by scoring.answers.is_correct
 
 
 def _hub_rows(spec: str, split: str) -> tuple[Any, Path | None]:

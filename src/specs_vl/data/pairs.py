@@ -47,13 +47,16 @@ def pair_features() -> Any:
     from datasets import Image as ImageFeature
 
     message = List({"role": Value("string"), "content": Value("string")})
-    return Features({
-        "prompt": List({"role": Value("string"),
-                        "content": List({"type": Value("string"), "text": Value("string")})}),
-        "chosen": message,
-        "rejected": message,
-        "images": List(ImageFeature(mode="RGB")),
-    })
+    return Features(
+        {
+            "prompt": List(
+                {"role": Value("string"), "content": List({"type": Value("string"), "text": Value("string")})}
+            ),
+            "chosen": message,
+            "rejected": message,
+            "images": List(ImageFeature(mode="RGB")),
+        }
+    )
 
 
 def load_pairs(path: str | Path, image_token_check: bool = True, *, max_pixels: int = MAX_PIXELS) -> Any:
@@ -99,6 +102,7 @@ def _in_memory(cols: dict[str, list[Any]], features: Any) -> Any:
 
 # --- rows ---
 
+
 def _check_row(row: dict[str, Any], ctx: RowContext, image_token_check: bool, max_pixels: int) -> dict[str, Any]:
     prompt = _prompt(row.get("prompt"), ctx)
     chosen = _response(row, "chosen", ctx)
@@ -111,14 +115,24 @@ def _check_row(row: dict[str, Any], ctx: RowContext, image_token_check: bool, ma
         if n_slots == 0 and not image_token_check:
             _put_images_first(prompt, len(values))
         elif n_slots < len(values):
-            raise ctx.error("prompt", f"{n_slots} image placeholder(s) for {len(values)} image(s); put one "
-                            f"{IMAGE_PLACEHOLDER} (or a {{'type': 'image'}} part) in the prompt per image")
+            raise ctx.error(
+                "prompt",
+                f"{n_slots} image placeholder(s) for {len(values)} image(s); put one "
+                f"{IMAGE_PLACEHOLDER} (or a {{'type': 'image'}} part) in the prompt per image",
+            )
         else:
-            raise ctx.error(field, f"{len(values)} image(s) for {n_slots} image placeholder(s) in the prompt; "
-                            "give one image per placeholder")
+            raise ctx.error(
+                field,
+                f"{len(values)} image(s) for {n_slots} image placeholder(s) in the prompt; "
+                "give one image per placeholder",
+            )
     images = [_image(v, ctx, f"{field}[{k}]", max_pixels) for k, v in enumerate(values)]
-    return {"prompt": prompt, "chosen": [{"role": "assistant", "content": chosen}],
-            "rejected": [{"role": "assistant", "content": rejected}], "images": images}
+    return {
+        "prompt": prompt,
+        "chosen": [{"role": "assistant", "content": chosen}],
+        "rejected": [{"role": "assistant", "content": rejected}],
+        "images": images,
+    }
 
 
 def _missing(value: Any) -> bool:
@@ -162,8 +176,11 @@ def _prompt(value: Any, ctx: RowContext) -> list[dict[str, Any]]:
                 elif kind == "text" and isinstance(part.get("text"), str):
                     parts.extend(_split_text(part["text"]))
                 else:
-                    raise ctx.error("prompt", "content parts must be {'type': 'image'} or "
-                                    f"{{'type': 'text', 'text': str}}, got {_kind(part)}")
+                    raise ctx.error(
+                        "prompt",
+                        "content parts must be {'type': 'image'} or "
+                        f"{{'type': 'text', 'text': str}}, got {_kind(part)}",
+                    )
         else:
             raise ctx.error("prompt", f"message content must be a string or a list of parts, got {_kind(content)}")
         messages.append({"role": m["role"], "content": parts})
@@ -233,8 +250,11 @@ def _image(value: Any, ctx: RowContext, field: str, max_pixels: int) -> dict[str
     try:
         w, h = img.size
         if w * h > max_pixels:
-            raise ctx.error(field, f"image of {w}x{h} pixels is over the {max_pixels:,} pixel limit "
-                            "(a decompression bomb?); refused before decoding")
+            raise ctx.error(
+                field,
+                f"image of {w}x{h} pixels is over the {max_pixels:,} pixel limit "
+                "(a decompression bomb?); refused before decoding",
+            )
         try:
             img.load()
         except _DECODE_ERRORS as e:

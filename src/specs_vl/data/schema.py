@@ -16,7 +16,15 @@ from specs_vl.util.errors import DataError
 from specs_vl.world.dataset import prompt_text
 
 EXAMPLE_FIELDS: tuple[str, ...] = (
-    "id", "image", "question", "answer", "answer_type", "choices", "family", "instruction_style", "split",
+    "id",
+    "image",
+    "question",
+    "answer",
+    "answer_type",
+    "choices",
+    "family",
+    "instruction_style",
+    "split",
 )
 REQUIRED_FIELDS: tuple[str, ...] = ("image", "question", "answer")
 

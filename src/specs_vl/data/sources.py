@@ -22,8 +22,13 @@ def open_source(p: Path, source: str) -> tuple[Iterable[dict[str, Any]], int, An
         return dataset_rows(ds), len(ds), lambda: extra_columns(ds), p
     suffix = p.suffix.lower()
     if suffix not in FILE_SUFFIXES:
-        raise DataError(source, None, None, f"unsupported file type {suffix or '(none)'!r}; use a "
-                        "datasets.save_to_disk directory or a .jsonl, .json or .parquet file")
+        raise DataError(
+            source,
+            None,
+            None,
+            f"unsupported file type {suffix or '(none)'!r}; use a "
+            "datasets.save_to_disk directory or a .jsonl, .json or .parquet file",
+        )
     if suffix == ".parquet":
         ds = load_parquet(p, source)
         return dataset_rows(ds), len(ds), lambda: extra_columns(ds), p.parent
@@ -44,8 +49,9 @@ def load_dir(p: Path, source: str) -> Any:
             return ds["train"]
         if len(ds) == 1:
             return next(iter(ds.values()))
-        raise DataError(source, None, None, f"a DatasetDict with splits {list(ds)} and no 'train'; "
-                        "pass the directory of one split")
+        raise DataError(
+            source, None, None, f"a DatasetDict with splits {list(ds)} and no 'train'; pass the directory of one split"
+        )
     return ds
 
 

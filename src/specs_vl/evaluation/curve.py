@@ -45,8 +45,11 @@ class CurveSettings:
     ood_sets: tuple[str, ...] = ("world-ood",)  # Psi_OOD is their equal-weight mean
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "ood_sets": list(self.ood_sets),
-                "sets": {self.id_set: "id", **{name: "ood" for name in self.ood_sets}}}
+        return {
+            **asdict(self),
+            "ood_sets": list(self.ood_sets),
+            "sets": {self.id_set: "id", **{name: "ood" for name in self.ood_sets}},
+        }
 
 
 def _per_prompt(records: list[dict[str, Any]], key: str) -> list[float]:
@@ -85,11 +88,11 @@ def sharded_evaluate(model: Any, processor: Any, suite_name: str, cfg: EvalConfi
 
     examples = get_suite(suite_name).load(n=cfg.n, **cfg.suite_args)
     size = -(-len(examples) // world)
-    mine = examples[rank * size:(rank + 1) * size]
+    mine = examples[rank * size : (rank + 1) * size]
     real = len(mine)
     mine = mine + [examples[-1]] * (size - real)
     records, _ = evaluate_model(model, processor, suite_name, cfg, examples=mine)
-    records = records[:real * cfg.samples]  # score_responses: one record per (prompt, sample), in order
+    records = records[: real * cfg.samples]  # score_responses: one record per (prompt, sample), in order
     gathered: list[Any] = [None] * world
     dist.all_gather_object(gathered, (real, records))  # gloo and NCCL both carry pickled objects
     records = [r for _, recs in gathered for r in recs]
@@ -112,15 +115,27 @@ def psi_point(model: Any, processor: Any, s: CurveSettings, world: Any, step: in
     point: dict[str, Any] = {"step": step, "sets": {}}
     raw: dict[str, list[dict[str, Any]]] = {"id": [], "ood": []}
     for role, name, n in [("id", s.id_set, s.id_n)] + [("ood", o, s.ood_n) for o in s.ood_sets]:
-        cfg = EvalConfig(n=n, samples=s.samples, temperature=s.temperature, max_new_tokens=s.max_new_tokens,
-                         batch_size=s.batch_size, seed=s.seed, rbf=False,
-                         suite_args={"world": world} if world else {})
+        cfg = EvalConfig(
+            n=n,
+            samples=s.samples,
+            temperature=s.temperature,
+            max_new_tokens=s.max_new_tokens,
+            batch_size=s.batch_size,
+            seed=s.seed,
+            rbf=False,
+            suite_args={"world": world} if world else {},
+        )
         records, metrics = sharded_evaluate(model, processor, name, cfg)
         point.setdefault("prompts_per_rank", {})[name] = metrics["prompts_per_rank"]
         psi = [100.0 * v for v in _per_prompt(records, PSI_METRICS[s.psi])]
         valid = _per_prompt(records, "valid")
-        point["sets"][name] = {"role": role, "psi": sum(psi) / len(psi), "format_valid": sum(valid) / len(valid),
-                               "n_prompts": len(psi), "per_prompt": {"psi": psi, "format_valid": valid}}
+        point["sets"][name] = {
+            "role": role,
+            "psi": sum(psi) / len(psi),
+            "format_valid": sum(valid) / len(valid),
+            "n_prompts": len(psi),
+            "per_prompt": {"psi": psi, "format_valid": valid},
+        }
         raw[role].append({k: metrics["overall"][k] for k in RAW_KEYS})
     oods = [v["psi"] for v in point["sets"].values() if v["role"] == "ood"]
     point["psi_id"] = point["sets"][s.id_set]["psi"]
@@ -155,8 +170,9 @@ class CurveCallback(TrainerCallback):
     and FSDP); the main process writes the file.
     """
 
-    def __init__(self, path: Path, settings: CurveSettings, processor: Any, world: Any = None,
-                 meta: dict[str, Any] | None = None):
+    def __init__(
+        self, path: Path, settings: CurveSettings, processor: Any, world: Any = None, meta: dict[str, Any] | None = None
+    ):
         self.path, self.s, self.processor, self.world = Path(path), settings, processor, world
         self.meta = meta or {}
         self.points: list[dict[str, Any]] = []
@@ -166,8 +182,14 @@ class CurveCallback(TrainerCallback):
             return
         self.points.append(psi_point(model, self.processor, self.s, self.world, step))
         self.points.sort(key=lambda p: p["step"])
-        doc = {**self.meta, "psi": self.s.psi, "psi_metric": PSI_METRICS[self.s.psi], "every": self.s.every,
-               "settings": self.s.as_json(), "points": with_gains(self.points)}
+        doc = {
+            **self.meta,
+            "psi": self.s.psi,
+            "psi_metric": PSI_METRICS[self.s.psi],
+            "every": self.s.every,
+            "settings": self.s.as_json(),
+            "points": with_gains(self.points),
+        }
         if _rank_world()[0] == 0:
             atomic_write(self.path, json.dumps(doc, indent=2))
 

@@ -49,7 +49,9 @@ def plot_gf_curve(curves: dict[str, list[dict[str, Any]]], path: Path) -> Path:
 
 
 RL_PANELS: Sequence[tuple[str, str]] = (
-    ("reward", "reward (mean)"), ("accuracy", "accuracy"), ("format_rate", "format rate"),
+    ("reward", "reward (mean)"),
+    ("accuracy", "accuracy"),
+    ("format_rate", "format rate"),
     ("completion_length", "response length (tokens)"),
 )
 
@@ -63,8 +65,10 @@ def plot_rl_curves(curves: dict[str, list[dict[str, Any]]], path: Path, smooth: 
             if not pts:
                 continue
             steps, vals = zip(*pts)
-            sm = [sum(vals[max(0, j - smooth + 1): j + 1]) / len(vals[max(0, j - smooth + 1): j + 1])
-                  for j in range(len(vals))]
+            sm = [
+                sum(vals[max(0, j - smooth + 1) : j + 1]) / len(vals[max(0, j - smooth + 1) : j + 1])
+                for j in range(len(vals))
+            ]
             ax.plot(steps, sm, color=f"C{i}", label=run)
             ax.set(title=title, xlabel="RL step")
     for ax in axes:

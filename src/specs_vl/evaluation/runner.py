@@ -44,8 +44,13 @@ class EvalConfig:
             raise ValueError(problem)
 
 
-def score_responses(suite: Suite, examples: Sequence[dict[str, Any]], responses: Sequence[Sequence[str]],
-                    tokenizer: Any = None, rbfs: Sequence[float] | None = None) -> list[dict[str, Any]]:
+def score_responses(
+    suite: Suite,
+    examples: Sequence[dict[str, Any]],
+    responses: Sequence[Sequence[str]],
+    tokenizer: Any = None,
+    rbfs: Sequence[float] | None = None,
+) -> list[dict[str, Any]]:
     """One record per (prompt, sample)."""
 
     records = []
@@ -54,14 +59,25 @@ def score_responses(suite: Suite, examples: Sequence[dict[str, Any]], responses:
         for j, text in enumerate(outs):
             s = suite.score(text, ex)
             length = len(tokenizer(text, add_special_tokens=False)["input_ids"]) if tokenizer else len(text.split())
-            records.append({
-                "id": ex["id"], "sample": j, "family": ex.get("family", "default"),
-                "instruction_style": ex.get("instruction_style", "none"), "response": text,
-                "question": ex.get("question"), "gold": ex.get("answer"),
-                "extracted": s.extracted, "correct": s.correct, "valid": parse(text).valid,
-                "followed": s.followed, "strict": s.strict, "length": length,
-                "rbf": rbfs[flat_i] if rbfs else None, "verdict": _verdict(s),
-            })
+            records.append(
+                {
+                    "id": ex["id"],
+                    "sample": j,
+                    "family": ex.get("family", "default"),
+                    "instruction_style": ex.get("instruction_style", "none"),
+                    "response": text,
+                    "question": ex.get("question"),
+                    "gold": ex.get("answer"),
+                    "extracted": s.extracted,
+                    "correct": s.correct,
+                    "valid": parse(text).valid,
+                    "followed": s.followed,
+                    "strict": s.strict,
+                    "length": length,
+                    "rbf": rbfs[flat_i] if rbfs else None,
+                    "verdict": _verdict(s),
+                }
+            )
             flat_i += 1
     return records
 
@@ -104,16 +120,23 @@ def aggregate(records: list[dict[str, Any]], ks: Sequence[int] = (1,)) -> dict[s
     return metrics
 
 
-def evaluate_model(model: Any, processor: Any, suite_name: str, cfg: EvalConfig,
-                   examples: list[dict[str, Any]] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def evaluate_model(
+    model: Any, processor: Any, suite_name: str, cfg: EvalConfig, examples: list[dict[str, Any]] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Evaluate an already-loaded model (used by the CLI and the GF-curve callback)."""
     suite = get_suite(suite_name)
     if examples is None:
         examples = suite.load(n=cfg.n, **cfg.suite_args)
     if cfg.samples < max(cfg.ks):
         raise ValueError(f"pass@{max(cfg.ks)} needs --samples >= {max(cfg.ks)}, got {cfg.samples}")
-    scfg = SampleConfig(n=cfg.samples, temperature=cfg.temperature, top_p=cfg.top_p,
-                        max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, seed=cfg.seed)
+    scfg = SampleConfig(
+        n=cfg.samples,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        max_new_tokens=cfg.max_new_tokens,
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+    )
     with bar(f"eval {suite_name}", len(examples) * cfg.samples) as b:
         result = generate(model, processor, examples, scfg, on_batch=b.advance, return_scores=cfg.rbf)
     responses, rbfs = result if cfg.rbf else (result, None)

@@ -35,8 +35,10 @@ def resolve_suite(suite: str, data: str | None) -> tuple[str, str | None]:
         return suite, None
     get_suite(suite)
     if data and suite in WORLD_SUITES:
-        raise ConfigError(f"--data {data}: {suite} is generated from the world and reads no data; "
-                          f"use --suite data --data {data} to score your own file")
+        raise ConfigError(
+            f"--data {data}: {suite} is generated from the world and reads no data; "
+            f"use --suite data --data {data} to score your own file"
+        )
     return suite, data
 
 
@@ -51,7 +53,7 @@ def default_eval_dir(model: str, suite: str, root: Path = Path("runs") / "eval")
     if parts and parts[-1] == "model":
         parts = parts[:-1]
     name = "_".join(_slug(x) for x in parts[-2:])
-    suite_name = suite[len(DATA_PREFIX):] if suite.startswith(DATA_PREFIX) else suite
+    suite_name = suite[len(DATA_PREFIX) :] if suite.startswith(DATA_PREFIX) else suite
     suite_slug = ("data-" + Path(suite_name).stem) if suite.startswith(DATA_PREFIX) else suite
     base = root / f"{name}_{_slug(suite_slug)}"
     out, n = base, 2
@@ -60,8 +62,14 @@ def default_eval_dir(model: str, suite: str, root: Path = Path("runs") / "eval")
     return out
 
 
-def evaluate_path(model: str, suite: str, cfg: EvalConfig, out: Path | None = None, data: str | None = None,
-                  examples: list[dict[str, Any]] | None = None) -> tuple[Path, dict[str, Any]]:
+def evaluate_path(
+    model: str,
+    suite: str,
+    cfg: EvalConfig,
+    out: Path | None = None,
+    data: str | None = None,
+    examples: list[dict[str, Any]] | None = None,
+) -> tuple[Path, dict[str, Any]]:
     """Load `model`, evaluate it on `suite` (or on `examples` already loaded and checked from it), write
     generations.jsonl and metrics.json; (out dir, metrics)."""
     spec, path = resolve_suite(suite, data)
@@ -74,10 +82,15 @@ def evaluate_path(model: str, suite: str, cfg: EvalConfig, out: Path | None = No
     out_dir = Path(out) if out else default_eval_dir(model, spec)
     metrics["run"] = {
         "model": str(Path(model).resolve()) if Path(model).exists() else model,
-        "model_fingerprint": model_fingerprint(model), "suite": spec, "data": path,
-        "tool": "specs-vl", "tool_version": VERSION, "libraries": library_versions(),
+        "model_fingerprint": model_fingerprint(model),
+        "suite": spec,
+        "data": path,
+        "tool": "specs-vl",
+        "tool_version": VERSION,
+        "libraries": library_versions(),
         "settings": {k: v for k, v in asdict(cfg).items() if k != "suite_args"},
-        "seconds": round(time.time() - t0, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds": round(time.time() - t0, 1),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     write_outputs(out_dir, records, metrics)
     return out_dir, metrics

@@ -48,7 +48,8 @@ class FindingsSettings(BaseModel):
     level: float = Field(0.95, gt=0.5, lt=1)
     seed: int = 0  # the bootstrap's RNG
     predictions: dict[str, Literal["held", "contradicted", "inconclusive", "not testable"]] = Field(
-        default_factory=dict)  # claim id -> the verdict predicted before the run
+        default_factory=dict
+    )  # claim id -> the verdict predicted before the run
 
 
 def mean_difference(seed: Seed) -> float:
@@ -85,8 +86,9 @@ def _joint(seeds: Sequence[Seed]) -> bool:
     return all(set(s) == set(seeds[0]) and all(len(s[k]) == len(seeds[0][k]) for k in s) for s in seeds)
 
 
-def bootstrap(stat: Statistic, seeds: Sequence[Seed], n_boot: int = 2000, level: float = 0.95,
-              rng: int | np.random.Generator = 0) -> Interval:
+def bootstrap(
+    stat: Statistic, seeds: Sequence[Seed], n_boot: int = 2000, level: float = 0.95, rng: int | np.random.Generator = 0
+) -> Interval:
     """The interval of `mean over seeds of stat(seed)` (the module docstring says which, by seed count).
 
     All arrays of one set within one seed are indexed by the same prompts, so a
@@ -126,8 +128,13 @@ def bootstrap(stat: Statistic, seeds: Sequence[Seed], n_boot: int = 2000, level:
         tail = (1 - level) / 2 * 100
         low, high = np.percentile(reps, [tail, 100 - tail])
         return Interval(estimate, float(low), float(high), len(seeds), prompts, level, undefined / n_boot, sd)
-    half = t_half_width(sd, len(seeds), float(np.var(reps, ddof=1)) if len(reps) > 1 else 0.0,
-                        min(len(v) for v in seeds[0].values()), level)
+    half = t_half_width(
+        sd,
+        len(seeds),
+        float(np.var(reps, ddof=1)) if len(reps) > 1 else 0.0,
+        min(len(v) for v in seeds[0].values()),
+        level,
+    )
     return Interval(estimate, estimate - half, estimate + half, len(seeds), prompts, level, undefined / n_boot, sd)
 
 
@@ -136,15 +143,16 @@ def t_half_width(seed_sd: float, seeds: int, prompt_var: float, prompts: int, le
     # deferred: scipy is only needed once an interval is computed
     from scipy.stats import t
 
-    a, b = seed_sd ** 2 / seeds, prompt_var
+    a, b = seed_sd**2 / seeds, prompt_var
     if a + b == 0:
         return 0.0
-    df = (a + b) ** 2 / (a ** 2 / (seeds - 1) + b ** 2 / max(prompts - 1, 1))
+    df = (a + b) ** 2 / (a**2 / (seeds - 1) + b**2 / max(prompts - 1, 1))
     return float(t.ppf(1 - (1 - level) / 2, df) * math.sqrt(a + b))
 
 
-def paired_difference(a: Sequence[np.ndarray], b: Sequence[np.ndarray], n_boot: int = 2000,
-                      rng: int | np.random.Generator = 0) -> Interval:
+def paired_difference(
+    a: Sequence[np.ndarray], b: Sequence[np.ndarray], n_boot: int = 2000, rng: int | np.random.Generator = 0
+) -> Interval:
     """mean(a) - mean(b) over the same prompts: `a[s][p]` and `b[s][p]` are seed s, prompt p (sample means)."""
     if len(a) != len(b):
         raise ValueError(f"{len(a)} seeds against {len(b)}")
@@ -152,7 +160,9 @@ def paired_difference(a: Sequence[np.ndarray], b: Sequence[np.ndarray], n_boot: 
     for s, (x, y) in enumerate(zip(a, b)):
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         if x.shape != y.shape:
-            raise ValueError(f"seed {s}: {x.shape[0]} prompts against {y.shape[0]}; a paired comparison needs the same prompts")
+            raise ValueError(
+                f"seed {s}: {x.shape[0]} prompts against {y.shape[0]}; a paired comparison needs the same prompts"
+            )
         seeds.append({"pair": np.stack([x, y], axis=1)})
     return bootstrap(mean_difference, seeds, n_boot, rng=rng)
 
@@ -241,22 +251,24 @@ def _z(power: float, alpha: float) -> float:
     return NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
 
 
-def minimal_detectable_difference(sd_prompt: float, seeds: int, prompts: int, seed_sd: float = 0.0,
-                                  power: float = 0.8, alpha: float = 0.05) -> float:
+def minimal_detectable_difference(
+    sd_prompt: float, seeds: int, prompts: int, seed_sd: float = 0.0, power: float = 0.8, alpha: float = 0.05
+) -> float:
     """The paired difference a two-sided test at `alpha` detects with `power`.
 
     Var(mean difference) = seed_sd^2 / seeds + sd_prompt^2 / (seeds * prompts):
     `sd_prompt` is the SD of the per-prompt difference between the two models,
     `seed_sd` the SD of the seed-level difference (training noise).
     """
-    return _z(power, alpha) * math.sqrt(seed_sd ** 2 / seeds + sd_prompt ** 2 / (seeds * prompts))
+    return _z(power, alpha) * math.sqrt(seed_sd**2 / seeds + sd_prompt**2 / (seeds * prompts))
 
 
-def required_prompts(delta: float, sd_prompt: float, seeds: int, seed_sd: float = 0.0, power: float = 0.8,
-                     alpha: float = 0.05) -> int | None:
+def required_prompts(
+    delta: float, sd_prompt: float, seeds: int, seed_sd: float = 0.0, power: float = 0.8, alpha: float = 0.05
+) -> int | None:
     """Prompts per set so that `delta` is detectable; None when the seed noise alone forbids it."""
     z2 = _z(power, alpha) ** 2
-    room = delta ** 2 - z2 * seed_sd ** 2 / seeds
+    room = delta**2 - z2 * seed_sd**2 / seeds
     if room <= 0:
         return None
-    return max(1, math.ceil(z2 * sd_prompt ** 2 / (seeds * room)))
+    return max(1, math.ceil(z2 * sd_prompt**2 / (seeds * room)))

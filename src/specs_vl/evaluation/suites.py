@@ -75,14 +75,22 @@ def _benchmark_loader(name: str) -> Callable[..., list[dict[str, Any]]]:
 # World suites: name -> split. "world-ood" interleaves the three OOD sets (Psi_OOD is their equal-weight
 # mean); "world-retention" (full style switches) is reported on its own and is not part of GF.
 WORLD_SUITES: dict[str, str] = {
-    "world-dev": "dev", "world-id": "id_test", "world-ood-domain": "ood_domain", "world-ood-surface": "ood_surface",
-    "world-ood-requirement": "ood_requirement", "world-retention": "retention", "world-ood": "ood_test",
+    "world-dev": "dev",
+    "world-id": "id_test",
+    "world-ood-domain": "ood_domain",
+    "world-ood-surface": "ood_surface",
+    "world-ood-requirement": "ood_requirement",
+    "world-retention": "retention",
+    "world-ood": "ood_test",
 }
 OOD_SUITES: tuple[str, ...] = ("world-ood-domain", "world-ood-surface", "world-ood-requirement")
 
 SUITES: dict[str, Suite] = {
     **{name: Suite(name, _world_loader(split), score_world) for name, split in WORLD_SUITES.items()},
-    **{b: Suite(b, _benchmark_loader(b), _benchmark_scorer(b)) for b in ("mathvista", "mathverse", "mathvision", "mmmu")},
+    **{
+        b: Suite(b, _benchmark_loader(b), _benchmark_scorer(b))
+        for b in ("mathvista", "mathverse", "mathvision", "mmmu")
+    },
 }
 
 
@@ -107,7 +115,7 @@ def suite_dirname(name: str) -> str:
     """A directory name for a suite's results: the name, or data-<file stem> for data:PATH."""
     if not name.startswith(DATA_PREFIX):
         return name
-    stem = Path(name[len(DATA_PREFIX):].rstrip("/")).stem or "data"
+    stem = Path(name[len(DATA_PREFIX) :].rstrip("/")).stem or "data"
     return "data-" + "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
 
 
@@ -118,7 +126,7 @@ def is_suite(name: str) -> bool:
 
 def get_suite(name: str) -> Suite:
     if name.startswith(DATA_PREFIX) and len(name) > len(DATA_PREFIX):
-        return Suite(name, _data_loader(name[len(DATA_PREFIX):]), score_world)
+        return Suite(name, _data_loader(name[len(DATA_PREFIX) :]), score_world)
     if name not in SUITES:
         raise ValueError(f"unknown suite {name!r}; known: {', '.join(SUITES)}, or data:PATH for your own data")
     return SUITES[name]

@@ -40,22 +40,31 @@ def verl_features() -> Any:
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from datasets import Features, Image, List, Value
 
-    return Features({
-        "data_source": Value("string"),
-        "prompt": List({"role": Value("string"), "content": Value("string")}),
-        "images": List(Image()),
-        "ability": Value("string"),
-        "reward_model": {"style": Value("string"), "ground_truth": Value("string")},
-        "extra_info": {
-            "split": Value("string"), "index": Value("int64"), "id": Value("string"),
-            "question": Value("string"), "answer": Value("string"), "answer_type": Value("string"),
-            "choices": List(Value("string")), "family": Value("string"), "instruction_style": Value("string"),
-        },
-    })
+    return Features(
+        {
+            "data_source": Value("string"),
+            "prompt": List({"role": Value("string"), "content": Value("string")}),
+            "images": List(Image()),
+            "ability": Value("string"),
+            "reward_model": {"style": Value("string"), "ground_truth": Value("string")},
+            "extra_info": {
+                "split": Value("string"),
+                "index": Value("int64"),
+                "id": Value("string"),
+                "question": Value("string"),
+                "answer": Value("string"),
+                "answer_type": Value("string"),
+                "choices": List(Value("string")),
+                "family": Value("string"),
+                "instruction_style": Value("string"),
+            },
+        }
+    )
 
 
-def verl_row(index: int, messages: list[dict[str, str]], images: list[Any], ex: dict[str, Any],
-             data_source: str = DATA_SOURCE) -> dict[str, Any]:
+def verl_row(
+    index: int, messages: list[dict[str, str]], images: list[Any], ex: dict[str, Any], data_source: str = DATA_SOURCE
+) -> dict[str, Any]:
     """One verl row; `ex` carries id, question, answer and the optional example fields."""
     answer = str(ex["answer"])
     return {
@@ -65,16 +74,21 @@ def verl_row(index: int, messages: list[dict[str, str]], images: list[Any], ex: 
         "ability": ABILITY,
         "reward_model": {"style": "rule", "ground_truth": answer},
         "extra_info": {
-            "split": str(ex.get("split") or "train"), "index": index, "id": str(ex.get("id") or index),
-            "question": str(ex.get("question") or ""), "answer": answer,
+            "split": str(ex.get("split") or "train"),
+            "index": index,
+            "id": str(ex.get("id") or index),
+            "question": str(ex.get("question") or ""),
+            "answer": answer,
             "answer_type": str(ex.get("answer_type") or "auto"),
             "choices": [str(c) for c in (ex.get("choices") or [])],
-            "family": str(ex.get("family") or ""), "instruction_style": str(ex.get("instruction_style") or ""),
+            "family": str(ex.get("family") or ""),
+            "instruction_style": str(ex.get("instruction_style") or ""),
         },
     }
 
 
 # --- examples in our schema ---
+
 
 def _image_value(img: Any, source: str, row: int) -> Any:
     """A PIL image as is, or raw {bytes, path} storage checked to decode (bytes are kept, not re-encoded)."""
@@ -97,8 +111,13 @@ def _image_value(img: Any, source: str, row: int) -> Any:
     raise DataError(source, row, "image", f"expected an image, got {type(img).__name__}")
 
 
-def rows_from_examples(examples: Iterable[dict[str, Any]], source: str, data_source: str = DATA_SOURCE,
-                       n: int | None = None, split: str = "train") -> list[dict[str, Any]]:
+def rows_from_examples(
+    examples: Iterable[dict[str, Any]],
+    source: str,
+    data_source: str = DATA_SOURCE,
+    n: int | None = None,
+    split: str = "train",
+) -> list[dict[str, Any]]:
     """verl rows from examples in our schema (the prompt is `prompt_text`, the image goes first)."""
 
     rows = []
@@ -146,6 +165,7 @@ def _raw_rows(ds: Any, batch_size: int = 256) -> Iterator[dict[str, Any]]:
 
 
 # --- preference pairs ---
+
 
 def _part_text(part: Any) -> str:
     if not isinstance(part, dict):
@@ -201,6 +221,7 @@ def rows_from_pairs(path: Path, data_source: str = DATA_SOURCE, n: int | None = 
 
 # --- writing ---
 
+
 def write_parquet(rows: list[dict[str, Any]], out: Path) -> Path:
     """Encode with the verl schema and write `out` atomically (a temp file, then one rename)."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
@@ -214,9 +235,16 @@ def write_parquet(rows: list[dict[str, Any]], out: Path) -> Path:
     return Path(out)
 
 
-def export_verl(out: Path, rl_data: Path | None = None, pairs: Path | None = None, n: int | None = None,
-                world: Any = None, data_source: str = DATA_SOURCE, overwrite: bool = False,
-                split: str = "train") -> dict[str, Any]:
+def export_verl(
+    out: Path,
+    rl_data: Path | None = None,
+    pairs: Path | None = None,
+    n: int | None = None,
+    world: Any = None,
+    data_source: str = DATA_SOURCE,
+    overwrite: bool = False,
+    split: str = "train",
+) -> dict[str, Any]:
     """Write `out` (.parquet) from pairs, a dataset directory, or a world split; returns a summary.
 
     `split` picks the world's split (or a DatasetDict's), so a validation file

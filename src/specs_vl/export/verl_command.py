@@ -25,8 +25,12 @@ from specs_vl.scoring import rewards
 DEFAULT_MAX_PROMPT_LENGTH = 2048  # text + image tokens; Qwen2.5-VL: (H/28)*(W/28) tokens an image
 ENTRY = ["python3", "-m", "verl.trainer.main_ppo"]
 # TRL loss_type -> verl actor.loss_agg_mode (TRL 1.16 GRPOConfig.loss_type docs; verl core_algos.agg_loss)
-LOSS_AGG = {"dapo": "token-mean", "bnpo": "token-mean", "grpo": "seq-mean-token-mean",
-            "dr_grpo": "seq-mean-token-sum-norm"}
+LOSS_AGG = {
+    "dapo": "token-mean",
+    "bnpo": "token-mean",
+    "grpo": "seq-mean-token-mean",
+    "dr_grpo": "seq-mean-token-sum-norm",
+}
 
 
 def image_patch_size(model: str | Path) -> int:
@@ -44,8 +48,15 @@ def reward_path() -> str:
     return str(Path(rewards.__file__).resolve())
 
 
-def verl_overrides(cfg: Any, train_files: str | Path, val_files: str | Path, model: str | Path, gpus: int = 8,
-                   nnodes: int = 1, max_prompt_length: int | None = None) -> dict[str, Any]:
+def verl_overrides(
+    cfg: Any,
+    train_files: str | Path,
+    val_files: str | Path,
+    model: str | Path,
+    gpus: int = 8,
+    nnodes: int = 1,
+    max_prompt_length: int | None = None,
+) -> dict[str, Any]:
     """verl Hydra overrides (key -> value) for `cfg.rl`, a run config's RL section; values are Python values."""
     rl = cfg.rl
 
@@ -121,8 +132,10 @@ def rollout_correction(rl: Any) -> dict[str, Any]:
     """The same importance-sampling correction as the TRL path (zero.is_correction_args), or a clear refusal."""
     mode = getattr(rl, "is_correction", "none")
     if mode not in IS_MODES:
-        raise ValueError(f"rl.is_correction={mode}: verl has no masked importance-sampling mode; use none, "
-                         "token_truncate or sequence_truncate for an export")
+        raise ValueError(
+            f"rl.is_correction={mode}: verl has no masked importance-sampling mode; use none, "
+            "token_truncate or sequence_truncate for an export"
+        )
     out: dict[str, Any] = {"algorithm.rollout_correction.rollout_is": IS_MODES[mode]}
     if IS_MODES[mode] is not None:
         out["algorithm.rollout_correction.rollout_is_threshold"] = rl.is_clip_max

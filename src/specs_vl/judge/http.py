@@ -39,9 +39,17 @@ class JudgeError(SpecsError):
 
 
 class HttpJudge:
-    def __init__(self, url: str, model: str = "judge", api_key_env: str = "SPECS_JUDGE_API_KEY",
-                 timeout: float = 30.0, retries: int = 3, concurrency: int = 8, cache: Path | None = None,
-                 backoff: float = 0.5):
+    def __init__(
+        self,
+        url: str,
+        model: str = "judge",
+        api_key_env: str = "SPECS_JUDGE_API_KEY",
+        timeout: float = 30.0,
+        retries: int = 3,
+        concurrency: int = 8,
+        cache: Path | None = None,
+        backoff: float = 0.5,
+    ):
         self.url = url.rstrip("/") + ("" if url.rstrip("/").endswith("/chat/completions") else "/v1/chat/completions")
         self.model, self.api_key_env, self.timeout = model, api_key_env, timeout
         self.retries, self.concurrency, self.backoff = retries, concurrency, backoff
@@ -58,8 +66,9 @@ class HttpJudge:
         return hashlib.sha256(f"{self.model}\0{prompt}".encode()).hexdigest()
 
     def _post(self, prompt: str) -> str:
-        body = json.dumps({"model": self.model, "temperature": 0, "max_tokens": 64,
-                           "messages": [{"role": "user", "content": prompt}]}).encode()
+        body = json.dumps(
+            {"model": self.model, "temperature": 0, "max_tokens": 64, "messages": [{"role": "user", "content": prompt}]}
+        ).encode()
         headers = {"Content-Type": "application/json"}
         key = os.environ.get(self.api_key_env)
         if key:

@@ -36,9 +36,14 @@ _NUM = r"-?\d+(?:\.\d+)?"
 _FACT = re.compile(rf"(?:^|(?<=[.;,]\s)|(?<=\n))([A-Za-z][A-Za-z ]{{0,30}}?):\s*({_NUM})(?=[.;,\s]|$)")
 _EXPR = re.compile(rf"(?<![\w.])({_NUM}(?:\s*[-+*×/]\s*{_NUM})+)(?:\s*=\s*({_NUM}))?")
 _TERM = re.compile(rf"([-+*×/]?)\s*({_NUM})")
-_REL = re.compile(rf"({_NUM}) is (more than|greater than|larger than|less than|fewer than|smaller than|equal to|the same as) ({_NUM})")
-_SO = re.compile(r"\b(?:so|thus|therefore|hence)\b,?\s*(?:(?:it|this|that|the answer|the total|the result) is\s*:?\s*"
-                 r"|we get\s*|there are\s*)?\(?([A-Za-z0-9.\-/]+)\)?", re.IGNORECASE)
+_REL = re.compile(
+    rf"({_NUM}) is (more than|greater than|larger than|less than|fewer than|smaller than|equal to|the same as) ({_NUM})"
+)
+_SO = re.compile(
+    r"\b(?:so|thus|therefore|hence)\b,?\s*(?:(?:it|this|that|the answer|the total|the result) is\s*:?\s*"
+    r"|we get\s*|there are\s*)?\(?([A-Za-z0-9.\-/]+)\)?",
+    re.IGNORECASE,
+)
 _OPTION = re.compile(r"\boption\s+\(?([A-Z])\)?")
 _PICK = re.compile(r"\b(?:the tallest|the highest|most|the most|the largest) is (\w+)", re.IGNORECASE)
 _BAR = re.compile(rf"\bthe (\w+) bar is ({_NUM})", re.IGNORECASE)
@@ -47,9 +52,14 @@ _COUNT = re.compile(rf"\b(?:I count|that is|the total is)\b[^.\d]*?({_NUM})", re
 _QUESTION_MORE = re.compile(r"more (\w+)(?: \w+)? than (\w+)", re.IGNORECASE)
 _OPTIONS = re.compile(r"\b([A-D])\.\s+([\w-]+)")
 _REL_TRUE = {
-    "more than": lambda a, b: a > b, "greater than": lambda a, b: a > b, "larger than": lambda a, b: a > b,
-    "less than": lambda a, b: a < b, "fewer than": lambda a, b: a < b, "smaller than": lambda a, b: a < b,
-    "equal to": lambda a, b: a == b, "the same as": lambda a, b: a == b,
+    "more than": lambda a, b: a > b,
+    "greater than": lambda a, b: a > b,
+    "larger than": lambda a, b: a > b,
+    "less than": lambda a, b: a < b,
+    "fewer than": lambda a, b: a < b,
+    "smaller than": lambda a, b: a < b,
+    "equal to": lambda a, b: a == b,
+    "the same as": lambda a, b: a == b,
 }
 
 
@@ -168,8 +178,11 @@ def rule_judge(question: str, response: str) -> Verdict:
     last, said = conclusion(p.think), _statements(p.think)
     if claims or said:
         # the last derived value must be the answer, and so must a statement made after it
-        finals = [max(group)[1] for group in (claims, said)
-                  if group and (group is claims or not claims or max(said) > max(claims))]
+        finals = [
+            max(group)[1]
+            for group in (claims, said)
+            if group and (group is claims or not claims or max(said) > max(claims))
+        ]
         for final in finals:
             if not _agrees(final, answer):
                 return Verdict(False, f"reasoning concludes {final!r}, answer is {answer!r}")

@@ -18,8 +18,9 @@ def context_length(config: Any) -> int | None:
     return None
 
 
-def check_prompt_lengths(model: Any, processor: Any, examples: Sequence[dict[str, Any]], max_new_tokens: int,
-                         source: str | None = None) -> None:
+def check_prompt_lengths(
+    model: Any, processor: Any, examples: Sequence[dict[str, Any]], max_new_tokens: int, source: str | None = None
+) -> None:
     """Every chat prompt's text tokens (an image placeholder counts as one) plus `max_new_tokens` must fit.
 
     Image tokens are not counted (they need the image processor); a prompt refused here could never fit.
@@ -27,8 +28,9 @@ def check_prompt_lengths(model: Any, processor: Any, examples: Sequence[dict[str
     ctx = context_length(model.config)
     if ctx is None or not examples:
         return
-    texts = [processor.apply_chat_template(user_message(ex), tokenize=False, add_generation_prompt=True)
-             for ex in examples]
+    texts = [
+        processor.apply_chat_template(user_message(ex), tokenize=False, add_generation_prompt=True) for ex in examples
+    ]
     budget = ctx - max_new_tokens
     for i, (ex, text) in enumerate(zip(examples, texts)):
         if len(text.encode()) <= budget:
@@ -36,6 +38,11 @@ def check_prompt_lengths(model: Any, processor: Any, examples: Sequence[dict[str
         n = len(processor.tokenizer(text, add_special_tokens=False)["input_ids"])
         if n > budget:
             where = source or str(ex.get("source") or "prompts")
-            raise DataError(where, i, "question", f"prompt of {n} tokens (id {ex.get('id', '?')!r}) plus "
-                            f"max_new_tokens {max_new_tokens} is over the model's context of {ctx} tokens; "
-                            "shorten the question or use a model with a longer context")
+            raise DataError(
+                where,
+                i,
+                "question",
+                f"prompt of {n} tokens (id {ex.get('id', '?')!r}) plus "
+                f"max_new_tokens {max_new_tokens} is over the model's context of {ctx} tokens; "
+                "shorten the question or use a model with a longer context",
+            )

@@ -62,8 +62,11 @@ def weight_files(path: str | Path) -> list[Path]:
             return [p / s for s in shards]
     if (p / BIN_WEIGHTS).is_file():
         return [p / BIN_WEIGHTS]  # transformers reads it with torch.load(weights_only=True)
-    hint = "; it holds a LoRA adapter, merge it into its base model first" if (p / "adapter_config.json").exists() \
+    hint = (
+        "; it holds a LoRA adapter, merge it into its base model first"
+        if (p / "adapter_config.json").exists()
         else "; an interrupted download or save?"
+    )
     raise ModelError(f"{p}: config.json but no weights ({SAFE_WEIGHTS}, {SAFE_INDEX} or {BIN_WEIGHTS}){hint}")
 
 
@@ -128,12 +131,14 @@ def _check_loading_info(path: str | Path, model: Any, info: dict[str, Any], tens
         raise ModelError(
             f"{where} has shape {list(ckpt_shape)} but config.json needs {list(model_shape)} (model parameter "
             f"'{key}'; {len(mismatched)} tensor(s) mismatch in all); the weights do not belong to this config, "
-            "so they were not loaded")
+            "so they were not loaded"
+        )
     missing = sorted(info.get("missing_keys") or (), key=lambda k: order.get(k, len(order)))
     if missing:
         raise ModelError(
             f"{path}: {len(missing)} tensor(s) the config needs are missing from the checkpoint, first '{missing[0]}'; "
-            "they would be randomly initialised")
+            "they would be randomly initialised"
+        )
 
 
 def _looks_local(path: str) -> bool:
@@ -195,8 +200,13 @@ def load_vlm(
         # ignore_mismatched_sizes + the loading report: we raise our own error naming the tensor
         # rather than transformers' RuntimeError, which names none.
         model, info = AutoModelForImageTextToText.from_pretrained(
-            path, dtype=dtype, trust_remote_code=trust_remote_code, ignore_mismatched_sizes=True,
-            output_loading_info=True, weights_only=True)
+            path,
+            dtype=dtype,
+            trust_remote_code=trust_remote_code,
+            ignore_mismatched_sizes=True,
+            output_loading_info=True,
+            weights_only=True,
+        )
     except (OSError, ValueError, RuntimeError, KeyError) as e:
         raise _load_error(path, local, e) from None
     _check_loading_info(path, model, info, tensors)

@@ -33,8 +33,10 @@ def greedy_n_problem(temperature: float, n: int, n_name: str = "samples") -> str
     sampling"); HF would waste n-1 identical generations and make pass@k a lie.
     """
     if temperature == 0 and n > 1:
-        return (f"temperature 0 (greedy) with {n_name}={n}: greedy decoding gives {n} copies of the same answer "
-                f"(and vLLM refuses it); set {n_name}: 1, or a temperature > 0 to sample {n} different answers")
+        return (
+            f"temperature 0 (greedy) with {n_name}={n}: greedy decoding gives {n} copies of the same answer "
+            f"(and vLLM refuses it); set {n_name}: 1, or a temperature > 0 to sample {n} different answers"
+        )
     return None
 
 
@@ -60,12 +62,25 @@ class SampleConfig:
 
 def hf_generation_kwargs(cfg: SampleConfig) -> dict[str, Any]:
     """`generate` kwargs naming every knob that shapes the distribution (sampling and greedy alike)."""
-    common = {"max_new_tokens": cfg.max_new_tokens, "repetition_penalty": cfg.repetition_penalty, "num_beams": 1,
-              "no_repeat_ngram_size": 0}
+    common = {
+        "max_new_tokens": cfg.max_new_tokens,
+        "repetition_penalty": cfg.repetition_penalty,
+        "num_beams": 1,
+        "no_repeat_ngram_size": 0,
+    }
     if cfg.temperature == 0:
         return {**common, "do_sample": False}
-    return {**common, "do_sample": True, "temperature": cfg.temperature, "top_p": cfg.top_p, "top_k": cfg.top_k,
-            "min_p": cfg.min_p or None, "typical_p": 1.0, "epsilon_cutoff": 0.0, "eta_cutoff": 0.0}
+    return {
+        **common,
+        "do_sample": True,
+        "temperature": cfg.temperature,
+        "top_p": cfg.top_p,
+        "top_k": cfg.top_k,
+        "min_p": cfg.min_p or None,
+        "typical_p": 1.0,
+        "epsilon_cutoff": 0.0,
+        "eta_cutoff": 0.0,
+    }
 
 
 @contextlib.contextmanager
@@ -83,8 +98,9 @@ def neutral_generation_config(model: Any) -> Iterator[None]:
     # a peft PeftModel generates with its base model's generation_config
     target = model.get_base_model() if hasattr(model, "get_base_model") else model
     saved = target.generation_config
-    ids = {k: getattr(saved, k, None) for k in ("bos_token_id", "eos_token_id", "pad_token_id",
-                                                "decoder_start_token_id")}
+    ids = {
+        k: getattr(saved, k, None) for k in ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id")
+    }
     target.generation_config = GenerationConfig(**{k: v for k, v in ids.items() if v is not None})
     try:
         yield
@@ -114,8 +130,7 @@ class NucleusSizes:
 
 def chat_prompts(processor: Any, examples: Sequence[dict[str, Any]]) -> list[str]:
     return [
-        processor.apply_chat_template(user_message(ex), tokenize=False, add_generation_prompt=True)
-        for ex in examples
+        processor.apply_chat_template(user_message(ex), tokenize=False, add_generation_prompt=True) for ex in examples
     ]
 
 
@@ -171,7 +186,9 @@ def generate(
             inputs = encode(processor, batch).to(model.device)
             recorder = NucleusSizes(cfg.temperature) if return_scores else None
             out = model.generate(
-                **inputs, **hf_generation_kwargs(cfg), pad_token_id=pad_id,
+                **inputs,
+                **hf_generation_kwargs(cfg),
+                pad_token_id=pad_id,
                 logits_processor=LogitsProcessorList([recorder] if recorder else []),
             )
             gen = out[:, inputs["input_ids"].shape[1] :]

@@ -31,8 +31,13 @@ VOCAB_SIZE = 320
 IMAGE_SIDE = 112  # the world's images
 
 # Idefics3 / SmolVLM: the image placeholder, its frame, and the end-of-turn token.
-IDEFICS3_TOKENS = ["<fake_token_around_image>", "<image>", "<global-img>", "<end_of_utterance>",
-                   *[f"<row_{i + 1}_col_{j + 1}>" for i in range(6) for j in range(6)]]
+IDEFICS3_TOKENS = [
+    "<fake_token_around_image>",
+    "<image>",
+    "<global-img>",
+    "<end_of_utterance>",
+    *[f"<row_{i + 1}_col_{j + 1}>" for i in range(6) for j in range(6)],
+]
 # SmolVLM's turn layout (`<|im_start|>User:<image>...<end_of_utterance>\nAssistant:`), without a system prompt.
 IDEFICS3_CHAT_TEMPLATE = (
     "{%- for message in messages -%}"
@@ -49,8 +54,15 @@ IDEFICS3_CHAT_TEMPLATE = (
 
 # initializer_range 0.2, not 0.02: the random model's greedy output then depends on its input, so the
 # tests' batched-equals-unbatched check compares different strings rather than one repeated token.
-TEXT = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, initializer_range=0.2,
-            num_key_value_heads=2, max_position_embeddings=1024)
+TEXT = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    initializer_range=0.2,
+    num_key_value_heads=2,
+    max_position_embeddings=1024,
+)
 VISION_HIDDEN = 32
 VISION_HEADS = 2
 
@@ -77,7 +89,8 @@ def _save(out_dir: Path, model: Any, processor: Any, tok: Any) -> Path:
 
     ids = tok.convert_tokens_to_ids
     model.generation_config = GenerationConfig(
-        eos_token_id=ids(tok.eos_token), pad_token_id=tok.pad_token_id, bos_token_id=tok.pad_token_id)
+        eos_token_id=ids(tok.eos_token), pad_token_id=tok.pad_token_id, bos_token_id=tok.pad_token_id
+    )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
@@ -88,16 +101,23 @@ def _save(out_dir: Path, model: Any, processor: Any, tok: Any) -> Path:
 def _qwen_text(tok, head_dim: int, **extra) -> dict[str, Any]:
     ids = tok.convert_tokens_to_ids
     return dict(
-        TEXT, vocab_size=len(tok),
+        TEXT,
+        vocab_size=len(tok),
         rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": _mrope(head_dim), **extra},
-        bos_token_id=ids("<|endoftext|>"), eos_token_id=ids("<|im_end|>"), pad_token_id=ids("<|endoftext|>"),
+        bos_token_id=ids("<|endoftext|>"),
+        eos_token_id=ids("<|im_end|>"),
+        pad_token_id=ids("<|endoftext|>"),
     )
 
 
 def _qwen_ids(tok) -> dict[str, int]:
     ids = tok.convert_tokens_to_ids
-    return dict(image_token_id=ids("<|image_pad|>"), video_token_id=ids("<|video_pad|>"),
-                vision_start_token_id=ids("<|vision_start|>"), vision_end_token_id=ids("<|vision_end|>"))
+    return dict(
+        image_token_id=ids("<|image_pad|>"),
+        video_token_id=ids("<|video_pad|>"),
+        vision_start_token_id=ids("<|vision_start|>"),
+        vision_end_token_id=ids("<|vision_end|>"),
+    )
 
 
 def build_qwen2_vl(out_dir: Path) -> Path:
@@ -111,14 +131,26 @@ def build_qwen2_vl(out_dir: Path) -> Path:
     head_dim = TEXT["hidden_size"] // TEXT["num_attention_heads"]
     config = Qwen2VLConfig(
         text_config=_qwen_text(tok, head_dim),
-        vision_config=dict(depth=1, embed_dim=VISION_HIDDEN, hidden_size=TEXT["hidden_size"], mlp_ratio=2,
-                           num_heads=VISION_HEADS, patch_size=14, spatial_merge_size=2, temporal_patch_size=2),
-        **_qwen_ids(tok), tie_word_embeddings=True,
+        vision_config=dict(
+            depth=1,
+            embed_dim=VISION_HIDDEN,
+            hidden_size=TEXT["hidden_size"],
+            mlp_ratio=2,
+            num_heads=VISION_HEADS,
+            patch_size=14,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+        ),
+        **_qwen_ids(tok),
+        tie_word_embeddings=True,
     )
     sizes = dict(min_pixels=IMAGE_SIDE**2, max_pixels=IMAGE_SIDE**2, patch_size=14, temporal_patch_size=2, merge_size=2)
-    processor = Qwen2VLProcessor(image_processor=Qwen2VLImageProcessor(**sizes),
-                                 video_processor=Qwen2VLVideoProcessor(**sizes), tokenizer=tok,
-                                 chat_template=CHAT_TEMPLATE)
+    processor = Qwen2VLProcessor(
+        image_processor=Qwen2VLImageProcessor(**sizes),
+        video_processor=Qwen2VLVideoProcessor(**sizes),
+        tokenizer=tok,
+        chat_template=CHAT_TEMPLATE,
+    )
     return _save(out_dir, Qwen2VLForConditionalGeneration(config), processor, tok)
 
 
@@ -130,10 +162,17 @@ def build_qwen2_5_vl(out_dir: Path) -> Path:
 
     torch.manual_seed(0)
     tok = _tokenizer()
-    cfg = BaseModelConfig(vocab_size=VOCAB_SIZE, hidden_size=TEXT["hidden_size"],
-                          intermediate_size=TEXT["intermediate_size"], num_layers=TEXT["num_hidden_layers"],
-                          num_heads=TEXT["num_attention_heads"], num_kv_heads=TEXT["num_key_value_heads"],
-                          vision_depth=1, vision_hidden_size=VISION_HIDDEN, vision_heads=VISION_HEADS)
+    cfg = BaseModelConfig(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=TEXT["hidden_size"],
+        intermediate_size=TEXT["intermediate_size"],
+        num_layers=TEXT["num_hidden_layers"],
+        num_heads=TEXT["num_attention_heads"],
+        num_kv_heads=TEXT["num_key_value_heads"],
+        vision_depth=1,
+        vision_hidden_size=VISION_HIDDEN,
+        vision_heads=VISION_HEADS,
+    )
     config = make_config(tok, cfg)
     config.text_config.initializer_range = TEXT["initializer_range"]
     model = Qwen2_5_VLForConditionalGeneration(config)
@@ -153,19 +192,30 @@ def build_qwen3_vl(out_dir: Path) -> Path:
     head_dim = TEXT["hidden_size"] // TEXT["num_attention_heads"]
     config = Qwen3VLConfig(
         text_config=dict(_qwen_text(tok, head_dim, mrope_interleaved=True), head_dim=head_dim),
-        vision_config=dict(depth=1, hidden_size=VISION_HIDDEN, intermediate_size=2 * VISION_HIDDEN,
-                           num_heads=VISION_HEADS, patch_size=16, spatial_merge_size=2, temporal_patch_size=2,
-                           out_hidden_size=TEXT["hidden_size"], num_position_embeddings=64,
-                           deepstack_visual_indexes=[0]),
-        **_qwen_ids(tok), tie_word_embeddings=True,
+        vision_config=dict(
+            depth=1,
+            hidden_size=VISION_HIDDEN,
+            intermediate_size=2 * VISION_HIDDEN,
+            num_heads=VISION_HEADS,
+            patch_size=16,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+            out_hidden_size=TEXT["hidden_size"],
+            num_position_embeddings=64,
+            deepstack_visual_indexes=[0],
+        ),
+        **_qwen_ids(tok),
+        tie_word_embeddings=True,
     )
     side = 128  # the nearest multiple of patch * merge = 32 to the world's 112
     sizes = dict(patch_size=16, temporal_patch_size=2, merge_size=2)
     processor = Qwen3VLProcessor(
-        image_processor=Qwen2VLImageProcessor(min_pixels=side**2, max_pixels=side**2, image_mean=[0.5] * 3,
-                                              image_std=[0.5] * 3, **sizes),
+        image_processor=Qwen2VLImageProcessor(
+            min_pixels=side**2, max_pixels=side**2, image_mean=[0.5] * 3, image_std=[0.5] * 3, **sizes
+        ),
         video_processor=Qwen3VLVideoProcessor(size={"shortest_edge": side**2, "longest_edge": side**2}, **sizes),
-        tokenizer=tok, chat_template=CHAT_TEMPLATE,
+        tokenizer=tok,
+        chat_template=CHAT_TEMPLATE,
     )
     return _save(out_dir, Qwen3VLForConditionalGeneration(config), processor, tok)
 
@@ -183,19 +233,41 @@ def build_idefics3(out_dir: Path) -> Path:
     patch, scale = 14, 2
     image_seq_len = (IMAGE_SIDE // patch) ** 2 // scale**2
     config = Idefics3Config(
-        text_config=dict(TEXT, model_type="llama", vocab_size=len(tok), bos_token_id=ids("<|endoftext|>"),
-                         eos_token_id=ids("<end_of_utterance>"), pad_token_id=tok.pad_token_id,
-                         tie_word_embeddings=True),
-        vision_config=dict(hidden_size=VISION_HIDDEN, intermediate_size=2 * VISION_HIDDEN, num_hidden_layers=1,
-                           num_attention_heads=VISION_HEADS, image_size=IMAGE_SIDE, patch_size=patch),
-        image_token_id=ids("<image>"), scale_factor=scale, pad_token_id=tok.pad_token_id, tie_word_embeddings=True,
+        text_config=dict(
+            TEXT,
+            model_type="llama",
+            vocab_size=len(tok),
+            bos_token_id=ids("<|endoftext|>"),
+            eos_token_id=ids("<end_of_utterance>"),
+            pad_token_id=tok.pad_token_id,
+            tie_word_embeddings=True,
+        ),
+        vision_config=dict(
+            hidden_size=VISION_HIDDEN,
+            intermediate_size=2 * VISION_HIDDEN,
+            num_hidden_layers=1,
+            num_attention_heads=VISION_HEADS,
+            image_size=IMAGE_SIDE,
+            patch_size=patch,
+        ),
+        image_token_id=ids("<image>"),
+        scale_factor=scale,
+        pad_token_id=tok.pad_token_id,
+        tie_word_embeddings=True,
     )
     image_processor = Idefics3ImageProcessor(
-        do_image_splitting=False, size={"longest_edge": IMAGE_SIDE}, max_image_size={"longest_edge": IMAGE_SIDE},
-        image_mean=[0.5] * 3, image_std=[0.5] * 3,
+        do_image_splitting=False,
+        size={"longest_edge": IMAGE_SIDE},
+        max_image_size={"longest_edge": IMAGE_SIDE},
+        image_mean=[0.5] * 3,
+        image_std=[0.5] * 3,
     )
-    processor = Idefics3Processor(image_processor=image_processor, tokenizer=tok, image_seq_len=image_seq_len,
-                                  chat_template=IDEFICS3_CHAT_TEMPLATE)
+    processor = Idefics3Processor(
+        image_processor=image_processor,
+        tokenizer=tok,
+        image_seq_len=image_seq_len,
+        chat_template=IDEFICS3_CHAT_TEMPLATE,
+    )
     return _save(out_dir, Idefics3ForConditionalGeneration(config), processor, tok)
 
 

@@ -48,8 +48,10 @@ class VLLMSettings(BaseModel):
         """vLLM cuts (TRL: drops) a sequence at max_model_len, so it must hold at least one whole completion."""
         completion = getattr(self, "max_completion_length", None) or getattr(self, "max_new_tokens", None)
         if self.vllm_max_model_length is not None and completion and self.vllm_max_model_length <= completion:
-            raise ValueError(f"vllm_max_model_length {self.vllm_max_model_length} must exceed the completion "
-                             f"length {completion}: it counts the prompt (with its image tokens) plus the completion")
+            raise ValueError(
+                f"vllm_max_model_length {self.vllm_max_model_length} must exceed the completion "
+                f"length {completion}: it counts the prompt (with its image tokens) plus the completion"
+            )
         return self
 
 
@@ -61,10 +63,12 @@ class VLLMEngineSettings(VLLMSettings):
 
 def trl_vllm_kwargs(cfg: VLLMSettings) -> dict[str, Any]:
     """GRPOConfig's vllm_* fields from ours (TRL 1.16 passes them to `LLM(...)` in colocate mode)."""
-    return {"vllm_max_model_length": cfg.vllm_max_model_length,
-            "vllm_gpu_memory_utilization": cfg.vllm_gpu_memory_utilization,
-            "vllm_enable_sleep_mode": cfg.vllm_enable_sleep_mode,
-            "vllm_tensor_parallel_size": cfg.vllm_tensor_parallel_size}
+    return {
+        "vllm_max_model_length": cfg.vllm_max_model_length,
+        "vllm_gpu_memory_utilization": cfg.vllm_gpu_memory_utilization,
+        "vllm_enable_sleep_mode": cfg.vllm_enable_sleep_mode,
+        "vllm_tensor_parallel_size": cfg.vllm_tensor_parallel_size,
+    }
 
 
 def trl_sampling_kwargs(cfg: SampleConfig | None = None) -> dict[str, Any]:
@@ -93,11 +97,14 @@ def resolve_backend(choice: str, where: str) -> str:
     return used
 
 
-def engine_kwargs(model_path: str | Path, settings: VLLMSettings, seed: int = 0,
-                  trust_remote_code: bool | None = None) -> dict[str, Any]:
+def engine_kwargs(
+    model_path: str | Path, settings: VLLMSettings, seed: int = 0, trust_remote_code: bool | None = None
+) -> dict[str, Any]:
     """`vllm.LLM(...)` arguments for one model."""
     return {
-        "model": str(model_path), "seed": seed, "trust_remote_code": trusts_remote_code(trust_remote_code),
+        "model": str(model_path),
+        "seed": seed,
+        "trust_remote_code": trusts_remote_code(trust_remote_code),
         "limit_mm_per_prompt": {"image": 1},  # our prompts carry one image
         "gpu_memory_utilization": settings.vllm_gpu_memory_utilization,
         "max_model_len": settings.vllm_max_model_length,
@@ -113,18 +120,29 @@ def sampling_params_kwargs(cfg: SampleConfig) -> dict[str, Any]:
     """`vllm.SamplingParams(...)` arguments: every knob that shapes the distribution, set."""
     greedy = cfg.temperature == 0
     return {
-        "n": cfg.n, "temperature": cfg.temperature, "top_p": 1.0 if greedy else cfg.top_p,
+        "n": cfg.n,
+        "temperature": cfg.temperature,
+        "top_p": 1.0 if greedy else cfg.top_p,
         "top_k": 0 if greedy else cfg.top_k,  # vLLM: 0 (or -1) = all tokens
-        "min_p": 0.0 if greedy else cfg.min_p, "repetition_penalty": cfg.repetition_penalty,
-        "presence_penalty": 0.0, "frequency_penalty": 0.0, "max_tokens": cfg.max_new_tokens, "seed": cfg.seed,
+        "min_p": 0.0 if greedy else cfg.min_p,
+        "repetition_penalty": cfg.repetition_penalty,
+        "presence_penalty": 0.0,
+        "frequency_penalty": 0.0,
+        "max_tokens": cfg.max_new_tokens,
+        "seed": cfg.seed,
     }
 
 
 class VLLMEngine:
     """One vLLM `LLM` for one model, built on first use, reused, and freed by `close()` (or `with`)."""
 
-    def __init__(self, model_path: str | Path, settings: VLLMSettings | None = None, seed: int = 0,
-                 trust_remote_code: bool | None = None) -> None:
+    def __init__(
+        self,
+        model_path: str | Path,
+        settings: VLLMSettings | None = None,
+        seed: int = 0,
+        trust_remote_code: bool | None = None,
+    ) -> None:
         self.model_path = Path(model_path)
         self.kwargs = engine_kwargs(model_path, settings or VLLMEngineSettings(), seed, trust_remote_code)
         self.llm: Any = None
@@ -145,8 +163,10 @@ class VLLMEngine:
         from vllm import SamplingParams
 
         llm = self._engine()
-        requests = [{"prompt": text, "multi_modal_data": {"image": ex["image"].convert("RGB")}}
-                    for text, ex in zip(chat_prompts(processor, examples), examples)]
+        requests = [
+            {"prompt": text, "multi_modal_data": {"image": ex["image"].convert("RGB")}}
+            for text, ex in zip(chat_prompts(processor, examples), examples)
+        ]
         outs = llm.generate(requests, SamplingParams(**sampling_params_kwargs(cfg)))
         return [[o.text for o in out.outputs] for out in outs]
 
@@ -166,15 +186,20 @@ class VLLMEngine:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
-    def __enter__(self) -> "VLLMEngine":
+    def __enter__(self) -> VLLMEngine:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def generate_vllm(model_path: str | Path, processor: Any, examples: Sequence[dict[str, Any]], cfg: SampleConfig,
-                  settings: VLLMSettings | None = None) -> list[list[str]]:
+def generate_vllm(
+    model_path: str | Path,
+    processor: Any,
+    examples: Sequence[dict[str, Any]],
+    cfg: SampleConfig,
+    settings: VLLMSettings | None = None,
+) -> list[list[str]]:
     """One-off generation: an engine built, used once and closed (use `VLLMEngine` to reuse one)."""
     with VLLMEngine(model_path, settings, seed=cfg.seed) as engine:
         return engine.generate(processor, examples, cfg)

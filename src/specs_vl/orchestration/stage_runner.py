@@ -62,8 +62,14 @@ def is_main() -> bool:
     return os.environ.get("RANK", "0") in ("", "0")
 
 
-def run_stage(stage: str, out: Path, settings: dict[str, Any], mode: Mode, body: Callable[[], dict[str, Any]],
-              card: Card | None = None) -> dict[str, Any]:
+def run_stage(
+    stage: str,
+    out: Path,
+    settings: dict[str, Any],
+    mode: Mode,
+    body: Callable[[], dict[str, Any]],
+    card: Card | None = None,
+) -> dict[str, Any]:
     """Run one stage in `out` whose result depends on `settings`; returns its result (the saved one when the
     stage is already complete with these settings)."""
     out = Path(out)
@@ -77,15 +83,20 @@ def run_stage(stage: str, out: Path, settings: dict[str, Any], mode: Mode, body:
         name, message = value  # the same error class on every rank, so every rank exits 2 with the same line
         cls = getattr(errors, name, None)
         raise (cls if cls in (errors.ConfigError, errors.ModelError, errors.TrainingError) else errors.ConfigError)(
-            message)
+            message
+        )
     if kind == "complete":
         return value
     try:
         result = body()
     except BaseException:
         # bad input fails before the stage writes anything: leave no directory holding only our record
-        if is_main() and created is not None and created.exists() and all(
-                f.name == "stage.json" for f in created.rglob("*") if f.is_file()):
+        if (
+            is_main()
+            and created is not None
+            and created.exists()
+            and all(f.name == "stage.json" for f in created.rglob("*") if f.is_file())
+        ):
             shutil.rmtree(created)
         raise
     if not is_main():

@@ -17,6 +17,7 @@ from pathlib import Path
 from specs_vl.evaluation.plots import plot_gf_curve, plot_rl_curves
 from specs_vl.report.findings import findings, settings
 from specs_vl.report.html import render_html, render_markdown
+from specs_vl.report.rl_gains import rl_gain_table, tune_rl_table
 from specs_vl.report.tables import (
     calibration_table,
     example_pairs,
@@ -51,18 +52,29 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
             plots["rl"] = plot_rl_curves(rl, tmp / "rl_curves.png").name
         config = run_dir / "config.yaml"
         doc = {
-            "name": run_dir.name, "seeds": [d.name for d in dirs] if len(dirs) > 1 else ["single seed"],
-            "per_set": per_set_tables(dirs), "exploration": exploration_table(dirs), "gf": gf, "plots": plots,
-            "gf_step": f"step {fs.gf_step}" if fs.gf_step else "the end of the first epoch", "psi_note": psi_note(dirs),
-            "calibration": calibration_table(run_dir), "lr": lr_table(dirs), "study": read_json(run_dir / "study.json"),
-            "pair_stats": read_json(dirs[0] / "pairs" / "stats.json"), "pairs": example_pairs(dirs[0], tmp),
-            "times": stage_times(run_dir), "findings": findings(run_dir),
+            "name": run_dir.name,
+            "seeds": [d.name for d in dirs] if len(dirs) > 1 else ["single seed"],
+            "per_set": per_set_tables(dirs),
+            "exploration": exploration_table(dirs),
+            "gf": gf,
+            "plots": plots,
+            "gf_step": f"step {fs.gf_step}" if fs.gf_step else "the end of the first epoch",
+            "psi_note": psi_note(dirs),
+            "calibration": calibration_table(run_dir),
+            "lr": lr_table(dirs),
+            "study": read_json(run_dir / "study.json"),
+            "pair_stats": read_json(dirs[0] / "pairs" / "stats.json"),
+            "pairs": example_pairs(dirs[0], tmp),
+            "times": stage_times(run_dir),
+            "findings": findings(run_dir),
+            "tune_rl": tune_rl_table(run_dir),
+            "rl_gains": rl_gain_table(dirs, fs),
             "config": mask_secrets(config.read_text()) if config.exists() else "(no config.yaml)",
             "trust_remote_code": bool(re.search(r"(?m)^trust_remote_code:\s*true\s*$", config.read_text()))
-            if config.exists() else False,
+            if config.exists()
+            else False,
         }
         (tmp / "findings.json").write_text(json.dumps(doc["findings"], indent=2))
         (tmp / "index.html").write_text(render_html(doc))
         (tmp / "report.md").write_text(render_markdown(doc))
     return out / "index.html"
-

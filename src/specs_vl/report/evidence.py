@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +54,18 @@ def ood_sets(dirs: list[Path], model: str) -> list[str]:
     return split or (["world-ood"] if "world-ood" in have else [])
 
 
-def paired_seeds(dirs: list[Path], a: str, b: str, suites: list[str], key: str) -> list[dict[str, np.ndarray]]:
-    """Per seed: {suite: (prompts, 2) array of a's and b's per-prompt values}; seeds lacking either are left out."""
+def paired_seeds(
+    dirs: list[Path], a: str, b: str, suites: list[str], key: str, keep: Callable[[dict[str, Any]], bool] | None = None
+) -> list[dict[str, np.ndarray]]:
+    """Per seed: {suite: (prompts, 2) array of a's and b's per-prompt values}; seeds lacking either are left out.
+    `keep` selects the sample rows that count (a family, valid-format answers); prompts left with none drop."""
     seeds = []
     for d in dirs:
         seed = {}
         for suite in suites:
             ra, rb = _rows(d, a, suite), _rows(d, b, suite)
+            if keep is not None and ra and rb:
+                ra, rb = [r for r in ra if keep(r)], [r for r in rb if keep(r)]
             if not ra or not rb:
                 break
             pa, pb = per_prompt(ra, key), per_prompt(rb, key)
@@ -75,16 +81,26 @@ def paired_seeds(dirs: list[Path], a: str, b: str, suites: list[str], key: str) 
 
 def max_k(dirs: list[Path], model: str, suite: str) -> int | None:
     """The largest pass@k the eval recorded for `model` on `suite`."""
-    ks = [int(k[5:]) for d in dirs for k in ((read_json(d / "eval" / model / suite / "metrics.json") or {})
-                                             .get("overall") or {}) if k.startswith("pass@") and k[5:].isdigit()]
+    ks = [
+        int(k[5:])
+        for d in dirs
+        for k in ((read_json(d / "eval" / model / suite / "metrics.json") or {}).get("overall") or {})
+        if k.startswith("pass@") and k[5:].isdigit()
+    ]
     return max(ks) if ks else None
 
 
 def first_epoch_step(run_dir: Path, d: Path) -> int | None:
     """Optimizer steps in one epoch of the cold start: ceil(pairs / (batch_size * grad accumulation))."""
     cs = run_config(run_dir).get("coldstart") or {}
-    pairs = next((r["pairs"] for m in ("dpo-sft", "sft", "dpo")
-                  if isinstance(r := read_json(d / f"coldstart-{m}" / "result.json"), dict) and r.get("pairs")), None)
+    pairs = next(
+        (
+            r["pairs"]
+            for m in ("dpo-sft", "sft", "dpo")
+            if isinstance(r := read_json(d / f"coldstart-{m}" / "result.json"), dict) and r.get("pairs")
+        ),
+        None,
+    )
     pairs = pairs or (read_json(d / "pairs" / "stats.json") or {}).get("pairs")
     if not pairs:
         return None
@@ -116,8 +132,9 @@ def _psi_arrays(start: dict[str, Any], end: dict[str, Any]) -> dict[str, tuple[s
     return out or None
 
 
-def gf_seeds(dirs: list[Path], run_dir: Path, methods: list[str], step: int | None
-             ) -> tuple[list[dict[str, np.ndarray]], dict[str, str], list[int], str | None]:
+def gf_seeds(
+    dirs: list[Path], run_dir: Path, methods: list[str], step: int | None
+) -> tuple[list[dict[str, np.ndarray]], dict[str, str], list[int], str | None]:
     """Per seed: {set: (prompts, 2 * len(methods)) columns [m step 0, m step n, ...]}, the set roles, the
     steps used, and why nothing could be read (None when all went well)."""
     seeds, roles, used = [], {}, []

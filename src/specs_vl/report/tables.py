@@ -12,12 +12,31 @@ import numpy as np
 from specs_vl.evaluation.stats import FindingsSettings, bootstrap, gf_statistic
 from specs_vl.report.evidence import first_epoch_step, gf_point, gf_seeds, read_json
 
-SUITE_ORDER = ("world-dev", "world-id", "world-ood", "world-ood-domain", "world-ood-surface", "world-ood-requirement",
-               "world-retention")
-MODEL_ORDER = ("base", "zero", "coldstart-dpo-sft", "coldstart-sft", "coldstart-dpo",
-               "rl-dpo-sft", "rl-sft", "rl-dpo", "rl-base")
-PER_SET = (("accuracy", "Accuracy"), ("format_valid_rate", "Compliance (format validity)"),
-           ("strict_success", "Strict success"))
+SUITE_ORDER = (
+    "world-dev",
+    "world-id",
+    "world-ood",
+    "world-ood-domain",
+    "world-ood-surface",
+    "world-ood-requirement",
+    "world-retention",
+)
+MODEL_ORDER = (
+    "base",
+    "zero",
+    "coldstart-dpo-sft",
+    "coldstart-sft",
+    "coldstart-dpo",
+    "rl-dpo-sft",
+    "rl-sft",
+    "rl-dpo",
+    "rl-base",
+)
+PER_SET = (
+    ("accuracy", "Accuracy"),
+    ("format_valid_rate", "Compliance (format validity)"),
+    ("strict_success", "Strict success"),
+)
 Table = tuple[list[str], list[list[str]]]
 
 
@@ -70,12 +89,24 @@ def per_set_tables(dirs: list[Path]) -> list[tuple[str, Table]]:
 def exploration_table(dirs: list[Path], suite: str = "world-id") -> Table:
     """pass@1, pass@k (the largest k evaluated) and the Rollout Branching Factor on `suite`."""
     models = model_names(dirs)
-    kmax = max((int(k[5:]) for d in dirs for m in models for k in (overall(d, m, suite) or {})
-                if k.startswith("pass@") and k[5:].isdigit()), default=1)
+    kmax = max(
+        (
+            int(k[5:])
+            for d in dirs
+            for m in models
+            for k in (overall(d, m, suite) or {})
+            if k.startswith("pass@") and k[5:].isdigit()
+        ),
+        default=1,
+    )
     keys = ["pass@1"] + ([f"pass@{kmax}"] if kmax > 1 else [])
     header = ["model"] + [f"{suite} {k}" for k in keys] + [f"{suite} RBF"]
-    rows = [[m] + [fmt(_agg([(overall(d, m, suite) or {}).get(k) for d in dirs])) for k in keys]
-            + [fmt(_agg([(overall(d, m, suite) or {}).get("rbf") for d in dirs]), 2)] for m in models]
+    rows = [
+        [m]
+        + [fmt(_agg([(overall(d, m, suite) or {}).get(k) for d in dirs])) for k in keys]
+        + [fmt(_agg([(overall(d, m, suite) or {}).get("rbf") for d in dirs]), 2)]
+        for m in models
+    ]
     return header, rows
 
 
@@ -87,8 +118,11 @@ def calibration_table(run_dir: Path) -> Table | None:
     if not isinstance(fams, dict) or not fams:
         return None
     cols = ("accuracy", "oracle", "blank_image", "format_valid", "n")
-    rows = [[f] + [("—" if v.get(c) is None else f"{v[c]:.3f}" if isinstance(v.get(c), float) else str(v[c]))
-                   for c in cols] for f, v in sorted(fams.items()) if isinstance(v, dict)]
+    rows = [
+        [f] + [("—" if v.get(c) is None else f"{v[c]:.3f}" if isinstance(v.get(c), float) else str(v[c])) for c in cols]
+        for f, v in sorted(fams.items())
+        if isinstance(v, dict)
+    ]
     return ["family", *cols], rows
 
 
@@ -99,9 +133,15 @@ def lr_table(dirs: list[Path]) -> Table | None:
         for f in sorted(d.glob("tune-lr-*/result.json")):
             r = read_json(f) or {}
             tried = ", ".join(f"{t['lr']:g}: {t['format_valid']:.0%}" for t in r.get("tried", []))
-            rows.append([(f"{d.name} " if len(dirs) > 1 else "") + f.parent.name[8:],
-                         " ".join(f"{x:g}" for x in r.get("grid", [])), tried,
-                         "—" if r.get("chosen") is None else f"{r['chosen']:g}", r.get("reason", "")])
+            rows.append(
+                [
+                    (f"{d.name} " if len(dirs) > 1 else "") + f.parent.name[8:],
+                    " ".join(f"{x:g}" for x in r.get("grid", [])),
+                    tried,
+                    "—" if r.get("chosen") is None else f"{r['chosen']:g}",
+                    r.get("reason", ""),
+                ]
+            )
     return (["method", "grid", "dev format validity reached", "chosen lr", "why"], rows) if rows else None
 
 
@@ -110,8 +150,11 @@ def _ci(iv: Any) -> str:
 
 
 def _compliance(p: dict[str, Any], role: str) -> float | None:
-    vals = [v["format_valid"] for v in (p.get("sets") or {}).values()
-            if v.get("role") == role and v.get("format_valid") is not None]
+    vals = [
+        v["format_valid"]
+        for v in (p.get("sets") or {}).values()
+        if v.get("role") == role and v.get("format_valid") is not None
+    ]
     if vals:
         return 100 * float(np.mean(vals))
     old = (p.get(role) or {}).get("format_valid_rate")  # curves written before per-set data
@@ -140,10 +183,12 @@ def gf_table(dirs: list[Path], run_dir: Path, s: FindingsSettings) -> tuple[Tabl
         gfs = [p.get("gf") for p in picked]
         seeds, roles, _, why = gf_seeds(dirs, run_dir, [method], s.gf_step)
         iv = None if why else bootstrap(gf_statistic(roles), seeds, s.n_boot, s.level, np.random.default_rng(s.seed))
-        rows.append([method, fmt(_agg([p["step"] for p in picked]), 0)]
-                    + [fmt(_agg([p.get(k) for p in picked]), 1) for k in ("psi_id", "psi_ood", "g_id", "g_ood")]
-                    + ["—" if any(g is None for g in gfs) else fmt(_agg(gfs), 1), _ci(iv)]
-                    + [fmt(_agg([_compliance(p, r) for p in picked]), 1, "—") for r in ("id", "ood")])
+        rows.append(
+            [method, fmt(_agg([p["step"] for p in picked]), 0)]
+            + [fmt(_agg([p.get(k) for p in picked]), 1) for k in ("psi_id", "psi_ood", "g_id", "g_ood")]
+            + ["—" if any(g is None for g in gfs) else fmt(_agg(gfs), 1), _ci(iv)]
+            + [fmt(_agg([_compliance(p, r) for p in picked]), 1, "—") for r in ("id", "ood")]
+        )
     return (header, rows), curves
 
 
@@ -166,8 +211,9 @@ def mask_secrets(text: str) -> str:
 
 def stage_times(run_dir: Path) -> list[list[str]]:
     stages = (read_json(run_dir / "manifest.json") or {}).get("stages", {})
-    return [[k, f"{v['seconds']:.1f}" if v.get("seconds") is not None else v.get("status", "")]
-            for k, v in stages.items()]
+    return [
+        [k, f"{v['seconds']:.1f}" if v.get("seconds") is not None else v.get("status", "")] for k, v in stages.items()
+    ]
 
 
 def example_pairs(d: Path, out: Path, n: int = 4) -> list[dict[str, Any]]:
@@ -191,6 +237,13 @@ def example_pairs(d: Path, out: Path, n: int = 4) -> list[dict[str, Any]]:
         name = f"pair-{j}.png"
         row["images"][0].convert("RGB").save(out / name)
         text = next((p["text"] for p in row["prompt"][0]["content"] if p.get("type") == "text"), "")
-        shown.append({"image": name, "prompt": text, "chosen": row["chosen"][0]["content"],
-                      "rejected": row["rejected"][0]["content"], "corruption": row.get("corruption", 0)})
+        shown.append(
+            {
+                "image": name,
+                "prompt": text,
+                "chosen": row["chosen"][0]["content"],
+                "rejected": row["rejected"][0]["content"],
+                "corruption": row.get("corruption", 0),
+            }
+        )
     return shown

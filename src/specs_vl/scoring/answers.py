@@ -21,8 +21,18 @@ from specs_vl.scoring.mathverify import math_verify_equal
 
 WINDOW = 65_536  # characters searched from the end of a response
 ANSWER_TYPES = ("auto", "integer", "number", "mc", "word", "yesno", "expression")
-_ALIASES = {"int": "integer", "float": "number", "text": "word", "free_form": "auto", "list": "expression",
-            "multi_choice": "mc", "multiple_choice": "mc", "choice": "mc", "bool": "yesno", "yes_no": "yesno"}
+_ALIASES = {
+    "int": "integer",
+    "float": "number",
+    "text": "word",
+    "free_form": "auto",
+    "list": "expression",
+    "multi_choice": "mc",
+    "multiple_choice": "mc",
+    "choice": "mc",
+    "bool": "yesno",
+    "yes_no": "yesno",
+}
 _SHORT = 300  # longest bare-letter response, longest phrase answer read, longest math-verify input
 
 # extraction
@@ -44,8 +54,29 @@ _CHOICE_LABEL = re.compile(r"^\(?[A-Z][.):]\s+")
 # numbers and words
 _NUMERIC = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d{1,3})?")
 _UNIT = re.compile(r"\s*(?:\\?%|°|\^\s*\{?\\circ\}?|\\circ|[A-Za-z]{1,12}(?:\s[A-Za-z]{1,12})?)")
-_NOT_UNITS = {"pi", "e", "i", "x", "y", "n", "sqrt", "or", "and", "to", "times", "plus", "minus", "more", "less",
-              "not", "than", "over", "divided", "squared", "cubed"}
+_NOT_UNITS = {
+    "pi",
+    "e",
+    "i",
+    "x",
+    "y",
+    "n",
+    "sqrt",
+    "or",
+    "and",
+    "to",
+    "times",
+    "plus",
+    "minus",
+    "more",
+    "less",
+    "not",
+    "than",
+    "over",
+    "divided",
+    "squared",
+    "cubed",
+}
 _WORDLIKE = re.compile(r"[^\W\d_][^\W\d_\s'’.&-]*(?:[\s'’.&-]+[^\W\d_]+)*\.?")
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 _PROSE = re.compile(r"[A-Za-z]{2,}")
@@ -96,7 +127,7 @@ def last_boxed(text: str) -> str | None:
 def _after(text: str, pattern: re.Pattern[str]) -> str | None:
     """The answer written after the last match of `pattern`: the rest of that line or sentence."""
     last = None
-    for last in pattern.finditer(text):
+    for last in pattern.finditer(text):  # noqa: B007 - the loop keeps the last match
         pass
     if last is None:
         return None
@@ -139,7 +170,7 @@ def _extract(text: str) -> str | None:
     if found:
         return found
     last = None
-    for last in _NUMBER.finditer(window):
+    for last in _NUMBER.finditer(window):  # noqa: B007 - the loop keeps the last match
         pass
     return last.group() if last else None
 

@@ -24,8 +24,11 @@ _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 MV_SECONDS = 0.5  # CPU-time deadline for one math-verify comparison (main thread)
 MV_MAX_EXPONENT = 100  # product of all numeric exponents: x^{99} passes, (b^{99})^{3} does not
 MV_MAX_MONOMIALS = 150  # sympy spends ~2 ms per monomial expanding (x+y+z+1)^9 and the like
-_MV_BANNED = re.compile(r"!|\*\*|\\(?:binom|dbinom|tbinom|choose|prod|sum|int|iint|oint|lim|Gamma|zeta)"
-                        r"|factorial|binomial|gamma|zeta|Sum|Product|Integral|Limit", re.IGNORECASE)
+_MV_BANNED = re.compile(
+    r"!|\*\*|\\(?:binom|dbinom|tbinom|choose|prod|sum|int|iint|oint|lim|Gamma|zeta)"
+    r"|factorial|binomial|gamma|zeta|Sum|Product|Integral|Limit",
+    re.IGNORECASE,
+)
 _MV_FUNCTION = re.compile(r"\\(?:arc)?(?:sin|cos|tan|cot|sec|csc)h?\b|\\(?:exp|log|ln)\b")
 _EXPONENT = re.compile(r"\^\s*(?:\{([^{}]{0,12})\}|(\\circ|\\prime|[A-Za-z0-9]))")
 _SHORT_EXPONENT = re.compile(r"[-+]?(?:[A-Za-z]|\d{1,2})(?:[-+*/](?:[A-Za-z]|\d{1,2}))?|\\circ|\\prime")
@@ -143,7 +146,10 @@ def math_verify_equal(pred: str, gold: str) -> bool:
     if not _mv_safe(pred) or len(gold) > 4 * MAX_CHARS:
         return False
     parse, verify = _math_verify_api()
-    wrap = lambda s: s if s.startswith("$") else f"${s}$"
+
+    def wrap(s: str) -> str:
+        return s if s.startswith("$") else f"${s}$"
+
     try:
         with _deadline(MV_SECONDS):
             # timeouts None: math-verify's own whole-second alarm would fight our timer

@@ -124,8 +124,9 @@ def shuffled_rewards(funcs: list[RewardFn], seed: int = 0) -> list[RewardFn]:
     return [wrap(i, f) for i, f in enumerate(funcs)]
 
 
-def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any = None,
-                  **kwargs: Any) -> dict[str, float]:
+def compute_score(
+    data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any = None, **kwargs: Any
+) -> dict[str, float]:
     """The SPECS reward in verl's custom-reward signature (`reward.custom_reward_function.path/.name`).
 
     verl calls it by keyword once per response. `score` is the reward: 0.5
@@ -150,7 +151,10 @@ def compute_score(data_source: Any, solution_str: Any, ground_truth: Any, extra_
         ok = ground_truth is not None and is_correct(
             extract_answer(text), str(ground_truth), str(kind), info.get("choices")
         )
-        return {"score": (FORMAT_WEIGHT if valid else 0.0) + (ACCURACY_WEIGHT if ok else 0.0),
-                "acc": 1.0 if ok else 0.0, "format": 1.0 if valid else 0.0}
+        return {
+            "score": (FORMAT_WEIGHT if valid else 0.0) + (ACCURACY_WEIGHT if ok else 0.0),
+            "acc": 1.0 if ok else 0.0,
+            "format": 1.0 if valid else 0.0,
+        }
     except Exception:  # noqa: BLE001 - a reward must never crash a training run
         return {"score": 0.0, "acc": 0.0, "format": 0.0}

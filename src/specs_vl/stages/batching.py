@@ -50,30 +50,46 @@ class GRPOBatch:
         world x steps_per_generation, and it generates once every steps_per_generation micro-batches;
         when that exceeds gradient_accumulation_steps it keeps the rollout policy's log-probs
         (old_per_token_logps), so the ratio leaves 1 after the first optimiser step and the clip can bind."""
-        return {"per_device_train_batch_size": self.micro_batch, "gradient_accumulation_steps": self.grad_accum,
-                "steps_per_generation": self.steps_per_generation}
+        return {
+            "per_device_train_batch_size": self.micro_batch,
+            "gradient_accumulation_steps": self.grad_accum,
+            "steps_per_generation": self.steps_per_generation,
+        }
 
 
-def grpo_batching(rollout_prompts: int, num_generations: int, world: int, mini_batch_prompts: int | None = None,
-                  micro_batch: int | None = None, section: str = "zero") -> GRPOBatch:
+def grpo_batching(
+    rollout_prompts: int,
+    num_generations: int,
+    world: int,
+    mini_batch_prompts: int | None = None,
+    micro_batch: int | None = None,
+    section: str = "zero",
+) -> GRPOBatch:
     """Split a global rollout batch over `world` processes; ConfigError names the setting to change."""
     mini = mini_batch_prompts or rollout_prompts
     if rollout_prompts % mini:
-        raise ConfigError(f"{section}.mini_batch_prompts={mini} does not divide the rollout batch of "
-                          f"{rollout_prompts} prompts (prompts_per_step); make it a divisor")
+        raise ConfigError(
+            f"{section}.mini_batch_prompts={mini} does not divide the rollout batch of "
+            f"{rollout_prompts} prompts (prompts_per_step); make it a divisor"
+        )
     per_step = mini * num_generations
     if per_step % world:
-        raise ConfigError(f"{section}: a mini-batch of {per_step} completions ({mini} prompts x {num_generations}) "
-                          f"does not split over {world} processes; make mini_batch_prompts x num_generations a "
-                          f"multiple of {world}")
+        raise ConfigError(
+            f"{section}: a mini-batch of {per_step} completions ({mini} prompts x {num_generations}) "
+            f"does not split over {world} processes; make mini_batch_prompts x num_generations a "
+            f"multiple of {world}"
+        )
     per_device = per_step // world
     micro = micro_batch or per_device
     if micro > per_device or per_device % micro:
-        raise ConfigError(f"{section}.micro_batch_size={micro} must divide the {per_device} completions each of "
-                          f"{world} processes gets per optimiser step; lower it to a divisor of {per_device}")
+        raise ConfigError(
+            f"{section}.micro_batch_size={micro} must divide the {per_device} completions each of "
+            f"{world} processes gets per optimiser step; lower it to a divisor of {per_device}"
+        )
     grad_accum = per_device // micro
-    return GRPOBatch(world, num_generations, rollout_prompts, mini, micro, grad_accum,
-                     grad_accum * (rollout_prompts // mini))
+    return GRPOBatch(
+        world, num_generations, rollout_prompts, mini, micro, grad_accum, grad_accum * (rollout_prompts // mini)
+    )
 
 
 @dataclass(frozen=True)
@@ -90,13 +106,16 @@ class PairBatch:
 def pair_batching(batch: int, world: int, micro_batch: int | None = None, section: str = "coldstart") -> PairBatch:
     """The cold start's global batch (pairs per optimiser step; the paper's 64) on `world` processes."""
     if batch % world:
-        raise ConfigError(f"{section}.batch_size={batch} pairs does not split over {world} processes; "
-                          f"make it a multiple of {world}")
+        raise ConfigError(
+            f"{section}.batch_size={batch} pairs does not split over {world} processes; make it a multiple of {world}"
+        )
     per_device = batch // world
     micro = micro_batch or per_device
     if micro > per_device or per_device % micro:
-        raise ConfigError(f"{section}.micro_batch_size={micro} must divide the {per_device} pairs each of {world} "
-                          f"processes gets per optimiser step; lower it to a divisor of {per_device}")
+        raise ConfigError(
+            f"{section}.micro_batch_size={micro} must divide the {per_device} pairs each of {world} "
+            f"processes gets per optimiser step; lower it to a divisor of {per_device}"
+        )
     return PairBatch(world, batch, micro, per_device // micro)
 
 

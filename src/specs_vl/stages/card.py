@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,9 @@ def _metrics(result: dict[str, Any]) -> list[str]:
     rows = []
     for key in ("steps", "final_format_rate", "final_accuracy", "first_loss", "last_loss", "pairs"):
         if result.get(key) is not None:
-            rows.append(f"| {key} | {result[key]:.4g} |" if isinstance(result[key], float) else f"| {key} | {result[key]} |")
+            rows.append(
+                f"| {key} | {result[key]:.4g} |" if isinstance(result[key], float) else f"| {key} | {result[key]} |"
+            )
     final = result.get("final") or {}
     for key in ("psi_id", "psi_ood", "g_id", "g_ood", "gf"):
         if key in final:
@@ -32,19 +34,43 @@ def _metrics(result: dict[str, Any]) -> list[str]:
     return rows
 
 
-def write_model_card(model_dir: Path, stage: str, base: str, data: str, config_hash: str,
-                     result: dict[str, Any], settings: dict[str, Any] | None = None) -> Path:
+def write_model_card(
+    model_dir: Path,
+    stage: str,
+    base: str,
+    data: str,
+    config_hash: str,
+    result: dict[str, Any],
+    settings: dict[str, Any] | None = None,
+) -> Path:
     """Write `model_dir/README.md` (Hugging Face card format, YAML front matter first)."""
     model_dir = Path(model_dir)
     front = ["---", "library_name: transformers", "tags:", "- specs-vl", f"- {stage}", "- vision-language"]
     if base and not Path(base).exists() and "/" in base:
         front.append(f"base_model: {base}")  # a hub id; local paths are no hub link
     front.append("---")
-    lines = [*front, "", f"# {model_dir.parent.name}: {stage}", "",
-             f"Trained with [specs-vl](https://github.com/specs-vl/specs-vl) {VERSION}: {STAGES.get(stage, stage)}.", "",
-             "| | |", "|---|---|", f"| base model | `{base}` |", f"| stage | {stage} |", f"| training data | {data} |",
-             f"| config hash | `{config_hash}` |", f"| written | {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC} |", "",
-             "## Key metrics", "", "| metric | value |", "|---|---|", *(_metrics(result) or ["| (none) | |"]), ""]
+    lines = [
+        *front,
+        "",
+        f"# {model_dir.parent.name}: {stage}",
+        "",
+        f"Trained with [specs-vl](https://github.com/specs-vl/specs-vl) {VERSION}: {STAGES.get(stage, stage)}.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| base model | `{base}` |",
+        f"| stage | {stage} |",
+        f"| training data | {data} |",
+        f"| config hash | `{config_hash}` |",
+        f"| written | {datetime.now(UTC):%Y-%m-%d %H:%M UTC} |",
+        "",
+        "## Key metrics",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        *(_metrics(result) or ["| (none) | |"]),
+        "",
+    ]
     if settings:
         lines += ["## Config", "", "```json", json.dumps(settings, indent=2, default=str), "```", ""]
     lines += ["Method: Metis-SPECS, arXiv 2510.25801.", ""]

@@ -39,13 +39,20 @@ def model_header(path: str | Path | None, option: str) -> None:
         config = AutoConfig.from_pretrained(str(path))
     except (OSError, ValueError, KeyError) as e:
         offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-        reason = "HF_HUB_OFFLINE is set and it is not in the local hub cache" if offline \
+        reason = (
+            "HF_HUB_OFFLINE is set and it is not in the local hub cache"
+            if offline
             else " ".join(str(e).split()).split(". ")[0][:200]
-        raise ModelError(f"{option}: {path}: not a local model directory, and no model config found for it on "
-                         f"the Hugging Face hub ({reason})") from None
+        )
+        raise ModelError(
+            f"{option}: {path}: not a local model directory, and no model config found for it on "
+            f"the Hugging Face hub ({reason})"
+        ) from None
     if getattr(config, "vision_config", None) is None:
-        raise ModelError(f"{option}: {path}: model_type '{config.model_type}' is a text-only model; a "
-                         "vision-language model is needed")
+        raise ModelError(
+            f"{option}: {path}: model_type '{config.model_type}' is a text-only model; a "
+            "vision-language model is needed"
+        )
 
 
 def train_examples(data: str | None, world: Any, n: int | None, per_step: int) -> None:
@@ -78,8 +85,13 @@ def coldstart_inputs(cfg: Any, pairs: str, base: str | None, out: Path) -> None:
     check_output(out)
     n = len(load_pairs(pairs))
     if n < cfg.batch_size:
-        raise DataError(str(pairs), None, None, f"{n} pairs, fewer than one batch of coldstart.batch_size="
-                        f"{cfg.batch_size}; lower the batch size or distill more pairs")
+        raise DataError(
+            str(pairs),
+            None,
+            None,
+            f"{n} pairs, fewer than one batch of coldstart.batch_size="
+            f"{cfg.batch_size}; lower the batch size or distill more pairs",
+        )
     model_header(base, "--base")
 
 
@@ -91,8 +103,9 @@ def rl_start(start: str, run_dir: Path) -> tuple[str | None, str]:
         return str(run_dir / f"coldstart-{start}" / "model"), start
     if Path(start).exists():
         return start, Path(start).name
-    raise ConfigError(f"--from {start!r}: not a cold-start method ({', '.join(METHODS)}), 'base', "
-                      "or an existing model directory")
+    raise ConfigError(
+        f"--from {start!r}: not a cold-start method ({', '.join(METHODS)}), 'base', or an existing model directory"
+    )
 
 
 def rl_inputs(cfg: Any, world: Any, start: str | None, out: Path) -> None:
@@ -111,14 +124,20 @@ def parse_ks(text: str, samples: int) -> tuple[int, ...]:
         raise ConfigError(f"--k {text!r}: give at least one k, e.g. --k 1")
     bad = [k for k in ks if not 1 <= k <= samples]
     if bad:
-        raise ConfigError(f"--k {text!r}: every k must be between 1 and --samples {samples}; pass@{bad[0]} needs "
-                          f"--samples >= {bad[0]}")
+        raise ConfigError(
+            f"--k {text!r}: every k must be between 1 and --samples {samples}; pass@{bad[0]} needs "
+            f"--samples >= {bad[0]}"
+        )
     return ks
 
 
 def eval_options(n: int | None, samples: int, batch_size: int, max_new_tokens: int, temperature: float) -> None:
-    for option, value, low in (("--n", n, 1), ("--samples", samples, 1), ("--batch-size", batch_size, 1),
-                               ("--max-new-tokens", max_new_tokens, 1)):
+    for option, value, low in (
+        ("--n", n, 1),
+        ("--samples", samples, 1),
+        ("--batch-size", batch_size, 1),
+        ("--max-new-tokens", max_new_tokens, 1),
+    ):
         if value is not None and value < low:
             raise ConfigError(f"{option} {value}: must be at least {low}")
     if temperature < 0:
@@ -137,8 +156,12 @@ def eval_examples(suite: str, cfg: EvalConfig, data: str | None) -> list[dict[st
     except Exception as e:  # noqa: BLE001 - datasets and pyarrow raise many kinds; the path is what helps
         if data is None:
             raise
-        raise DataError(where, None, None, f"not a {suite} benchmark file or folder "
-                        f"({type(e).__name__}: {' '.join(str(e).split())[:300]})") from None
+        raise DataError(
+            where,
+            None,
+            None,
+            f"not a {suite} benchmark file or folder ({type(e).__name__}: {' '.join(str(e).split())[:300]})",
+        ) from None
     if not examples:
         raise DataError(where, None, None, "no rows; nothing to evaluate")
     return list(examples)
@@ -150,8 +173,10 @@ def run_dir(path: Path) -> None:
         raise ConfigError(f"{path}: run directory does not exist" if not path.exists() else f"{path}: not a directory")
     names = [p.name for p in path.iterdir()]
     if not any(n in RUN_MARKERS or n.startswith(RUN_PREFIXES) for n in names):
-        raise ConfigError(f"{path}: not a run directory (no manifest.json, config.yaml or stage folders such as "
-                          "zero/, coldstart-*/, rl-*/, eval/); give runs/NAME")
+        raise ConfigError(
+            f"{path}: not a run directory (no manifest.json, config.yaml or stage folders such as "
+            "zero/, coldstart-*/, rl-*/, eval/); give runs/NAME"
+        )
 
 
 def ints(values: Sequence[str], option: str) -> list[int]:

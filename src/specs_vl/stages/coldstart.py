@@ -98,20 +98,35 @@ def _common_args(cfg: ColdstartConfig, output_dir: Path) -> dict[str, Any]:
 
     cuda = torch.cuda.is_available()
     return dict(
-        output_dir=str(output_dir), learning_rate=cfg.learning_rate, num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps or -1, **batching(cfg).trl_args(), **schedule_args(cfg),
+        output_dir=str(output_dir),
+        learning_rate=cfg.learning_rate,
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps or -1,
+        **batching(cfg).trl_args(),
+        **schedule_args(cfg),
         gradient_checkpointing=cfg.gradient_checkpointing,
-        logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
-        report_to=report_to(cfg.report_to), use_cpu=not cuda, bf16=cuda, seed=cfg.seed, disable_tqdm=True,
-        dataloader_num_workers=0, max_length=cfg.max_length, remove_unused_columns=False,
+        logging_steps=1,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=2,
+        report_to=report_to(cfg.report_to),
+        use_cpu=not cuda,
+        bf16=cuda,
+        seed=cfg.seed,
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        max_length=cfg.max_length,
+        remove_unused_columns=False,
         logging_nan_inf_filter=False,  # a NaN must reach NonFiniteLossGuard, not be averaged away
     )
 
 
 def sft_dataset(pairs: Any) -> Any:
     """The chosen side as TRL's prompt-completion data, so the loss covers the completion only."""
-    return pairs.map(lambda r: {"completion": r["chosen"]}, remove_columns=[c for c in pairs.column_names
-                                                                            if c not in ("prompt", "images")])
+    return pairs.map(
+        lambda r: {"completion": r["chosen"]},
+        remove_columns=[c for c in pairs.column_names if c not in ("prompt", "images")],
+    )
 
 
 def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, ckpt_dir: Path, callbacks: list):
@@ -123,34 +138,64 @@ def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, c
         # deferred: heavy import, kept off the start-up path of the CLI and of config validation
         from peft import LoraConfig
 
-        peft_config = LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
-                                 target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM")
+        peft_config = LoraConfig(
+            r=cfg.lora.r,
+            lora_alpha=cfg.lora.alpha,
+            lora_dropout=cfg.lora.dropout,
+            target_modules=cfg.lora.target_modules,
+            task_type="CAUSAL_LM",
+        )
     if cfg.method == "sft":
         # deferred: heavy import, kept off the start-up path of the CLI and of config validation
         from trl import SFTConfig, SFTTrainer
 
-        args = SFTConfig(**with_trainer_kwargs({**_common_args(cfg, ckpt_dir), "completion_only_loss": True},
-                                               cfg.trainer_kwargs, "coldstart", "SFTConfig"))
-        return SFTTrainer(model=model, args=args, train_dataset=sft_dataset(pairs), processing_class=processor,
-                          peft_config=peft_config, callbacks=callbacks)
+        args = SFTConfig(
+            **with_trainer_kwargs(
+                {**_common_args(cfg, ckpt_dir), "completion_only_loss": True},
+                cfg.trainer_kwargs,
+                "coldstart",
+                "SFTConfig",
+            )
+        )
+        return SFTTrainer(
+            model=model,
+            args=args,
+            train_dataset=sft_dataset(pairs),
+            processing_class=processor,
+            peft_config=peft_config,
+            callbacks=callbacks,
+        )
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from trl import DPOConfig
 
     lam = 0.0 if cfg.method == "dpo" else cfg.sft_weight
     losses = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, lam]} if lam > 0 else {"loss_type": ["sigmoid"]}
-    args = DPOConfig(**with_trainer_kwargs({**_common_args(cfg, ckpt_dir), "beta": cfg.beta,
-                                            "precompute_ref_log_probs": cfg.precompute_ref, **losses},
-                                           cfg.trainer_kwargs, "coldstart", "DPOConfig"))
+    args = DPOConfig(
+        **with_trainer_kwargs(
+            {**_common_args(cfg, ckpt_dir), "beta": cfg.beta, "precompute_ref_log_probs": cfg.precompute_ref, **losses},
+            cfg.trainer_kwargs,
+            "coldstart",
+            "DPOConfig",
+        )
+    )
     pairs = pairs.select_columns(["prompt", "chosen", "rejected", "images"])
     # ref_model=None: TRL copies the policy at step 0, which is the base model (or, with
     # LoRA, disables the adapters), so the reference is the base as the paper has it.
     # With precompute_ref the reference runs once over the pairs first (ref_logps.py).
-    return PrecomputedRefDPOTrainer(model=model, ref_model=None, args=args, train_dataset=pairs, processing_class=processor,
-                      peft_config=peft_config, callbacks=callbacks)
+    return PrecomputedRefDPOTrainer(
+        model=model,
+        ref_model=None,
+        args=args,
+        train_dataset=pairs,
+        processing_class=processor,
+        peft_config=peft_config,
+        callbacks=callbacks,
+    )
 
 
-def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path, out: Path, world: Any = None,
-                  resume: bool = True) -> dict[str, Any]:
+def run_coldstart(
+    cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path, out: Path, world: Any = None, resume: bool = True
+) -> dict[str, Any]:
     """Train a cold start from `base`; writes `out/{model,log.jsonl,gf_curve.json,gf_curve.png,result.json}`."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers.trainer_callback import PrinterCallback
@@ -167,9 +212,18 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "gf_curve.json"))
     log_path, curve_path = out / "log.jsonl", out / "gf_curve.json"
-    settings = CurveSettings(every=cfg.curve_every, psi=cfg.psi, id_n=cfg.curve_id_n, ood_n=cfg.curve_ood_n,
-                             samples=cfg.curve_samples, temperature=cfg.curve_temperature, seed=cfg.seed,
-                             max_new_tokens=cfg.curve_max_new_tokens, id_set=cfg.curve_id, ood_sets=tuple(cfg.curve_ood))
+    settings = CurveSettings(
+        every=cfg.curve_every,
+        psi=cfg.psi,
+        id_n=cfg.curve_id_n,
+        ood_n=cfg.curve_ood_n,
+        samples=cfg.curve_samples,
+        temperature=cfg.curve_temperature,
+        seed=cfg.seed,
+        max_new_tokens=cfg.curve_max_new_tokens,
+        id_set=cfg.curve_id,
+        ood_sets=tuple(cfg.curve_ood),
+    )
     curve = CurveCallback(curve_path, settings, processor, world, meta={"method": cfg.method})
     steps = pair_steps(len(pairs), batch, cfg.epochs, cfg.max_steps)
     callbacks = [LogCallback(log_path, f"coldstart {cfg.method}", steps), curve]
@@ -197,26 +251,37 @@ def run_coldstart(cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path
     plot_gf_curve({cfg.method: points}, out / "gf_curve.png")
     log = read_log(log_path)
     result = {
-        "method": cfg.method, "learning_rate": cfg.learning_rate, "steps": trainer.state.global_step,
-        "pairs": len(pairs), "pairs_too_long": too_long,
-        "seconds": round(time.time() - t0, 1), "resumed_from": resume_from,
+        "method": cfg.method,
+        "learning_rate": cfg.learning_rate,
+        "steps": trainer.state.global_step,
+        "pairs": len(pairs),
+        "pairs_too_long": too_long,
+        "seconds": round(time.time() - t0, 1),
+        "resumed_from": resume_from,
         "first_loss": next((r["loss"] for r in log if "loss" in r), None),
         "last_loss": next((r["loss"] for r in reversed(log) if "loss" in r), None),
         "final": points[-1] if points else None,
     }
     atomic_write(out / "result.json", json.dumps(result, indent=2))
     fin = result["final"] or {}
-    say(f"coldstart {cfg.method}: {result['steps']} steps in {result['seconds']}s; Psi_ID {fin.get('psi_id', 0):.1f} "
+    say(
+        f"coldstart {cfg.method}: {result['steps']} steps in {result['seconds']}s; Psi_ID {fin.get('psi_id', 0):.1f} "
         f"Psi_OOD {fin.get('psi_ood', 0):.1f} (gains {fin.get('g_id', 0):+.1f}/{fin.get('g_ood', 0):+.1f}), "
-        "GF " + ("— (a gain <= 0)" if fin.get("gf") is None else f"{fin['gf']:.1f}"))
+        "GF " + ("— (a gain <= 0)" if fin.get("gf") is None else f"{fin['gf']:.1f}")
+    )
     return result
 
 
 def _check_batch(n_pairs: int, cfg: ColdstartConfig, source: str, why: str) -> None:
     if n_pairs < cfg.batch_size:
-        raise DataError(source, None, None, f"{n_pairs} pairs{why}, fewer than one batch of "
-                        f"coldstart.batch_size={cfg.batch_size} (global, all processes); lower the batch size "
-                        "or distill more pairs")
+        raise DataError(
+            source,
+            None,
+            None,
+            f"{n_pairs} pairs{why}, fewer than one batch of "
+            f"coldstart.batch_size={cfg.batch_size} (global, all processes); lower the batch size "
+            "or distill more pairs",
+        )
 
 
 def _process_main() -> bool:

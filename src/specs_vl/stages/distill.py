@@ -67,7 +67,7 @@ class DistillConfig(VLLMEngineSettings):
     seed: int = 0
 
     @model_validator(mode="after")
-    def _not_greedy_with_samples(self) -> "DistillConfig":
+    def _not_greedy_with_samples(self) -> DistillConfig:
         problem = greedy_n_problem(self.temperature, self.samples)
         if problem:
             raise ValueError(problem)
@@ -85,9 +85,16 @@ def make_judge(cfg: DistillConfig, cache: Path | None = None):
         return get_judge(cfg.judge)
     if not cfg.judge_url:
         raise ValueError("distill.judge is 'http' but distill.judge_url is not set")
-    return get_judge("http", url=cfg.judge_url, model=cfg.judge_model, api_key_env=cfg.judge_api_key_env,
-                     timeout=cfg.judge_timeout, retries=cfg.judge_retries, concurrency=cfg.judge_concurrency,
-                     cache=cache)
+    return get_judge(
+        "http",
+        url=cfg.judge_url,
+        model=cfg.judge_model,
+        api_key_env=cfg.judge_api_key_env,
+        timeout=cfg.judge_timeout,
+        retries=cfg.judge_retries,
+        concurrency=cfg.judge_concurrency,
+        cache=cache,
+    )
 
 
 def _corrupted(ex: dict[str, Any], correct: list[str], rng: random.Random, counts: Counter) -> tuple[str, int] | None:
@@ -117,12 +124,16 @@ def _rejected(ex, r_outs, cfg: DistillConfig, rng: random.Random, counts: Counte
     return ([one] if one else []), "corruption_lost_answer"
 
 
-def build_pairs(examples, chosen_outs, rejected_outs, cfg: DistillConfig, judge=None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def build_pairs(
+    examples, chosen_outs, rejected_outs, cfg: DistillConfig, judge=None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Pairs and their statistics from already-sampled responses (no models)."""
 
     judge, rng = judge or make_judge(cfg), random.Random(cfg.seed)
     pairs, drops, corruptions, counts = [], Counter(), Counter(), Counter()
-    goods = [[t for t in dict.fromkeys(c) if parse(t).valid and _correct(ex, t)] for ex, c in zip(examples, chosen_outs)]
+    goods = [
+        [t for t in dict.fromkeys(c) if parse(t).valid and _correct(ex, t)] for ex, c in zip(examples, chosen_outs)
+    ]
     asked = [(prompt_text(ex), t) for ex, good in zip(examples, goods) for t in good]
     verdicts = dict(zip(asked, judge_many(judge, asked)))
     for ex, good, r_outs in zip(examples, goods, rejected_outs):
@@ -148,14 +159,21 @@ def build_pairs(examples, chosen_outs, rejected_outs, cfg: DistillConfig, judge=
     judged = sum(len(g) for g in goods)
     judge_rejected = sum(not v.ok for v in verdicts.values())
     stats = {
-        "questions": len(examples), "pairs": len(pairs), "questions_with_pairs": len({p["example"]["id"] for p in pairs}),
-        "drop_reasons": dict(drops), "corruption_histogram": dict(sorted(corruptions.items())),
-        "corruption_redraws": counts["redraws"], "dropped_corruption_lost_answer": drops["corruption_lost_answer"],
-        "judge_checked": judged, "judge_rejected": judge_rejected,
+        "questions": len(examples),
+        "pairs": len(pairs),
+        "questions_with_pairs": len({p["example"]["id"] for p in pairs}),
+        "drop_reasons": dict(drops),
+        "corruption_histogram": dict(sorted(corruptions.items())),
+        "corruption_redraws": counts["redraws"],
+        "dropped_corruption_lost_answer": drops["corruption_lost_answer"],
+        "judge_checked": judged,
+        "judge_rejected": judge_rejected,
         "judge_rejection_rate": judge_rejected / judged if judged else 0.0,
         "chosen_chars": _length_stats([p["chosen"] for p in pairs]),
         "rejected_chars": _length_stats([p["rejected"] for p in pairs]),
-        "mode": cfg.mode, "rejected_source": cfg.rejected_source, "judge": cfg.judge,
+        "mode": cfg.mode,
+        "rejected_source": cfg.rejected_source,
+        "judge": cfg.judge,
     }
     return pairs, stats
 
@@ -172,14 +190,21 @@ def to_preference_dataset(pairs: list[dict[str, Any]]):
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from datasets import Dataset
 
-    return Dataset.from_list([{
-        "prompt": user_message(p["example"]),
-        "chosen": [{"role": "assistant", "content": p["chosen"]}],
-        "rejected": [{"role": "assistant", "content": p["rejected"]}],
-        "images": [p["example"]["image"]],
-        "id": p["example"]["id"], "answer": p["example"]["answer"], "family": p["example"].get("family", ""),
-        "corruption": p["corruption"],
-    } for p in pairs])
+    return Dataset.from_list(
+        [
+            {
+                "prompt": user_message(p["example"]),
+                "chosen": [{"role": "assistant", "content": p["chosen"]}],
+                "rejected": [{"role": "assistant", "content": p["rejected"]}],
+                "images": [p["example"]["image"]],
+                "id": p["example"]["id"],
+                "answer": p["example"]["answer"],
+                "family": p["example"].get("family", ""),
+                "corruption": p["corruption"],
+            }
+            for p in pairs
+        ]
+    )
 
 
 def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Path, world: Any = None) -> dict[str, Any]:
@@ -190,8 +215,14 @@ def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Pat
     if hasattr(probe, "check"):
         probe.check()
     examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
-    scfg = SampleConfig(n=cfg.samples, temperature=cfg.temperature, top_p=cfg.top_p,
-                        max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, seed=cfg.seed)
+    scfg = SampleConfig(
+        n=cfg.samples,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        max_new_tokens=cfg.max_new_tokens,
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+    )
 
     backend = resolve_backend(cfg.backend, "distill")
     outs, timings = {}, {"backend": backend}
@@ -214,12 +245,16 @@ def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Pat
     pairs, stats = build_pairs(examples, outs["chosen"], outs["rejected"], cfg, judge)
     stats.update(timings, chosen_model=str(cfg.chosen_model or zero), rejected_model=str(cfg.rejected_model or base))
     if not pairs:
-        raise ValueError(f"distill produced no pairs from {len(examples)} questions; drop reasons: {stats['drop_reasons']}")
+        raise ValueError(
+            f"distill produced no pairs from {len(examples)} questions; drop reasons: {stats['drop_reasons']}"
+        )
     stats["seconds"] = round(time.time() - t0, 1)
     with atomic_dir(Path(out)) as tmp:
         to_preference_dataset(pairs).save_to_disk(str(tmp))
         (tmp / "stats.json").write_text(json.dumps(stats, indent=2))
-    say(f"distill: {stats['pairs']} pairs from {stats['questions']} questions in {stats['seconds']}s; "
+    say(
+        f"distill: {stats['pairs']} pairs from {stats['questions']} questions in {stats['seconds']}s; "
         f"drops {stats['drop_reasons']}; corruptions {stats['corruption_histogram']} "
-        f"({stats['corruption_redraws']} redraws); judge rejected {stats['judge_rejection_rate']:.1%}")
+        f"({stats['corruption_redraws']} redraws); judge rejected {stats['judge_rejection_rate']:.1%}"
+    )
     return stats

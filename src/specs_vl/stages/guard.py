@@ -68,16 +68,21 @@ def begin(stage: str, out: Path, settings: Any, mode: Mode = "auto", done_file: 
             why = "holds earlier output with no record of the config that made it"
         else:
             why = "was made with a different config (" + "; ".join(_changes(rec.get("settings"), settings)[:6]) + ")"
-        raise ConfigError(f"{out} {why}; pass --resume to continue it anyway, --restart to clear it and start "
-                          "over, or --out for a new directory")
+        raise ConfigError(
+            f"{out} {why}; pass --resume to continue it anyway, --restart to clear it and start "
+            "over, or --out for a new directory"
+        )
     ckpts = out / "checkpoints"
     last = get_last_checkpoint(str(ckpts)) if ckpts.is_dir() else None
     if has_output:
-        say(f"{stage}: resuming in {out} from {Path(last).name if last else 'its saved outputs (no checkpoint)'}"
-            + ("" if rec is not None and rec.get("hash") == h else " (--resume: config changed)"))
+        say(
+            f"{stage}: resuming in {out} from {Path(last).name if last else 'its saved outputs (no checkpoint)'}"
+            + ("" if rec is not None and rec.get("hash") == h else " (--resume: config changed)")
+        )
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / RECORD, json.dumps({"stage": stage, "hash": h, "status": "running", "settings": settings},
-                                          indent=2))
+    atomic_write(
+        out / RECORD, json.dumps({"stage": stage, "hash": h, "status": "running", "settings": settings}, indent=2)
+    )
     return None
 
 

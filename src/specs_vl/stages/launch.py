@@ -33,5 +33,7 @@ def launch_stage(launcher: Any, stage_args: list[str], name: str) -> None:
     say(f"{name}: {' '.join(cmd)}")
     done = subprocess.run(cmd, check=False)
     if done.returncode != 0:
-        raise TrainingError(f"{name}: `accelerate launch` exited with status {done.returncode}; its output is "
-                            "above. The stage resumes from its last checkpoint when the pipeline is run again")
+        raise TrainingError(
+            f"{name}: `accelerate launch` exited with status {done.returncode}; its output is "
+            "above. The stage resumes from its last checkpoint when the pipeline is run again"
+        )

@@ -34,8 +34,10 @@ def check_trainer_kwargs(kwargs: dict[str, Any], section: str, class_names: tupl
     for name in class_names or TRL_CONFIGS[section]:
         unknown = sorted(set(kwargs) - trl_fields(name))
         if unknown:
-            raise ConfigError(f"{section}.trainer_kwargs: {', '.join(unknown)}: not a field of TRL's {name} "
-                              f"(trl {trl.__version__}); see its documentation for the fields it takes")
+            raise ConfigError(
+                f"{section}.trainer_kwargs: {', '.join(unknown)}: not a field of TRL's {name} "
+                f"(trl {trl.__version__}); see its documentation for the fields it takes"
+            )
 
 
 def with_trainer_kwargs(args: dict[str, Any], kwargs: dict[str, Any], section: str, class_name: str) -> dict[str, Any]:

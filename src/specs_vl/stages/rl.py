@@ -37,8 +37,11 @@ from specs_vl.world import WorldConfig
 
 # TRL's GRPO log keys -> the names our curves and report use.
 LOG_KEYS = {
-    "reward": "reward", "reward_std": "reward_std", "entropy": "entropy",
-    "completions/mean_length": "completion_length", "frac_reward_zero_std": "frac_reward_zero_std",
+    "reward": "reward",
+    "reward_std": "reward_std",
+    "entropy": "entropy",
+    "completions/mean_length": "completion_length",
+    "frac_reward_zero_std": "frac_reward_zero_std",
 }
 
 
@@ -71,9 +74,13 @@ def rl_curve(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for r in log:
         if "reward" in r:
-            row = {"step": r["step"], **{ours: r.get(theirs) for theirs, ours in LOG_KEYS.items()},
-                   "format_rate": r.get("rewards/format_reward/mean"),
-                   "accuracy": r.get("rewards/accuracy_reward/mean"), "clip_fractions": []}
+            row = {
+                "step": r["step"],
+                **{ours: r.get(theirs) for theirs, ours in LOG_KEYS.items()},
+                "format_rate": r.get("rewards/format_reward/mean"),
+                "accuracy": r.get("rewards/accuracy_reward/mean"),
+                "clip_fractions": [],
+            }
             rows.append(row)
         if rows and r.get(CLIP) is not None and "train_runtime" not in r:
             rows[-1]["clip_fractions"].append(r[CLIP])
@@ -93,8 +100,9 @@ def rollout_trend(curve: list[dict[str, Any]], share: float = 0.2) -> dict[str, 
     return {"first": first, "last": last, "gain": last - first}
 
 
-def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resume: bool = True,
-           label: str = "rl") -> dict[str, Any]:
+def run_rl(
+    cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resume: bool = True, label: str = "rl"
+) -> dict[str, Any]:
     """GRPO from `start`; writes `out/{model,log.jsonl,curve.json,eval_curve.json,rl_curve.png,result.json}`."""
 
     out = Path(out)
@@ -107,13 +115,21 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
     out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "eval_curve.json"))
     log_path, eval_path = out / "log.jsonl", out / "eval_curve.json"
-    settings = CurveSettings(every=cfg.eval_every, id_n=cfg.eval_id_n, ood_n=cfg.eval_ood_n,
-                             samples=cfg.eval_samples, temperature=cfg.eval_temperature, seed=cfg.seed,
-                             max_new_tokens=cfg.eval_max_new_tokens or max(64, cfg.max_completion_length),
-                             id_set=cfg.eval_id, ood_sets=tuple(cfg.eval_ood))
+    settings = CurveSettings(
+        every=cfg.eval_every,
+        id_n=cfg.eval_id_n,
+        ood_n=cfg.eval_ood_n,
+        samples=cfg.eval_samples,
+        temperature=cfg.eval_temperature,
+        seed=cfg.seed,
+        max_new_tokens=cfg.eval_max_new_tokens or max(64, cfg.max_completion_length),
+        id_set=cfg.eval_id,
+        ood_sets=tuple(cfg.eval_ood),
+    )
     evals = CurveCallback(eval_path, settings, processor, world, meta={"run": label, "start": str(start)})
-    trainer = make_grpo_trainer(cfg, model, processor, examples, ckpt_dir,
-                                [LogCallback(log_path, label, cfg.optimizer_steps()), evals])
+    trainer = make_grpo_trainer(
+        cfg, model, processor, examples, ckpt_dir, [LogCallback(log_path, label, cfg.optimizer_steps()), evals]
+    )
     if not train(trainer, resume_from):
         evals.complete(trainer.model, trainer.state.global_step)
     if not save_final(trainer, processor, out / "model"):
@@ -123,14 +139,22 @@ def run_rl(cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resum
     plot_rl_curves({label: curve}, out / "rl_curve.png")
     final = evals.points[-1] if evals.points else {}
     result = {
-        "run": label, "start": str(start), "steps": trainer.state.global_step, "seconds": round(time.time() - t0, 1),
-        "resumed_from": resume_from, "id": final.get("id"), "ood": final.get("ood"),
+        "run": label,
+        "start": str(start),
+        "steps": trainer.state.global_step,
+        "seconds": round(time.time() - t0, 1),
+        "resumed_from": resume_from,
+        "id": final.get("id"),
+        "ood": final.get("ood"),
         "initial": {"id": evals.points[0]["id"], "ood": evals.points[0]["ood"]} if evals.points else None,
-        "reward": cfg.reward, "rollout_accuracy": rollout_trend(curve),
+        "reward": cfg.reward,
+        "rollout_accuracy": rollout_trend(curve),
     }
     atomic_write(out / "result.json", json.dumps(result, indent=2))
     fid, food = result["id"] or {}, result["ood"] or {}
-    say(f"{label}: {result['steps']} GRPO steps in {result['seconds']}s; ID acc {fid.get('accuracy', 0):.1%} "
+    say(
+        f"{label}: {result['steps']} GRPO steps in {result['seconds']}s; ID acc {fid.get('accuracy', 0):.1%} "
         f"format {fid.get('format_valid_rate', 0):.1%}; OOD acc {food.get('accuracy', 0):.1%} "
-        f"strict {food.get('strict_success', 0):.1%}")
+        f"strict {food.get('strict_success', 0):.1%}"
+    )
     return result

@@ -23,7 +23,6 @@ from specs_vl.world import build_split
 def load_examples(data: str | None, world: Any, n: int | None = None) -> list[dict[str, Any]]:
     """The world's train split, or a user dataset in the example schema (file, folder or hub id; docs/data.md)."""
     if data is None:
-
         return build_split(world, "train", n)
     return load_examples_from(data, "train", n)
 
@@ -31,8 +30,13 @@ def load_examples(data: str | None, world: Any, n: int | None = None) -> list[di
 def check_enough(examples: list[dict[str, Any]], per_step: int, source: str) -> None:
     """A GRPO step needs `per_step` distinct prompts; fewer is a config/data mismatch, said plainly."""
     if len(examples) < per_step:
-        raise DataError(source, None, None, f"{len(examples)} examples, fewer than the {per_step} prompts one "
-                        "GRPO step uses (prompts_per_step); lower prompts_per_step or add data")
+        raise DataError(
+            source,
+            None,
+            None,
+            f"{len(examples)} examples, fewer than the {per_step} prompts one "
+            "GRPO step uses (prompts_per_step); lower prompts_per_step or add data",
+        )
 
 
 def rl_dataset(examples: list[dict[str, Any]]):
@@ -40,11 +44,18 @@ def rl_dataset(examples: list[dict[str, Any]]):
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from datasets import Dataset
 
-    return Dataset.from_list([
-        {"prompt": user_message(e), "image": e["image"], "answer": e["answer"],
-         "answer_type": e.get("answer_type", "auto"), "choices": list(e.get("choices") or [])}
-        for e in examples
-    ])
+    return Dataset.from_list(
+        [
+            {
+                "prompt": user_message(e),
+                "image": e["image"],
+                "answer": e["answer"],
+                "answer_type": e.get("answer_type", "auto"),
+                "choices": list(e.get("choices") or []),
+            }
+            for e in examples
+        ]
+    )
 
 
 class LogCallback(TrainerCallback):
@@ -91,10 +102,11 @@ class NonFiniteLossGuard(TrainerCallback):
 
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
-
             last = get_last_checkpoint(args.output_dir) if Path(args.output_dir).exists() else None
-            raise TrainingError(f"step {state.global_step}: the loss is {loss}; training stopped. "
-                                f"Last good checkpoint: {last or 'none (no checkpoint saved yet)'}")
+            raise TrainingError(
+                f"step {state.global_step}: the loss is {loss}; training stopped. "
+                f"Last good checkpoint: {last or 'none (no checkpoint saved yet)'}"
+            )
 
 
 def _complete(checkpoint: Path) -> bool:

@@ -74,9 +74,16 @@ class DevFormatCheck(TrainerCallback):
     def check(self, model: Any, step: int) -> None:
         if self.reached_at is not None:
             return
-        cfg = EvalConfig(n=self.s.n, samples=self.s.samples, temperature=1.0, max_new_tokens=self.s.max_new_tokens,
-                         batch_size=self.s.batch_size, seed=self.seed, rbf=False,
-                         suite_args={"world": self.world} if self.world is not None else {})
+        cfg = EvalConfig(
+            n=self.s.n,
+            samples=self.s.samples,
+            temperature=1.0,
+            max_new_tokens=self.s.max_new_tokens,
+            batch_size=self.s.batch_size,
+            seed=self.seed,
+            rbf=False,
+            suite_args={"world": self.world} if self.world is not None else {},
+        )
         _, metrics = evaluate_model(model, self.processor, self.s.suite, cfg)
         valid = metrics["overall"]["format_valid_rate"]
         self.best = max(self.best, (valid, -step))
@@ -92,8 +99,9 @@ class DevFormatCheck(TrainerCallback):
         self.check(model, state.global_step)
 
 
-def tune_lr(cfg: ColdstartConfig, s: TuneLRSettings, base: str | Path, pairs_path: str | Path, out: Path,
-            world: Any = None) -> dict[str, Any]:
+def tune_lr(
+    cfg: ColdstartConfig, s: TuneLRSettings, base: str | Path, pairs_path: str | Path, out: Path, world: Any = None
+) -> dict[str, Any]:
     """Apply the rule for `cfg.method`; writes and returns `out/result.json` ({grid, tried, chosen, reason})."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers.trainer_callback import PrinterCallback
@@ -104,8 +112,7 @@ def tune_lr(cfg: ColdstartConfig, s: TuneLRSettings, base: str | Path, pairs_pat
     out.mkdir(parents=True, exist_ok=True)
     tried = []
     for lr in s.grid:
-        one_epoch = cfg.model_copy(update={"learning_rate": lr, "epochs": 1.0, "max_steps": None,
-                                           "save_steps": 10 ** 9})
+        one_epoch = cfg.model_copy(update={"learning_rate": lr, "epochs": 1.0, "max_steps": None, "save_steps": 10**9})
         model, processor = load_vlm(base)
         model.config.use_cache = False
         check = DevFormatCheck(s, processor, world, cfg.seed)
@@ -121,15 +128,27 @@ def tune_lr(cfg: ColdstartConfig, s: TuneLRSettings, base: str | Path, pairs_pat
     hit = next((t for t in tried if t["reached"]), None)
     if hit:
         chosen = hit["lr"]
-        reason = (f"smallest rate in the grid reaching {s.target:.0%} format validity on {s.suite} at T=1 within "
-                  f"one epoch ({hit['format_valid']:.0%} at step {hit['step']})")
+        reason = (
+            f"smallest rate in the grid reaching {s.target:.0%} format validity on {s.suite} at T=1 within "
+            f"one epoch ({hit['format_valid']:.0%} at step {hit['step']})"
+        )
     else:
         best = max(tried, key=lambda t: (t["format_valid"], -t["lr"]))
         chosen = best["lr"]
-        reason = (f"no rate in the grid reached {s.target:.0%} on {s.suite} within one epoch; the rate with the "
-                  f"highest validity ({best['format_valid']:.0%}) was taken")
-    result = {"method": cfg.method, "grid": s.grid, "target": s.target, "suite": s.suite, "tried": tried,
-              "chosen": chosen, "reason": reason, "seconds": round(time.time() - t0, 1)}
+        reason = (
+            f"no rate in the grid reached {s.target:.0%} on {s.suite} within one epoch; the rate with the "
+            f"highest validity ({best['format_valid']:.0%}) was taken"
+        )
+    result = {
+        "method": cfg.method,
+        "grid": s.grid,
+        "target": s.target,
+        "suite": s.suite,
+        "tried": tried,
+        "chosen": chosen,
+        "reason": reason,
+        "seconds": round(time.time() - t0, 1),
+    }
     atomic_write(out / "result.json", json.dumps(result, indent=2))
     say(f"tune-lr {cfg.method}: chose {chosen:g}: {reason}")
     return result

@@ -48,12 +48,23 @@ class TuneRLSettings(BaseModel):
 
 def setting_config(rl: RLConfig, s: TuneRLSettings, lr: float, prompts: int, frozen: bool, reward: str) -> RLConfig:
     """The RL config of one grid point: `prompts` per optimiser step, `mini_batches` of them per rollout batch."""
-    return rl.model_copy(update={
-        "learning_rate": lr, "mini_batch_prompts": prompts, "prompts_per_step": prompts * s.mini_batches,
-        "rollout_batch_size": None, "freeze_vision_tower": frozen, "reward": reward, "steps": s.steps,
-        "eval_every": 0, "eval_id": s.suite, "eval_id_n": s.n, "eval_ood": [s.suite], "eval_ood_n": 1,
-        "eval_samples": s.samples,
-    })
+    return rl.model_copy(
+        update={
+            "learning_rate": lr,
+            "mini_batch_prompts": prompts,
+            "prompts_per_step": prompts * s.mini_batches,
+            "rollout_batch_size": None,
+            "freeze_vision_tower": frozen,
+            "reward": reward,
+            "steps": s.steps,
+            "eval_every": 0,
+            "eval_id": s.suite,
+            "eval_id_n": s.n,
+            "eval_ood": [s.suite],
+            "eval_ood_n": 1,
+            "eval_samples": s.samples,
+        }
+    )
 
 
 def choose(rows: list[dict[str, Any]], start: float, s: TuneRLSettings) -> dict[str, Any] | None:
@@ -87,17 +98,34 @@ def tune_rl(rl: RLConfig, s: TuneRLSettings, start: str | Path, out: Path, world
                 run_rl(setting_config(rl, s, lr, prompts, frozen, reward), start, d, world, label=f"{name} {reward}")
             scores[reward] = _dev_accuracy(d, -1)
             start_acc = _dev_accuracy(d, 0) if start_acc is None else start_acc
-        rows.append({"setting": name, "lr": lr, "prompts": prompts, "frozen": frozen,
-                     "accuracy": scores["specs"], "control": scores["random"],
-                     "gain": scores["specs"] - start_acc, "gain_over_control": scores["specs"] - scores["random"]})
+        rows.append(
+            {
+                "setting": name,
+                "lr": lr,
+                "prompts": prompts,
+                "frozen": frozen,
+                "accuracy": scores["specs"],
+                "control": scores["random"],
+                "gain": scores["specs"] - start_acc,
+                "gain_over_control": scores["specs"] - scores["random"],
+            }
+        )
     picked = choose(rows, start_acc, s)
-    result = {"rule": s.model_dump(mode="json"), "start": str(start), "start_accuracy": start_acc, "grid": rows,
-              "chosen": picked, "seconds": round(time.time() - t0, 1),
-              "note": None if picked else "no setting beat both the start and its control by the margin"}
+    result = {
+        "rule": s.model_dump(mode="json"),
+        "start": str(start),
+        "start_accuracy": start_acc,
+        "grid": rows,
+        "chosen": picked,
+        "seconds": round(time.time() - t0, 1),
+        "note": None if picked else "no setting beat both the start and its control by the margin",
+    }
     atomic_write(out / "result.json", json.dumps(result, indent=2))
     if picked:
-        say(f"tune-rl: {picked['setting']} (dev accuracy {picked['accuracy']:.3f}, start {start_acc:.3f}, "
-            f"control {picked['control']:.3f})")
+        say(
+            f"tune-rl: {picked['setting']} (dev accuracy {picked['accuracy']:.3f}, start {start_acc:.3f}, "
+            f"control {picked['control']:.3f})"
+        )
     else:
         say(f"tune-rl: no setting qualified (start {start_acc:.3f}); the config's settings stay")
     return result

@@ -28,8 +28,8 @@ from specs_vl.stages.train import (
     report_to,
     resume_point,
     rl_dataset,
-    schedule_args,
     save_final,
+    schedule_args,
     train,
     train_dtype,
 )
@@ -94,18 +94,28 @@ class ZeroConfig(BaseModel):
         """A rollout batch is whole groups: `rollout_batch_size` = prompts x `num_generations`."""
         if self.rollout_batch_size is not None:
             if self.rollout_batch_size % self.num_generations:
-                raise ValueError(f"rollout_batch_size {self.rollout_batch_size} is not a multiple of "
-                                 f"num_generations {self.num_generations}; each prompt needs a whole group")
+                raise ValueError(
+                    f"rollout_batch_size {self.rollout_batch_size} is not a multiple of "
+                    f"num_generations {self.num_generations}; each prompt needs a whole group"
+                )
             object.__setattr__(self, "prompts_per_step", self.rollout_batch_size // self.num_generations)
         if self.mini_batch_prompts is not None and self.prompts_per_step % self.mini_batch_prompts:
-            raise ValueError(f"mini_batch_prompts {self.mini_batch_prompts} does not divide the rollout batch of "
-                             f"{self.prompts_per_step} prompts (prompts_per_step)")
+            raise ValueError(
+                f"mini_batch_prompts {self.mini_batch_prompts} does not divide the rollout batch of "
+                f"{self.prompts_per_step} prompts (prompts_per_step)"
+            )
         return self
 
     def batching(self, world: int | None = None) -> GRPOBatch:
         """This config's per-device split on `world` processes (default: this run's)."""
-        return grpo_batching(self.prompts_per_step, self.num_generations, world or world_size(),
-                             self.mini_batch_prompts, self.micro_batch_size, self.section)
+        return grpo_batching(
+            self.prompts_per_step,
+            self.num_generations,
+            world or world_size(),
+            self.mini_batch_prompts,
+            self.micro_batch_size,
+            self.section,
+        )
 
     def optimizer_steps(self, world: int | None = None) -> int:
         return self.steps * self.batching(world).optimizer_steps_per_rollout
@@ -118,20 +128,48 @@ def grpo_args(cfg: Any, output_dir: Path, max_steps: int | None = None):
 
     b = cfg.batching()
     if b.optimizer_steps_per_rollout == 1 and cfg.epsilon_high > 0:
-        say("GRPO: one optimiser step per rollout batch, so the ratio is 1 and clip-higher cannot act; "
-            "set mini_batch_prompts below prompts_per_step for several")
-    return GRPOConfig(**with_trainer_kwargs(dict(
-        output_dir=str(output_dir), max_steps=max_steps or cfg.optimizer_steps(), learning_rate=cfg.learning_rate,
-        beta=cfg.beta, epsilon_high=cfg.epsilon_high, num_generations=cfg.num_generations, **b.trl_args(),
-        # set here, not left to TRL's defaults (TRL 1.16: loss_type "dapo", scale_rewards "group")
-        loss_type=cfg.loss_type, scale_rewards=cfg.scale_rewards, gradient_checkpointing=cfg.gradient_checkpointing,
-        reward_weights=[cfg.format_weight, cfg.accuracy_weight], **schedule_args(cfg), **is_correction_args(cfg),
-        max_completion_length=cfg.max_completion_length, temperature=cfg.temperature,
-        logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2,
-        report_to=report_to(cfg.report_to), use_cpu=not _cuda(), bf16=_cuda(), seed=cfg.seed, disable_tqdm=True,
-        dataloader_num_workers=0, logging_nan_inf_filter=False, **_vllm_args(cfg),
-        **trl_sampling_kwargs(),  # top_p/top_k/min_p/repetition_penalty set, never a checkpoint's generation_config
-    ), cfg.trainer_kwargs, "zero/rl", "GRPOConfig"))
+        say(
+            "GRPO: one optimiser step per rollout batch, so the ratio is 1 and clip-higher cannot act; "
+            "set mini_batch_prompts below prompts_per_step for several"
+        )
+    return GRPOConfig(
+        **with_trainer_kwargs(
+            dict(
+                output_dir=str(output_dir),
+                max_steps=max_steps or cfg.optimizer_steps(),
+                learning_rate=cfg.learning_rate,
+                beta=cfg.beta,
+                epsilon_high=cfg.epsilon_high,
+                num_generations=cfg.num_generations,
+                **b.trl_args(),
+                # set here, not left to TRL's defaults (TRL 1.16: loss_type "dapo", scale_rewards "group")
+                loss_type=cfg.loss_type,
+                scale_rewards=cfg.scale_rewards,
+                gradient_checkpointing=cfg.gradient_checkpointing,
+                reward_weights=[cfg.format_weight, cfg.accuracy_weight],
+                **schedule_args(cfg),
+                **is_correction_args(cfg),
+                max_completion_length=cfg.max_completion_length,
+                temperature=cfg.temperature,
+                logging_steps=1,
+                save_strategy="steps",
+                save_steps=cfg.save_steps,
+                save_total_limit=2,
+                report_to=report_to(cfg.report_to),
+                use_cpu=not _cuda(),
+                bf16=_cuda(),
+                seed=cfg.seed,
+                disable_tqdm=True,
+                dataloader_num_workers=0,
+                logging_nan_inf_filter=False,
+                **_vllm_args(cfg),
+                **trl_sampling_kwargs(),  # top_p/top_k/min_p/rep. penalty set, never the checkpoint's
+            ),
+            cfg.trainer_kwargs,
+            "zero/rl",
+            "GRPOConfig",
+        )
+    )
 
 
 def is_correction_args(cfg: Any) -> dict[str, Any]:
@@ -139,8 +177,11 @@ def is_correction_args(cfg: Any) -> dict[str, Any]:
     clip_max 3; it only acts with vLLM rollouts (grpo_trainer: `self.use_vllm and ...correction`)."""
     if cfg.is_correction == "none":
         return {"vllm_importance_sampling_correction": False}
-    return {"vllm_importance_sampling_correction": True, "vllm_importance_sampling_mode": cfg.is_correction,
-            "vllm_importance_sampling_clip_max": cfg.is_clip_max}
+    return {
+        "vllm_importance_sampling_correction": True,
+        "vllm_importance_sampling_mode": cfg.is_correction,
+        "vllm_importance_sampling_clip_max": cfg.is_clip_max,
+    }
 
 
 def freeze_vision_tower(model: Any) -> int:
@@ -167,17 +208,26 @@ def _vllm_args(cfg: Any) -> dict[str, Any]:
         raise ConfigError(f"vllm: {cfg.vllm} needs `pip install vllm` and a CUDA GPU; remove it to use HF generate")
     say(f"GRPO rollouts: vLLM ({cfg.vllm})")
     if cfg.vllm == "server":
-        return {"use_vllm": True, "vllm_mode": "server", "vllm_server_host": cfg.vllm_server_host,
-                "vllm_server_port": cfg.vllm_server_port}
+        return {
+            "use_vllm": True,
+            "vllm_mode": "server",
+            "vllm_server_host": cfg.vllm_server_host,
+            "vllm_server_port": cfg.vllm_server_port,
+        }
     max_len = cfg.vllm_max_model_length or (cfg.max_prompt_length and cfg.max_prompt_length + cfg.max_completion_length)
-    return {"use_vllm": True, "vllm_mode": "colocate", "vllm_gpu_memory_utilization": cfg.vllm_gpu_memory_utilization,
-            "vllm_max_model_length": max_len or None,  # None: TRL reads the model's max_position_embeddings
-            "vllm_enable_sleep_mode": cfg.vllm_enable_sleep_mode,
-            "vllm_tensor_parallel_size": cfg.vllm_tensor_parallel_size}
+    return {
+        "use_vllm": True,
+        "vllm_mode": "colocate",
+        "vllm_gpu_memory_utilization": cfg.vllm_gpu_memory_utilization,
+        "vllm_max_model_length": max_len or None,  # None: TRL reads the model's max_position_embeddings
+        "vllm_enable_sleep_mode": cfg.vllm_enable_sleep_mode,
+        "vllm_tensor_parallel_size": cfg.vllm_tensor_parallel_size,
+    }
 
 
-def make_grpo_trainer(cfg: Any, model: Any, processor: Any, examples: list[dict[str, Any]], ckpt_dir: Path,
-                      callbacks: list) -> Any:
+def make_grpo_trainer(
+    cfg: Any, model: Any, processor: Any, examples: list[dict[str, Any]], ckpt_dir: Path, callbacks: list
+) -> Any:
     """TRL's GRPOTrainer with our rewards and data; public so benchmarks time exactly what the stages run."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers.trainer_callback import PrinterCallback
@@ -193,9 +243,12 @@ def make_grpo_trainer(cfg: Any, model: Any, processor: Any, examples: list[dict[
         say("GRPO: random reward (noise control): each batch's real rewards, shuffled over its completions")
         rewards = shuffled_rewards(rewards, cfg.seed)
     trainer = GRPOTrainer(
-        model=model, processing_class=processor, args=grpo_args(cfg, ckpt_dir),
+        model=model,
+        processing_class=processor,
+        args=grpo_args(cfg, ckpt_dir),
         reward_funcs=rewards,
-        train_dataset=rl_dataset(examples), callbacks=[*callbacks, NonFiniteLossGuard()],
+        train_dataset=rl_dataset(examples),
+        callbacks=[*callbacks, NonFiniteLossGuard()],
     )
     trainer.remove_callback(PrinterCallback)  # our LogCallback logs to a file and draws the bar
     return trainer
@@ -220,8 +273,9 @@ def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, re
     out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl",))
     log_path = out / "log.jsonl"
-    trainer = make_grpo_trainer(cfg, model, processor, examples, ckpt_dir,
-                                [LogCallback(log_path, "zero (GRPO)", cfg.optimizer_steps())])
+    trainer = make_grpo_trainer(
+        cfg, model, processor, examples, ckpt_dir, [LogCallback(log_path, "zero (GRPO)", cfg.optimizer_steps())]
+    )
     train(trainer, resume_from)
     if not save_final(trainer, processor, out / "model"):
         return {"steps": trainer.state.global_step}  # not the main process: it writes the rest
@@ -229,11 +283,15 @@ def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, re
     last = log[-10:] or [{}]
     fmt_key, acc_key = "rewards/format_reward/mean", "rewards/accuracy_reward/mean"  # unweighted: rates
     result = {
-        "steps": trainer.state.global_step, "seconds": round(time.time() - t0, 1), "resumed_from": resume_from,
+        "steps": trainer.state.global_step,
+        "seconds": round(time.time() - t0, 1),
+        "resumed_from": resume_from,
         "final_format_rate": sum(r.get(fmt_key, 0) for r in last) / len(last),
         "final_accuracy": sum(r.get(acc_key, 0) for r in last) / len(last),
     }
     atomic_write(out / "result.json", json.dumps(result, indent=2))
-    say(f"zero: {result['steps']} GRPO steps in {result['seconds']}s; last-10-step format rate "
-        f"{result['final_format_rate']:.1%}, accuracy {result['final_accuracy']:.1%}")
+    say(
+        f"zero: {result['steps']} GRPO steps in {result['seconds']}s; last-10-step format rate "
+        f"{result['final_format_rate']:.1%}, accuracy {result['final_accuracy']:.1%}"
+    )
     return result

@@ -11,8 +11,19 @@ try:
 except metadata.PackageNotFoundError:  # run from a source tree that was never installed
     VERSION = "0.1.0"
 
-LIBRARIES = ("torch", "transformers", "trl", "datasets", "accelerate", "peft", "vllm", "tensorboard", "wandb",
-             "trackio", "deepspeed")
+LIBRARIES = (
+    "torch",
+    "transformers",
+    "trl",
+    "datasets",
+    "accelerate",
+    "peft",
+    "vllm",
+    "tensorboard",
+    "wandb",
+    "trackio",
+    "deepspeed",
+)
 
 
 def library_versions() -> dict[str, str | None]:

@@ -45,8 +45,13 @@ def bar(description: str, total: float | None) -> Iterator[_Bar]:
     if quiet():
         yield _Bar(None, None)
         return
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TimeRemainingColumn()]
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
     with Progress(*columns, console=console, transient=False) as p:
         yield _Bar(p, p.add_task(description, total=total))
 

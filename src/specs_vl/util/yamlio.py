@@ -19,8 +19,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             if isinstance(key, (str, int, float, bool)) and key in seen:
-                raise ConfigError(f"{self.name}: key '{key}' appears twice, on lines {seen[key]} and {line}; "
-                                  "keep one")
+                raise ConfigError(f"{self.name}: key '{key}' appears twice, on lines {seen[key]} and {line}; keep one")
             seen[key] = line
         return super().construct_mapping(node, deep)
 
@@ -42,8 +41,9 @@ def load_yaml(path: str | Path) -> Any:
     try:
         text = raw.decode("utf-8-sig")  # a BOM (as Windows editors write) is dropped
     except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}); "
-                          "save the config as UTF-8") from None
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}); save the config as UTF-8"
+        ) from None
     loader = _UniqueKeyLoader(text)
     loader.name = str(path)  # PyYAML names a string stream "<unicode string>"
     try:
@@ -57,3 +57,12 @@ def load_yaml(path: str | Path) -> Any:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(e).split())}") from None
     finally:
         loader.dispose()
+
+
+def public(d: Any) -> Any:
+    """The config as written to disk: any key that looks like a secret is masked."""
+    if isinstance(d, dict):
+        return {k: ("***" if "api_key" in k and not k.endswith("_env") and v else public(v)) for k, v in d.items()}
+    if isinstance(d, list):
+        return [public(x) for x in d]
+    return d

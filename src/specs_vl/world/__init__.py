@@ -5,6 +5,19 @@ from .styles import FORMAT_INSTRUCTION, OOD_STYLES, STYLES, TRAIN_STYLE, strict_
 from .tasks import FAMILIES, OOD_FAMILIES, TRAIN_FAMILIES, Task
 
 __all__ = [
-    "FAMILIES", "FORMAT_INSTRUCTION", "OOD_FAMILIES", "OOD_STYLES", "SPLITS", "STYLES", "TRAIN_FAMILIES",
-    "TRAIN_STYLE", "Task", "WorldConfig", "build_split", "draw", "make_example", "prompt_text", "strict_answer",
+    "FAMILIES",
+    "FORMAT_INSTRUCTION",
+    "OOD_FAMILIES",
+    "OOD_STYLES",
+    "SPLITS",
+    "STYLES",
+    "TRAIN_FAMILIES",
+    "TRAIN_STYLE",
+    "Task",
+    "WorldConfig",
+    "build_split",
+    "draw",
+    "make_example",
+    "prompt_text",
+    "strict_answer",
 ]

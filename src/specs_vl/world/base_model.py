@@ -34,8 +34,13 @@ from .dataset import WorldConfig, draw, example_from_task, prompt_text
 from .vision_pretrain import pretrain_vision
 
 SPECIAL_TOKENS = [
-    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
-    "<|image_pad|>", "<|video_pad|>",
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
 ]
 FORMAT_TOKENS = ["<think>", "</think>", "<answer>", "</answer>"]
 # Qwen2-VL's chat template, minus the default system prompt (shorter sequences).
@@ -101,7 +106,10 @@ def train_tokenizer(texts: list[str], vocab_size: int):
     )
     tok.train_from_iterator(texts, trainer)
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None,
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        unk_token=None,
     )
     fast.add_tokens(FORMAT_TOKENS)
     return fast
@@ -134,19 +142,34 @@ def make_config(tokenizer, cfg: BaseModelConfig):
     ids = tokenizer.convert_tokens_to_ids
     return Qwen2_5_VLConfig(
         text_config=dict(
-            vocab_size=len(tokenizer), hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
-            num_hidden_layers=cfg.num_layers, num_attention_heads=cfg.num_heads,
-            num_key_value_heads=cfg.num_kv_heads, max_position_embeddings=1024,
+            vocab_size=len(tokenizer),
+            hidden_size=cfg.hidden_size,
+            intermediate_size=cfg.intermediate_size,
+            num_hidden_layers=cfg.num_layers,
+            num_attention_heads=cfg.num_heads,
+            num_key_value_heads=cfg.num_kv_heads,
+            max_position_embeddings=1024,
             rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": mrope},
-            bos_token_id=ids("<|endoftext|>"), eos_token_id=ids("<|im_end|>"), pad_token_id=ids("<|endoftext|>"),
+            bos_token_id=ids("<|endoftext|>"),
+            eos_token_id=ids("<|im_end|>"),
+            pad_token_id=ids("<|endoftext|>"),
         ),
         vision_config=dict(
-            depth=cfg.vision_depth, hidden_size=cfg.vision_hidden_size, intermediate_size=2 * cfg.vision_hidden_size,
-            num_heads=cfg.vision_heads, patch_size=14, spatial_merge_size=2, temporal_patch_size=2,
-            window_size=112, out_hidden_size=cfg.hidden_size, fullatt_block_indexes=[cfg.vision_depth - 1],
+            depth=cfg.vision_depth,
+            hidden_size=cfg.vision_hidden_size,
+            intermediate_size=2 * cfg.vision_hidden_size,
+            num_heads=cfg.vision_heads,
+            patch_size=14,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+            window_size=112,
+            out_hidden_size=cfg.hidden_size,
+            fullatt_block_indexes=[cfg.vision_depth - 1],
         ),
-        image_token_id=ids("<|image_pad|>"), video_token_id=ids("<|video_pad|>"),
-        vision_start_token_id=ids("<|vision_start|>"), vision_end_token_id=ids("<|vision_end|>"),
+        image_token_id=ids("<|image_pad|>"),
+        video_token_id=ids("<|video_pad|>"),
+        vision_start_token_id=ids("<|vision_start|>"),
+        vision_end_token_id=ids("<|vision_end|>"),
         tie_word_embeddings=True,
     )
 
@@ -191,7 +214,7 @@ def _prompt_lengths(processor, prompts: list[str], grid_thw: torch.Tensor) -> li
     (that pass took 18 % of pretraining: 624 s -> 510 s for the demo base, the same model). Qwen2.5-VL's
     processor (`replace_image_token`) turns a prompt's one <|image_pad|> into grid_thw.prod() // merge_size**2
     copies."""
-    extra = (grid_thw.prod(-1) // processor.image_processor.merge_size ** 2 - 1).tolist()
+    extra = (grid_thw.prod(-1) // processor.image_processor.merge_size**2 - 1).tolist()
     return [len(ids) + n for ids, n in zip(processor.tokenizer(prompts)["input_ids"], extra)]
 
 
@@ -225,7 +248,9 @@ def cache_root() -> Path:
 # Fields added after bases were cached under CODE_VERSION 4, with the value that reproduces those bases: they
 # enter the cache key only when set otherwise, so a base built before they existed keeps its key.
 LATER_FIELDS: dict[str, Any] = {
-    "vision_position_heads": False, "count_only_captions": False, "vision_count_heads": False,
+    "vision_position_heads": False,
+    "count_only_captions": False,
+    "vision_count_heads": False,
 }
 
 
@@ -266,8 +291,16 @@ def build_base_model(
     if cfg.vision_steps:
         with bar("pretraining the vision tower (per-cell probe)", cfg.vision_steps) as b:
             probe = pretrain_vision(
-                model, processor, world, cfg.vision_steps, cfg.vision_batch_size, cfg.vision_lr, cfg.seed,
-                pool=cfg.pretrain_examples, freeze=cfg.freeze_vision, position_heads=cfg.vision_position_heads,
+                model,
+                processor,
+                world,
+                cfg.vision_steps,
+                cfg.vision_batch_size,
+                cfg.vision_lr,
+                cfg.seed,
+                pool=cfg.pretrain_examples,
+                freeze=cfg.freeze_vision,
+                position_heads=cfg.vision_position_heads,
                 count_heads=cfg.vision_count_heads,
                 on_step=lambda s, loss: b.advance(1, description=f"vision probe loss {loss:.3f}"),
             )
@@ -276,8 +309,10 @@ def build_base_model(
     train_s = time.time() - t0
     calib = calibrate(model, processor, world, cfg.calibration_n, cfg.max_new_tokens, cfg.seed)
     calib.update(
-        build_seconds=round(time.time() - t0, 1), pretrain_seconds=round(train_s, 1),
-        parameters=sum(p.numel() for p in model.parameters()), vision_probe=probe,
+        build_seconds=round(time.time() - t0, 1),
+        pretrain_seconds=round(train_s, 1),
+        parameters=sum(p.numel() for p in model.parameters()),
+        vision_probe=probe,
     )
     with atomic_dir(final) as tmp:
         model.save_pretrained(tmp)

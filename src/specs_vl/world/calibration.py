@@ -36,8 +36,7 @@ def text_oracle(world: WorldConfig, n_train: int = ORACLE_TRAIN) -> tuple[dict[s
         task, _ = draw(world, "train", i)
         by_q[task.question][task.answer] += 1
         by_f[task.family][task.answer] += 1
-    return ({q: c.most_common(1)[0][0] for q, c in by_q.items()},
-            {f: c.most_common(1)[0][0] for f, c in by_f.items()})
+    return ({q: c.most_common(1)[0][0] for q, c in by_q.items()}, {f: c.most_common(1)[0][0] for f, c in by_f.items()})
 
 
 def oracle_answer(ex: dict[str, Any], by_q: dict[str, str], by_f: dict[str, str]) -> str:
@@ -62,12 +61,21 @@ def calibrate(model, processor, world: WorldConfig, n: int, max_new_tokens: int,
         oracle = is_correct(oracle_answer(ex, by_q, by_f), ex["answer"], ex["answer_type"], ex["choices"])
         rows[ex["family"]].append((_correct(r, ex), oracle, _correct(b, ex), parse(r).valid))
     per_family = {
-        fam: {"accuracy": _mean(v, 0), "oracle": _mean(v, 1), "blank_image": _mean(v, 2), "format_valid": _mean(v, 3),
-              "margin": _mean(v, 0) - _mean(v, 1), "n": len(v)}
+        fam: {
+            "accuracy": _mean(v, 0),
+            "oracle": _mean(v, 1),
+            "blank_image": _mean(v, 2),
+            "format_valid": _mean(v, 3),
+            "margin": _mean(v, 0) - _mean(v, 1),
+            "n": len(v),
+        }
         for fam, v in sorted(rows.items())
     }
     return {
-        "split": "id_test", "n": len(examples), "temperature": 1.0, "oracle_train_examples": ORACLE_TRAIN,
+        "split": "id_test",
+        "n": len(examples),
+        "temperature": 1.0,
+        "oracle_train_examples": ORACLE_TRAIN,
         "format_valid_rate": sum(parse(r).valid for r in responses) / len(responses),
         "accuracy": sum(_correct(r, ex) for r, ex in zip(responses, examples)) / len(examples),
         "blank_image_accuracy": sum(_correct(b, ex) for b, ex in zip(blank_responses, examples)) / len(examples),

@@ -17,8 +17,8 @@ import random
 
 from specs_vl.scoring.format import corrupt
 
-from .styles import NUMBER_WORDS
 from .scene import COLORS, ROW_NAMES, SHAPES
+from .styles import NUMBER_WORDS
 from .tasks import Task
 
 # Shares of response styles when the format (or nothing) is asked for.
@@ -61,7 +61,6 @@ def base_response(task: Task, style: str, rng: random.Random) -> str:
     if kind == "answer_colon":
         return f"{r}\nAnswer: {a}"
     return corrupt(valid_response(r, a), rng.randint(2, 5), rng)
-
 
 
 def describe(task: Task) -> str:

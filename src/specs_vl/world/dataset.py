@@ -32,8 +32,16 @@ SPLITS: tuple[str, ...] = ("train", "dev", "id_test", *OOD_SETS, "retention", "o
 _TEST_SPLITS = ("id_test", *OOD_SETS, "retention", "ood_test")
 # Pretraining mixes every style; "none" is a bare question with no instruction.
 PRETRAIN_STYLES: dict[str, float] = {
-    "format": 0.30, "none": 0.10, "req_letter": 0.05, "req_word": 0.05, "req_json": 0.05, "req_bare": 0.05,
-    "boxed": 0.10, "letter": 0.10, "hint": 0.10, "json": 0.10,
+    "format": 0.30,
+    "none": 0.10,
+    "req_letter": 0.05,
+    "req_word": 0.05,
+    "req_json": 0.05,
+    "req_bare": 0.05,
+    "boxed": 0.10,
+    "letter": 0.10,
+    "hint": 0.10,
+    "json": 0.10,
 }
 PRETRAIN_OOD_FAMILY = 0.25  # share of pretraining examples from the OOD families
 PRETRAIN_SHIFTED = 0.20  # share drawn by the shifted renderer, with paraphrased questions
@@ -84,19 +92,26 @@ class WorldConfig(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _disjoint(self) -> "WorldConfig":
+    def _disjoint(self) -> WorldConfig:
         shared = set(self.train_families) & set(self.ood_families)
         if shared:
-            raise ValueError(f"families {sorted(shared)} are both train and OOD; OOD families must never appear in train")
+            raise ValueError(
+                f"families {sorted(shared)} are both train and OOD; OOD families must never appear in train"
+            )
         if self.test_fraction + self.dev_fraction >= 1.0:
             raise ValueError("test_fraction + dev_fraction must leave room for train")
         return self
 
     def size(self, split: str) -> int:
         check_split(split)
-        return {"train": self.train_size, "dev": self.dev_size, "id_test": self.id_test_size,
-                "retention": self.retention_size, "ood_test": 3 * self.ood_test_size,
-                "pretrain": self.train_size}.get(split, self.ood_test_size)
+        return {
+            "train": self.train_size,
+            "dev": self.dev_size,
+            "id_test": self.id_test_size,
+            "retention": self.retention_size,
+            "ood_test": 3 * self.ood_test_size,
+            "pretrain": self.train_size,
+        }.get(split, self.ood_test_size)
 
 
 def check_split(split: str) -> None:

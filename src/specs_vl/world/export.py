@@ -11,11 +11,19 @@ from specs_vl.util.progress import bar
 
 from .dataset import WorldConfig, check_split, make_example
 
-FEATURES = Features({
-    "id": Value("string"), "image": Image(), "question": Value("string"), "answer": Value("string"),
-    "answer_type": Value("string"), "choices": Sequence(Value("string")), "family": Value("string"),
-    "instruction_style": Value("string"), "split": Value("string"),
-})
+FEATURES = Features(
+    {
+        "id": Value("string"),
+        "image": Image(),
+        "question": Value("string"),
+        "answer": Value("string"),
+        "answer_type": Value("string"),
+        "choices": Sequence(Value("string")),
+        "family": Value("string"),
+        "instruction_style": Value("string"),
+        "split": Value("string"),
+    }
+)
 
 
 def to_dataset(cfg: WorldConfig, split: str, n: int | None = None) -> Dataset:

@@ -28,7 +28,10 @@ BACKGROUND = (255, 255, 255)
 ROW_NAMES = ("top", "second", "third", "bottom")
 # The shifted renderer of the `ood_surface` set: other shades, backgrounds, sizes and offsets.
 ALT_COLORS: dict[str, tuple[int, int, int]] = {
-    "red": (190, 60, 90), "green": (90, 190, 40), "blue": (60, 130, 230), "yellow": (240, 170, 40),
+    "red": (190, 60, 90),
+    "green": (90, 190, 40),
+    "blue": (60, 130, 230),
+    "yellow": (240, 170, 40),
 }
 ALT_BACKGROUNDS = ((235, 235, 235), (250, 240, 215), (215, 230, 240))
 
@@ -52,8 +55,13 @@ PLAIN = Surface()
 
 def random_surface(rng: random.Random) -> Surface:
     """A shifted surface: always another palette or background, and often smaller shapes off-centre."""
-    return Surface(alt_palette=rng.random() < 0.7, background=rng.choice(ALT_BACKGROUNDS),
-                   margin=rng.choice((3, 5, 6)), dx=rng.randint(-2, 2), dy=rng.randint(-2, 2))
+    return Surface(
+        alt_palette=rng.random() < 0.7,
+        background=rng.choice(ALT_BACKGROUNDS),
+        margin=rng.choice((3, 5, 6)),
+        dx=rng.randint(-2, 2),
+        dy=rng.randint(-2, 2),
+    )
 
 
 @dataclass(frozen=True)
@@ -70,9 +78,7 @@ class Scene:
 
     def count(self, color: str | None = None, shape: str | None = None) -> int:
         return sum(
-            1
-            for it in self.items
-            if (color is None or it.color == color) and (shape is None or it.shape == shape)
+            1 for it in self.items if (color is None or it.color == color) and (shape is None or it.shape == shape)
         )
 
     def at(self, row: int, col: int) -> Item | None:
@@ -85,9 +91,7 @@ class Scene:
 def random_scene(rng: random.Random, min_items: int = 3, max_items: int = 9) -> Scene:
     n = rng.randint(min_items, max_items)
     cells = rng.sample([(r, c) for r in range(GRID) for c in range(GRID)], n)
-    items = tuple(
-        Item(r, c, rng.choice(list(COLORS)), rng.choice(SHAPES)) for r, c in sorted(cells)
-    )
+    items = tuple(Item(r, c, rng.choice(list(COLORS)), rng.choice(SHAPES)) for r, c in sorted(cells))
     return Scene(items)
 
 
@@ -107,8 +111,15 @@ def render_scene(scene: Scene, surface: Surface = PLAIN) -> Image.Image:
     img = Image.new("RGB", (SIZE, SIZE), surface.background)
     draw = ImageDraw.Draw(img)
     for it in scene.items:
-        draw_shape(draw, it.col * CELL + surface.dx, it.row * CELL + surface.dy, CELL, it.shape,
-                   surface.color(it.color), surface.margin)
+        draw_shape(
+            draw,
+            it.col * CELL + surface.dx,
+            it.row * CELL + surface.dy,
+            CELL,
+            it.shape,
+            surface.color(it.color),
+            surface.margin,
+        )
     return img
 
 
@@ -134,8 +145,10 @@ PIPS: dict[int, tuple[tuple[int, int], ...]] = {
 
 
 DIE_COLORS: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {  # face, pips
-    "white": ((255, 255, 255), (0, 0, 0)), "ivory": ((250, 235, 190), (120, 20, 20)),
-    "sky": ((190, 215, 250), (0, 0, 90)), "red": ((200, 40, 40), (255, 255, 255)),
+    "white": ((255, 255, 255), (0, 0, 0)),
+    "ivory": ((250, 235, 190), (120, 20, 20)),
+    "sky": ((190, 215, 250), (0, 0, 90)),
+    "red": ((200, 40, 40), (255, 255, 255)),
 }
 
 

@@ -35,10 +35,31 @@ REQUIREMENTS = {  # what goes inside <answer> </answer> instead of "The answer i
     "req_json": 'JSON like {"answer": "..."}',
     "req_bare": "only the final value, with no other words,",
 }
-NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-                "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
+NUMBER_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+)
 HINTS = {
-    "integer": "Hint: Please answer the question requiring an integer answer and provide the final value, e.g., 1, 2, 3, at the end.",
+    "integer": "Hint: Please answer the question requiring an integer answer and provide the final value, e.g., 1, 2, 3, at the end.",  # noqa: E501
     "mc": "Hint: Please answer the question and provide the correct option letter, e.g., A, B, C, D, at the end.",
     "word": "Hint: Please answer the question with a single word and provide it at the end.",
     "yesno": "Hint: Please answer the question with yes or no and provide it at the end.",
@@ -133,9 +154,11 @@ STYLES: dict[str, Style] = {
 }
 for _name, _what in REQUIREMENTS.items():
     STYLES[_name] = Style(
-        _name, lambda t, w=_what: f"{_THINK_FIRST}{w} inside <answer> </answer> tags.",
+        _name,
+        lambda t, w=_what: f"{_THINK_FIRST}{w} inside <answer> </answer> tags.",
         {"req_letter": ("mc",), "req_word": ("integer",)}.get(_name, ALL_TYPES),
-        {"req_letter": _req_letter, "req_word": _req_word, "req_json": _req_json, "req_bare": _req_bare}[_name])
+        {"req_letter": _req_letter, "req_word": _req_word, "req_json": _req_json, "req_bare": _req_bare}[_name],
+    )
 TRAIN_STYLE = "format"
 RETENTION_STYLES: tuple[str, ...] = ("boxed", "letter", "hint", "json")
 REQUIREMENT_STYLES: tuple[str, ...] = tuple(REQUIREMENTS)
@@ -154,6 +177,5 @@ def strict_answer(style: str, response: str) -> str | None:
     """The answer if `response` follows `style`, else None. Unknown styles accept any response."""
     s = STYLES.get(style)
     if s is None:
-
         return extract_answer(response)
     return s.strict_answer(response)

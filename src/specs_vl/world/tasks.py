@@ -70,7 +70,7 @@ def _options(rng: random.Random, correct: str, pool: list[str]) -> tuple[tuple[s
 
 
 def _mc_question(text: str, options: tuple[str, ...]) -> str:
-    return text + " Options: " + " ".join(f"{l}. {o}" for l, o in zip(LETTERS, options))
+    return text + " Options: " + " ".join(f"{c}. {o}" for c, o in zip(LETTERS, options))
 
 
 def count(rng: random.Random) -> Task:
@@ -83,8 +83,9 @@ def count(rng: random.Random) -> Task:
         n, what = scene.count(color=color), f"{color} shapes"
     else:
         n, what = scene.count(shape=shape), f"{shape}s"
-    return Task("count", _scene_key(scene), f"How many {what} are there?", str(n), "integer",
-                f"I count the {what}: {n}.")
+    return Task(
+        "count", _scene_key(scene), f"How many {what} are there?", str(n), "integer", f"I count the {what}: {n}."
+    )
 
 
 def arith(rng: random.Random) -> Task:
@@ -97,8 +98,7 @@ def arith(rng: random.Random) -> Task:
         if na < nb:
             a, b, na, nb = b, a, nb, na
         q, ans, op = f"How many more {a}s than {b}s are there?", na - nb, f"{na} - {nb} = {na - nb}"
-    return Task("arith", _scene_key(scene), q, str(ans), "integer",
-                f"{a}s: {na}. {b}s: {nb}. {op}.")
+    return Task("arith", _scene_key(scene), q, str(ans), "integer", f"{a}s: {na}. {b}s: {nb}. {op}.")
 
 
 def compare(rng: random.Random) -> Task:
@@ -107,8 +107,14 @@ def compare(rng: random.Random) -> Task:
     na, nb = scene.count(color=a), scene.count(color=b)
     ans = "yes" if na > nb else "no"
     rel = "more than" if na > nb else ("equal to" if na == nb else "less than")
-    return Task("compare", _scene_key(scene), f"Are there more {a} shapes than {b} shapes?", ans,
-                "yesno", f"{a}: {na}. {b}: {nb}. {na} is {rel} {nb}, so {ans}.")
+    return Task(
+        "compare",
+        _scene_key(scene),
+        f"Are there more {a} shapes than {b} shapes?",
+        ans,
+        "yesno",
+        f"{a}: {na}. {b}: {nb}. {na} is {rel} {nb}, so {ans}.",
+    )
 
 
 def where(rng: random.Random) -> Task:
@@ -119,8 +125,7 @@ def where(rng: random.Random) -> Task:
         q, ans = f"What colour is the shape in {place}?", it.color
     else:
         q, ans = f"What shape is in {place}?", it.shape
-    return Task("where", _scene_key(scene), q, ans, "word",
-                f"In {place} there is a {it.color} {it.shape}.")
+    return Task("where", _scene_key(scene), q, ans, "word", f"In {place} there is a {it.color} {it.shape}.")
 
 
 def bar(rng: random.Random) -> Task:
@@ -132,11 +137,24 @@ def bar(rng: random.Random) -> Task:
     if rng.random() < 0.5 and list(heights.values()).count(top) == 1:
         tallest = max(heights, key=heights.get)
         opts, letter = _options(rng, tallest, colors)
-        return Task("bar", key, _mc_question("Which bar is the tallest?", opts), letter, "mc",
-                    f"{listing} The tallest is {tallest}, option {letter}.", opts)
+        return Task(
+            "bar",
+            key,
+            _mc_question("Which bar is the tallest?", opts),
+            letter,
+            "mc",
+            f"{listing} The tallest is {tallest}, option {letter}.",
+            opts,
+        )
     c = rng.choice(colors)
-    return Task("bar", key, f"What is the value of the {c} bar?", str(heights[c]), "integer",
-                f"{listing} The {c} bar is {heights[c]}.")
+    return Task(
+        "bar",
+        key,
+        f"What is the value of the {c} bar?",
+        str(heights[c]),
+        "integer",
+        f"{listing} The {c} bar is {heights[c]}.",
+    )
 
 
 def dice(rng: random.Random) -> Task:
@@ -146,8 +164,14 @@ def dice(rng: random.Random) -> Task:
     faces = [f for _, f, _ in dice_]
     total = sum(faces)
     listing = " ".join(f"{name}: {f}." for name, f in zip(("first", "second", "third"), faces))
-    return Task("dice", ("dice", dice_), "What is the total number of pips on the dice?", str(total), "integer",
-                f"{listing} {' + '.join(map(str, faces))} = {total}.")
+    return Task(
+        "dice",
+        ("dice", dice_),
+        "What is the total number of pips on the dice?",
+        str(total),
+        "integer",
+        f"{listing} {' + '.join(map(str, faces))} = {total}.",
+    )
 
 
 def rowcount(rng: random.Random) -> Task:
@@ -155,8 +179,14 @@ def rowcount(rng: random.Random) -> Task:
     row = rng.randrange(4)
     items = [it for it in scene.items if it.row == row]
     seen = ", ".join(f"{it.color} {it.shape}" for it in items) or "nothing"
-    return Task("rowcount", _scene_key(scene), f"How many shapes are in the {ROW_NAMES[row]} row?", str(len(items)),
-                "integer", f"The {ROW_NAMES[row]} row holds {seen}. That is {len(items)}.")
+    return Task(
+        "rowcount",
+        _scene_key(scene),
+        f"How many shapes are in the {ROW_NAMES[row]} row?",
+        str(len(items)),
+        "integer",
+        f"The {ROW_NAMES[row]} row holds {seen}. That is {len(items)}.",
+    )
 
 
 def majority(rng: random.Random) -> Task:
@@ -169,8 +199,15 @@ def majority(rng: random.Random) -> Task:
     winner = max(counts, key=counts.get)
     opts, letter = _options(rng, winner, list(COLORS))
     listing = " ".join(f"{c}: {n}." for c, n in counts.items())
-    return Task("majority", _scene_key(scene), _mc_question("Which colour appears most often?", opts),
-                letter, "mc", f"{listing} Most is {winner}, option {letter}.", opts)
+    return Task(
+        "majority",
+        _scene_key(scene),
+        _mc_question("Which colour appears most often?", opts),
+        letter,
+        "mc",
+        f"{listing} Most is {winner}, option {letter}.",
+        opts,
+    )
 
 
 FAMILIES: dict[str, Callable[[random.Random], Task]] = {
@@ -187,16 +224,19 @@ TRAIN_FAMILIES: tuple[str, ...] = ("count", "arith", "compare", "where", "bar")
 OOD_FAMILIES: tuple[str, ...] = ("dice", "majority", "rowcount")
 
 # ood_surface: the same question asked in other words (first matching pattern wins).
-PARAPHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(a), b) for a, b in (
-    (r"^How many (\w+)s and (\w+)s are there in total\?", r"What is the combined number of \1s and \2s?"),
-    (r"^How many more (\w+)s than (\w+)s are there\?", r"By how many do the \1s outnumber the \2s?"),
-    (r"^How many (.+) are there\?", r"Count the \1 in the picture."),
-    (r"^Are there more (\w+) shapes than (\w+) shapes\?", r"Do the \1 shapes outnumber the \2 shapes?"),
-    (r"^What colour is the shape in (.+)\?", r"Which colour does the shape in \1 have?"),
-    (r"^What shape is in (.+)\?", r"Which shape sits in \1?"),
-    (r"^What is the value of the (\w+) bar\?", r"How tall is the \1 bar?"),
-    (r"^Which bar is the tallest\?", "Which bar reaches highest?"),
-))
+PARAPHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(a), b)
+    for a, b in (
+        (r"^How many (\w+)s and (\w+)s are there in total\?", r"What is the combined number of \1s and \2s?"),
+        (r"^How many more (\w+)s than (\w+)s are there\?", r"By how many do the \1s outnumber the \2s?"),
+        (r"^How many (.+) are there\?", r"Count the \1 in the picture."),
+        (r"^Are there more (\w+) shapes than (\w+) shapes\?", r"Do the \1 shapes outnumber the \2 shapes?"),
+        (r"^What colour is the shape in (.+)\?", r"Which colour does the shape in \1 have?"),
+        (r"^What shape is in (.+)\?", r"Which shape sits in \1?"),
+        (r"^What is the value of the (\w+) bar\?", r"How tall is the \1 bar?"),
+        (r"^Which bar is the tallest\?", "Which bar reaches highest?"),
+    )
+)
 
 
 def paraphrase(question: str) -> str:
@@ -211,11 +251,19 @@ def shifted(task: Task, rng: random.Random) -> Task:
     if task.key[0] not in ("scene", "bars"):
         return task
     surface = random_surface(rng)
-    return replace(task, key=(*task.key[:2], (surface.alt_palette, surface.background, surface.margin,
-                                              surface.dx, surface.dy)), question=paraphrase(task.question))
+    return replace(
+        task,
+        key=(*task.key[:2], (surface.alt_palette, surface.background, surface.margin, surface.dx, surface.dy)),
+        question=paraphrase(task.question),
+    )
 
 
-_POOLS = {"integer": [str(i) for i in range(0, 13)], "yesno": ["yes", "no"], "colour": list(COLORS), "shape": list(SHAPES)}
+_POOLS = {
+    "integer": [str(i) for i in range(0, 13)],
+    "yesno": ["yes", "no"],
+    "colour": list(COLORS),
+    "shape": list(SHAPES),
+}
 
 
 def as_choice(task: Task, rng: random.Random) -> Task:
@@ -226,5 +274,11 @@ def as_choice(task: Task, rng: random.Random) -> Task:
     pool = [p for p in _POOLS[kind] if p != task.answer]
     rng.shuffle(pool)
     opts, letter = _options(rng, task.answer, [task.answer, *pool[:3]] if len(pool) >= 3 else [task.answer, *pool])
-    return replace(task, question=_mc_question(task.question, opts), answer=letter, answer_type="mc",
-                   reasoning=f"{task.reasoning} That is option {letter}.", choices=opts)
+    return replace(
+        task,
+        question=_mc_question(task.question, opts),
+        answer=letter,
+        answer_type="mc",
+        reasoning=f"{task.reasoning} That is option {letter}.",
+        choices=opts,
+    )

@@ -86,9 +86,18 @@ def _counts(head: torch.nn.Linear, merged: torch.Tensor, tasks: list[Task]) -> t
 
 
 def pretrain_vision(
-    model, processor, world: WorldConfig, steps: int, batch_size: int, lr: float, seed: int,
-    pool: int, freeze: bool = True, on_step: Callable[[int, float], None] | None = None,
-    position_heads: bool = False, count_heads: bool = False,
+    model,
+    processor,
+    world: WorldConfig,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    pool: int,
+    freeze: bool = True,
+    on_step: Callable[[int, float], None] | None = None,
+    position_heads: bool = False,
+    count_heads: bool = False,
 ) -> dict[str, float]:
     """Train the tower with a per-cell probe (and the asked-for heads); returns their held-out accuracies."""
     torch.manual_seed(seed)
@@ -138,6 +147,8 @@ def pretrain_vision(
     if placed is not None:
         out.update(row_accuracy=placed[0].float().mean().item(), col_accuracy=placed[1].float().mean().item())
     if counted is not None:
-        out.update(shape_count_accuracy=counted[:, :len(SHAPES)].float().mean().item(),
-                   color_count_accuracy=counted[:, len(SHAPES):].float().mean().item())
+        out.update(
+            shape_count_accuracy=counted[:, : len(SHAPES)].float().mean().item(),
+            color_count_accuracy=counted[:, len(SHAPES) :].float().mean().item(),
+        )
     return out

@@ -69,25 +69,57 @@ from specs_vl.evaluation.benchmarks.mathvista import (
     score_mathvista_example,
 )
 from specs_vl.evaluation.benchmarks.mmmu import MMMU_SUBJECTS, mmmu_example
-from specs_vl.evaluation.benchmarks.mmmu_score import score_mmmu_example, score_mmmu_run
+from specs_vl.evaluation.benchmarks.mmmu_run import score_mmmu_example, score_mmmu_run
 
 BenchmarkDataError = RowDataError  # the name benchmark callers catch
 
-__all__ = ["BENCHMARKS", "BenchmarkDataError", "classify_answer", "get_benchmark", "load_benchmark",
-           "parse_inline_choices", "score_example", "score_run"]
+__all__ = [
+    "BENCHMARKS",
+    "BenchmarkDataError",
+    "classify_answer",
+    "get_benchmark",
+    "load_benchmark",
+    "parse_inline_choices",
+    "score_example",
+    "score_run",
+]
 
 BENCHMARKS: dict[str, BenchmarkSpec] = {
-    "mathvista": BenchmarkSpec("mathvista", "AI4Math/MathVista", "testmini",
-                               ("pid", "query", "answer", "question_type", "answer_type"),
-                               mathvista_example, score_mathvista_example),
-    "mathverse": BenchmarkSpec("mathverse", "AI4Math/MathVerse", "testmini",
-                               ("sample_index", "query_cot", "answer", "question_type"),
-                               mathverse_example, score_with_checker, hub_configs=("testmini",)),
-    "mathvision": BenchmarkSpec("mathvision", "MathLLMs/MathVision", "test",
-                                ("id", "question", "answer"), mathvision_example, score_mathvision_example),
-    "mmmu": BenchmarkSpec("mmmu", "MMMU/MMMU", "validation",
-                          ("id", "question", "options", "answer", "question_type"),
-                          mmmu_example, score_mmmu_example, hub_configs=MMMU_SUBJECTS, score_run=score_mmmu_run),
+    "mathvista": BenchmarkSpec(
+        "mathvista",
+        "AI4Math/MathVista",
+        "testmini",
+        ("pid", "query", "answer", "question_type", "answer_type"),
+        mathvista_example,
+        score_mathvista_example,
+    ),
+    "mathverse": BenchmarkSpec(
+        "mathverse",
+        "AI4Math/MathVerse",
+        "testmini",
+        ("sample_index", "query_cot", "answer", "question_type"),
+        mathverse_example,
+        score_with_checker,
+        hub_configs=("testmini",),
+    ),
+    "mathvision": BenchmarkSpec(
+        "mathvision",
+        "MathLLMs/MathVision",
+        "test",
+        ("id", "question", "answer"),
+        mathvision_example,
+        score_mathvision_example,
+    ),
+    "mmmu": BenchmarkSpec(
+        "mmmu",
+        "MMMU/MMMU",
+        "validation",
+        ("id", "question", "options", "answer", "question_type"),
+        mmmu_example,
+        score_mmmu_example,
+        hub_configs=MMMU_SUBJECTS,
+        score_run=score_mmmu_run,
+    ),
 }
 
 
@@ -97,8 +129,9 @@ def get_benchmark(name: str) -> BenchmarkSpec:
     return BENCHMARKS[name]
 
 
-def load_benchmark(name: str, path_or_id: str | None = None, split: str | None = None,
-                   n: int | None = None) -> list[dict[str, Any]]:
+def load_benchmark(
+    name: str, path_or_id: str | None = None, split: str | None = None, n: int | None = None
+) -> list[dict[str, Any]]:
     """Load `name` from a local file or directory, or from the hub, as a list of examples.
 
     `path_or_id` defaults to the benchmark's hub id and `split` to its usual

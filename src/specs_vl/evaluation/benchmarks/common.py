@@ -93,8 +93,7 @@ _LOCAL_SUFFIXES = (".parquet", ".json", ".jsonl")
 def looks_local(path_or_id: str) -> bool:
     """A hub id is 'owner/name'; anything else that names no existing file is a missing path."""
     s = str(path_or_id)
-    return (s.startswith((".", "/", "~")) or "\\" in s or s.count("/") != 1
-            or s.lower().endswith(_LOCAL_SUFFIXES))
+    return s.startswith((".", "/", "~")) or "\\" in s or s.count("/") != 1 or s.lower().endswith(_LOCAL_SUFFIXES)
 
 
 def undecoded(ds: Any) -> Any:

@@ -31,11 +31,20 @@ def mathverse_example(row: dict[str, Any], ctx: RowContext) -> dict[str, Any]:
     mc = qtype == "multi-choice"
     metadata = row.get("metadata") or {}
     return bench_example(
-        ctx, id=str(row["sample_index"]), image=image, question=str(row["query_cot"]), answer=answer,
+        ctx,
+        id=str(row["sample_index"]),
+        image=image,
+        question=str(row["query_cot"]),
+        answer=answer,
         answer_type="mc" if mc else classify_answer(answer),
         choices=parse_inline_choices(str(row.get("question") or "")) if mc else [],
         family=str(metadata.get("subject") or "unknown"),
-        meta={"question_type": qtype, "problem_index": row.get("problem_index"),
-              "problem_version": row.get("problem_version"), "question_for_eval": row.get("question_for_eval"),
-              "source": metadata.get("source"), "subfield": metadata.get("subfield")},
+        meta={
+            "question_type": qtype,
+            "problem_index": row.get("problem_index"),
+            "problem_version": row.get("problem_version"),
+            "question_for_eval": row.get("question_for_eval"),
+            "source": metadata.get("source"),
+            "subfield": metadata.get("subfield"),
+        },
     )

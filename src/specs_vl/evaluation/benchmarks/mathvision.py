@@ -19,16 +19,22 @@ MATHVISION_PROMPT = (
 
 def mathvision_example(row: dict[str, Any], ctx: RowContext) -> dict[str, Any]:
     image = row.get("decoded_image")
-    image = load_image(image if image is not None else row.get("image"), ctx,
-                       "decoded_image" if image is not None else "image")
+    image = load_image(
+        image if image is not None else row.get("image"), ctx, "decoded_image" if image is not None else "image"
+    )
     options = [str(o) for o in row.get("options") or []]
     listed = "".join(f"({letter}) {o}\n" for letter, o in zip(letters(len(options)), options))
     if options == letters(len(options)):
         listed = ""  # the options are drawn in the image
     answer = str(row["answer"]).strip()
     return bench_example(
-        ctx, id=str(row["id"]), image=image, question=f"{MATHVISION_PROMPT}{row['question']}\n{listed}",
-        answer=answer, answer_type="mc" if options else classify_answer(answer), choices=options,
+        ctx,
+        id=str(row["id"]),
+        image=image,
+        question=f"{MATHVISION_PROMPT}{row['question']}\n{listed}",
+        answer=answer,
+        answer_type="mc" if options else classify_answer(answer),
+        choices=options,
         family=str(row.get("subject") or "unknown"),
         meta={"level": row.get("level"), "subject": row.get("subject")},
     )

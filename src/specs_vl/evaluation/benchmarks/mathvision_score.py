@@ -46,8 +46,15 @@ from latex2sympy2_extended import latex2sympy
 from specs_vl.evaluation.benchmarks.mmmu_score import answer_span
 
 # --- a stand-in for `eval(str(latex2sympy(x)))` under `from math import *` ---
-_BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-        ast.Pow: operator.pow, ast.Mod: operator.mod, ast.FloorDiv: operator.floordiv}
+_BIN = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.Mod: operator.mod,
+    ast.FloorDiv: operator.floordiv,
+}
 _UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 _NAMES = {k: v for k, v in vars(math).items() if not k.startswith("_")}
 
@@ -111,16 +118,24 @@ def is_number(s: str) -> bool:
 
 
 def eval_tuple(s: str) -> str:
-    """"(2*3, 5+2)" -> "(6,7)": each element of a tuple or list rounded to 2 decimals."""
+    """ "(2*3, 5+2)" -> "(6,7)": each element of a tuple or list rounded to 2 decimals."""
     sl = s[1:-1].split(",")
     try:
         if s[0] == "(" and s[-1] == ")" and len(sl) > 1:
-            s = ",".join([str(round(latex_value(sub), 2)) if "infty" not in sub and sub not in ["a", "-a"] else sub
-                          for sub in sl])
+            s = ",".join(
+                [
+                    str(round(latex_value(sub), 2)) if "infty" not in sub and sub not in ["a", "-a"] else sub
+                    for sub in sl
+                ]
+            )
             return f"({s})"
         elif s[0] == "[" and s[-1] == "]" and len(sl) > 1:
-            s = ",".join([str(round(latex_value(sub), 2)) if "infty" not in sub and sub not in ["a", "-a"] else sub
-                          for sub in sl])
+            s = ",".join(
+                [
+                    str(round(latex_value(sub), 2)) if "infty" not in sub and sub not in ["a", "-a"] else sub
+                    for sub in sl
+                ]
+            )
             return f"[{s}]"
     except Exception:  # noqa: BLE001 -- upstream: any failure keeps the text
         return s
@@ -244,8 +259,9 @@ def extract_mathvision_answer(response: str) -> str:
     """`model_answer` as `evaluate(..., regen_answer=True)` computes it."""
     model_answer = response.strip()
     for c in "ABCDE":
-        if model_answer.endswith((f" {c}.", f" ({c}).")) or model_answer.startswith((f"{c}\n", f"({c})\n",
-                                                                                        f"({c}) {c}\n")):
+        if model_answer.endswith((f" {c}.", f" ({c}).")) or model_answer.startswith(
+            (f"{c}\n", f"({c})\n", f"({c}) {c}\n")
+        ):
             model_answer = c
     if is_number(model_answer.split("is ")[-1].rstrip(".")):
         model_answer = model_answer.split("is ")[-1].rstrip(".")

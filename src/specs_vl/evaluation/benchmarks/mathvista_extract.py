@@ -43,34 +43,72 @@ _REFUSAL = re.compile(
     r"(?:information|data|details|context)|not enough information|insufficient information|"
     r"question is (?:not clear|unclear|ambiguous|incomplete|invalid|nonsensical|not valid)|"
     r"cannot (?:answer|determine|provide|process|see|view))",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # an explicit option statement: "answer is (B)", "correct option is C", "answer is option B", "Answer: B"
 _OPTION_SAID = re.compile(
-    r"\b(?:answer|option|choice)(?:\s+letter)?\s*(?:is|would be|should be|will be|=|:)?\s*[:\-]?\s*(?:option\s+|choice\s+)?"
-    r"\(?([A-Z])\)?(?![\w'])", re.IGNORECASE)
+    r"\b(?:answer|option|choice)(?:\s+letter)?\s*(?:is|would be|should be|will be|=|:)?\s*[:\-]?\s*(?:option\s+|choice\s+)?"  # noqa: E501
+    r"\(?([A-Z])\)?(?![\w'])",
+    re.IGNORECASE,
+)
 _PAREN_LETTER = re.compile(r"\(([A-Z])\)")
 _LONE_LETTER = re.compile(r"^\s*\(?([A-Z])\)?\s*(?:[.:)]\s*.*)?$")
 _ANSWER_IS = re.compile(r"\b(?:final answer|answer)\s*(?:is|:|=)\s*:?\s*(.+)", re.IGNORECASE)
 # minus only where no digit, letter, % or ) precedes: "0-5" and "45.2%-65.6%" are ranges
-_NUMBER = re.compile(r"(?<![\w%)])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)|(?<=[\w%)])(?:\d{1,3}(?:,\d{3})+"
-                     r"(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)")
+_NUMBER = re.compile(
+    r"(?<![\w%)])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)|(?<=[\w%)])(?:\d{1,3}(?:,\d{3})+"
+    r"(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+)
 _LIST = re.compile(r"\[[^\[\]]*\]")
-_WORDS = {w: str(i) for i, w in enumerate(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
+_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
 _WORD_NUMBER = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[$\\])|\n+")
 _CONCLUDE = re.compile(r"\b(?:therefore|thus|so|hence|in conclusion|in total|the answer|answer)\b", re.IGNORECASE)
-_REJECTS = re.compile(r"\b(?:incorrect|not correct|wrong|not the (?:correct )?answer|eliminate|ruled out)\b", re.IGNORECASE)
+_REJECTS = re.compile(
+    r"\b(?:incorrect|not correct|wrong|not the (?:correct )?answer|eliminate|ruled out)\b", re.IGNORECASE
+)
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|cannot)\b|n't\b", re.IGNORECASE)
 # a response that declines outright, naming no missing fact of the question: GPT writes "N/A" for it
-_DECLINE = re.compile(r"^(?:The solution (?:cannot|can't|would|to this|depends)|As an AI|"
-                      r"I can't process|I cannot process|I'm unable|I am unable)", re.IGNORECASE)
+_DECLINE = re.compile(
+    r"^(?:The solution (?:cannot|can't|would|to this|depends)|As an AI|"
+    r"I can't process|I cannot process|I'm unable|I am unable)",
+    re.IGNORECASE,
+)
 # "Therefore, the question cannot be answered.": a refusal's conclusion, which GPT sums up as "N/A"
 _GIVES_UP = re.compile(r"^(?:Therefore|Thus|So|Hence|As a result)\b", re.IGNORECASE)
 # the prompt's format examples ("e.g., 1, 2, 3, at the end") are no numbers the question gives
 _EXAMPLES = re.compile(r"\be\.g\.,?[^\n]*?(?=\bat the end\b|$)", re.IGNORECASE | re.MULTILINE)
 _SPEAKER = re.compile(r"^A:\s+(?=\S{2,})")
-_FILLER = re.compile(r"^(?:I hope|Hope this|Let me know|Do you want|Is there anything|Feel free|Please let)", re.IGNORECASE)
+_FILLER = re.compile(
+    r"^(?:I hope|Hope this|Let me know|Do you want|Is there anything|Feel free|Please let)", re.IGNORECASE
+)
 
 
 def last_boxed(text: str) -> str | None:
@@ -109,8 +147,12 @@ def _numbers(text: str, given: set[str] | frozenset[str] = frozenset()) -> list[
 
 def _option_letter(text: str, n: int) -> str | None:
     """The last explicit option statement naming a letter within range."""
-    said = [m.group(1).upper() for sentence in _sentences(text, negative=False)
-            for m in _OPTION_SAID.finditer(sentence) if m.group(1).isupper() or sentence[m.start(1) - 1] == "("]
+    said = [
+        m.group(1).upper()
+        for sentence in _sentences(text, negative=False)
+        for m in _OPTION_SAID.finditer(sentence)
+        if m.group(1).isupper() or sentence[m.start(1) - 1] == "("
+    ]
     said = [s for s in said if s <= "H"]  # GPT writes a stated letter even out of range; the normaliser copes
     if said:
         return said[-1]
@@ -137,8 +179,12 @@ def _option_text(text: str, choices: Sequence[str]) -> str | None:
         if starts:
             return max(starts, key=len)
     for sentence in reversed(_sentences(text, negative=False)):
-        hits = [(m.start(), c) for c in choices if c
-                for m in re.finditer(r"(?<![\w.])" + re.escape(c.lower()) + r"(?![\w])", sentence.lower())]
+        hits = [
+            (m.start(), c)
+            for c in choices
+            if c
+            for m in re.finditer(r"(?<![\w.])" + re.escape(c.lower()) + r"(?![\w])", sentence.lower())
+        ]
         if hits:
             return max(hits, key=lambda h: (h[0], len(h[1])))[1]
     return None
@@ -167,8 +213,13 @@ def _free_form(text: str, answer_type: str, query: str) -> str:
     return _numbers(pool[-1])[-1] if pool else _clean(text)
 
 
-def extract_response_answer(response: str, question_type: str = "free_form", answer_type: str = "text",
-                            choices: Sequence[str] | None = None, query: str = "") -> str | None:
+def extract_response_answer(
+    response: str,
+    question_type: str = "free_form",
+    answer_type: str = "text",
+    choices: Sequence[str] | None = None,
+    query: str = "",
+) -> str | None:
     """What MathVista's GPT extraction would write for `response`; None only for an empty response."""
     text = (response or "").strip()
     if not text:
@@ -222,7 +273,8 @@ def _refusal(text: str) -> str:
     what is missing, and writes "N/A" for a longer one. The official normaliser then takes the option
     nearest to either by edit distance (None on free-form questions): we keep that, on purpose."""
     sentences = _sentences(text)
-    if _DECLINE.match(text) or (len(sentences) >= 2 and _GIVES_UP.match(sentences[-1])
-                                and _REFUSAL.search(sentences[-1])):
+    if _DECLINE.match(text) or (
+        len(sentences) >= 2 and _GIVES_UP.match(sentences[-1]) and _REFUSAL.search(sentences[-1])
+    ):
         return "N/A"
     return text if len(sentences) <= 2 and len(text) <= 200 else "N/A"

@@ -32,8 +32,14 @@ from typing import Any
 
 from specs_vl.evaluation.benchmarks.mathvista_extract import extract_response_answer
 
-__all__ = ["extract_response_answer", "get_most_similar", "levenshtein", "normalize_extracted_answer", "safe_equal",
-           "score_mathvista"]
+__all__ = [
+    "extract_response_answer",
+    "get_most_similar",
+    "levenshtein",
+    "normalize_extracted_answer",
+    "safe_equal",
+    "score_mathvista",
+]
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -156,7 +162,11 @@ def score_mathvista(
     if extraction is None:
         extraction = ""
     prediction = normalize_extracted_answer(
-        extraction, choices, question_type, answer_type, _precision(row.get("precision")),
+        extraction,
+        choices,
+        question_type,
+        answer_type,
+        _precision(row.get("precision")),
         ignore_empty_extractions=ignore_empty_extractions,
     )
     return prediction, safe_equal(prediction, row["answer"])

@@ -48,10 +48,21 @@ def mmmu_example(row: dict[str, Any], ctx: RowContext) -> dict[str, Any]:
         prompt, kind = MMMU_OPEN_FORMAT.format(question), classify_answer(answer)
     n_images = sum(row.get(f"image_{k}") is not None for k in range(1, 8))
     return bench_example(
-        ctx, id=str(row["id"]), image=image, question=prompt, answer=answer, answer_type=kind,
-        choices=options if kind == "mc" else [], family=mmmu_subject(str(row["id"])),
-        meta={"question_type": qtype, "subfield": row.get("subfield"), "img_type": text_or_none(row.get("img_type")),
-              "topic_difficulty": row.get("topic_difficulty"), "n_images": n_images},
+        ctx,
+        id=str(row["id"]),
+        image=image,
+        question=prompt,
+        answer=answer,
+        answer_type=kind,
+        choices=options if kind == "mc" else [],
+        family=mmmu_subject(str(row["id"])),
+        meta={
+            "question_type": qtype,
+            "subfield": row.get("subfield"),
+            "img_type": text_or_none(row.get("img_type")),
+            "topic_difficulty": row.get("topic_difficulty"),
+            "n_images": n_images,
+        },
     )
 
 

@@ -44,11 +44,36 @@ import numpy as np
 
 # mmmu/utils/data_utils.py CAT_SHORT2LONG, in its order (the order `--subject ALL` evaluates)
 MMMU_SUBJECT_ORDER: tuple[str, ...] = (
-    "Accounting", "Agriculture", "Architecture_and_Engineering", "Art", "Art_Theory", "Basic_Medical_Science",
-    "Biology", "Chemistry", "Clinical_Medicine", "Computer_Science", "Design",
-    "Diagnostics_and_Laboratory_Medicine", "Economics", "Electronics", "Energy_and_Power", "Finance",
-    "Geography", "History", "Literature", "Manage", "Marketing", "Materials", "Math",
-    "Mechanical_Engineering", "Music", "Pharmacy", "Physics", "Psychology", "Public_Health", "Sociology",
+    "Accounting",
+    "Agriculture",
+    "Architecture_and_Engineering",
+    "Art",
+    "Art_Theory",
+    "Basic_Medical_Science",
+    "Biology",
+    "Chemistry",
+    "Clinical_Medicine",
+    "Computer_Science",
+    "Design",
+    "Diagnostics_and_Laboratory_Medicine",
+    "Economics",
+    "Electronics",
+    "Energy_and_Power",
+    "Finance",
+    "Geography",
+    "History",
+    "Literature",
+    "Manage",
+    "Marketing",
+    "Materials",
+    "Math",
+    "Mechanical_Engineering",
+    "Music",
+    "Pharmacy",
+    "Physics",
+    "Psychology",
+    "Public_Health",
+    "Sociology",
 )
 
 # mmmu/utils/data_utils.py DOMAIN_CAT2SUB_CAT
@@ -56,11 +81,23 @@ MMMU_DOMAINS: dict[str, tuple[str, ...]] = {
     "Art and Design": ("Art", "Art_Theory", "Design", "Music"),
     "Business": ("Accounting", "Economics", "Finance", "Manage", "Marketing"),
     "Science": ("Biology", "Chemistry", "Geography", "Math", "Physics"),
-    "Health and Medicine": ("Basic_Medical_Science", "Clinical_Medicine", "Diagnostics_and_Laboratory_Medicine",
-                            "Pharmacy", "Public_Health"),
+    "Health and Medicine": (
+        "Basic_Medical_Science",
+        "Clinical_Medicine",
+        "Diagnostics_and_Laboratory_Medicine",
+        "Pharmacy",
+        "Public_Health",
+    ),
     "Humanities and Social Science": ("History", "Literature", "Sociology", "Psychology"),
-    "Tech and Engineering": ("Agriculture", "Architecture_and_Engineering", "Computer_Science", "Electronics",
-                             "Energy_and_Power", "Materials", "Mechanical_Engineering"),
+    "Tech and Engineering": (
+        "Agriculture",
+        "Architecture_and_Engineering",
+        "Computer_Science",
+        "Electronics",
+        "Energy_and_Power",
+        "Materials",
+        "Mechanical_Engineering",
+    ),
 }
 
 _ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.IGNORECASE | re.DOTALL)
@@ -77,8 +114,9 @@ def answer_span(response: str) -> str:
 
 
 # ----------- Process Multi-choice ------------- (upstream, verbatim but for `rng`)
-def parse_multi_choice_response(response: str, all_choices: Sequence[str], index2ans: dict[str, str],
-                                rng: random.Random | None = None) -> str:
+def parse_multi_choice_response(
+    response: str, all_choices: Sequence[str], index2ans: dict[str, str], rng: random.Random | None = None
+) -> str:
     """The predicted option letter; `rng=None` raises NoOption where upstream calls `random.choice`."""
     for char in [",", ".", "!", "?", ";", ":", "'"]:
         response = response.strip(char)
@@ -151,7 +189,9 @@ def extract_numbers(string: str) -> list[str]:
     pattern_commas = r"-?\b\d{1,3}(?:,\d{3})+\b"
     pattern_scientific = r"-?\d+(?:\.\d+)?[eE][+-]?\d+"
     pattern_simple = r"-?(?:\d+\.\d+|\.\d+|\d+\b)(?![eE][+-]?\d+)(?![,\d])"
-    return re.findall(pattern_commas, string) + re.findall(pattern_scientific, string) + re.findall(pattern_simple, string)
+    return (
+        re.findall(pattern_commas, string) + re.findall(pattern_scientific, string) + re.findall(pattern_simple, string)
+    )
 
 
 def _key_subresponses(response: str) -> list[str]:
@@ -254,71 +294,3 @@ def score_mmmu(response: str, item: dict[str, Any], rng: random.Random | None = 
         return pred, eval_multi_choice(gold, pred)
     preds = parse_open_response(text)
     return ", ".join(sorted(str(p) for p in preds)), eval_open(gold, preds)
-
-
-def subject_of(id_: str) -> str:
-    """'validation_Art_Theory_12' -> 'Art_Theory' (upstream: "_".join(id.split("_")[1:-1]))."""
-    return "_".join(id_.split("_")[1:-1])
-
-
-def evaluate_mmmu(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Score a whole run as upstream: one Random(42), subjects in upstream order, items in given order.
-
-    Each item: id, question_type, answer, choices, response. Returns per-item
-    (prediction, correct) in the input order, accuracy per subject and overall
-    (instance-level, as `calculate_ins_level_acc`), and the fallback count.
-    """
-    rng = random.Random(42)  # upstream: random.seed(42) at import of eval_utils
-    order = {s: i for i, s in enumerate(MMMU_SUBJECT_ORDER)}
-    ranked = sorted(range(len(items)), key=lambda i: order.get(subject_of(str(items[i]["id"])), len(order)))
-    verdicts: list[tuple[str | None, bool]] = [(None, False)] * len(items)
-    fallbacks = 0
-    for i in ranked:
-        item = items[i]
-        pred, ok = score_mmmu(item["response"], item)
-        if pred is None and _is_mc(item):
-            pred, ok = score_mmmu(item["response"], item, rng)
-            fallbacks += 1
-        verdicts[i] = (pred, ok)
-    per_subject: dict[str, dict[str, float | int]] = {}
-    for item, (_, ok) in zip(items, verdicts):
-        s = per_subject.setdefault(subject_of(str(item["id"])), {"correct": 0, "num": 0})
-        s["correct"] += int(ok)
-        s["num"] += 1
-    for s in per_subject.values():
-        s["acc"] = s["correct"] / s["num"]
-    per_domain = {}
-    for domain, subjects in MMMU_DOMAINS.items():
-        num = sum(per_subject[s]["num"] for s in subjects if s in per_subject)
-        if num:
-            right = sum(per_subject[s]["correct"] for s in subjects if s in per_subject)
-            per_domain[domain] = {"correct": right, "num": num, "acc": right / num}
-    n = len(items)
-    return {"verdicts": verdicts, "per_subject": per_subject, "per_domain": per_domain, "fallbacks": fallbacks,
-            "n": n, "accuracy": sum(ok for _, ok in verdicts) / n if n else 0.0}
-
-
-def score_mmmu_example(response: str, example: dict[str, Any]) -> tuple[str | None, bool]:
-    """One response against an MMMU example (see `score_mmmu`; a fallback is settled by `score_mmmu_run`)."""
-    item = {"question_type": example["meta"]["question_type"], "answer": example["answer"],
-            "choices": example.get("choices") or []}
-    return score_mmmu(response, item)
-
-
-def score_mmmu_run(records: list[dict[str, Any]], examples: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Rescore a run's records as upstream (settling random fallbacks); updates them in place.
-
-    Records are (id, response, ...) rows of generations.jsonl; their
-    `extracted`, `correct` and `strict` become the official ones. Returns the
-    official summary: accuracy overall, per subject and per domain, fallbacks.
-    """
-    by_id = {str(ex["id"]): ex for ex in examples}
-    items = []
-    for r in records:
-        ex = by_id[str(r["id"])]
-        items.append({"id": str(r["id"]), "question_type": ex["meta"]["question_type"], "answer": ex["answer"],
-                      "choices": ex.get("choices") or [], "response": r["response"]})
-    result = evaluate_mmmu(items)
-    for r, (pred, ok) in zip(records, result.pop("verdicts")):
-        r["extracted"], r["correct"], r["strict"] = pred, ok, ok
-    return result

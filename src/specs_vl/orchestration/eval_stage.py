@@ -1,0 +1,94 @@
+"""The pipeline's eval stage: every configured suite for one model, through HF generate or one vLLM engine."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+from specs_vl.config import RunConfig
+from specs_vl.evaluation.runner import (
+    EvalConfig,
+    aggregate,
+    evaluate_model,
+    score_responses,
+    write_outputs,
+)
+from specs_vl.evaluation.suites import get_suite, suite_dirname
+from specs_vl.models.load import load_for_inference
+from specs_vl.models.sampling import SampleConfig
+from specs_vl.models.vllm import VLLMEngine, resolve_backend
+from specs_vl.util.atomic import atomic_write
+from specs_vl.util.progress import say
+
+
+def evaluate_stage(cfg: RunConfig, model_path: str | Path, out: Path) -> None:
+    """Every configured suite for one model: `out/<suite>/{metrics.json,generations.jsonl}`, then `done.json`."""
+
+    e = cfg.eval
+    backend = resolve_backend(e.backend, f"eval {out.name}")
+    model, processor = load_for_inference(model_path) if backend == "hf" else (None, None)
+    engine = VLLMEngine(model_path, e, seed=e.seed) if backend == "vllm" else None  # one engine for all suites
+    summary = {}
+    with engine or contextlib.nullcontext():
+        _evaluate_suites(cfg, model_path, out, backend, model, processor, engine, summary)
+    atomic_write(out / "done.json", json.dumps({"model": str(model_path), "suites": summary}, indent=2))
+
+
+def _evaluate_suites(
+    cfg: RunConfig,
+    model_path: str | Path,
+    out: Path,
+    backend: str,
+    model: Any,
+    processor: Any,
+    engine: Any,
+    summary: dict[str, Any],
+) -> None:
+    e = cfg.eval
+    for suite in e.suites:
+        ecfg = EvalConfig(
+            n=e.n,
+            samples=e.samples,
+            ks=tuple(e.ks),
+            temperature=e.temperature,
+            max_new_tokens=e.max_new_tokens,
+            batch_size=e.batch_size,
+            seed=e.seed,
+            rbf=backend == "hf",
+            suite_args={"world": cfg.world, **e.suite_args.get(suite, {})},
+        )
+        if backend == "hf":
+            records, metrics = evaluate_model(model, processor, suite, ecfg)
+        else:
+            records, metrics = _evaluate_vllm(engine, model_path, suite, ecfg)
+        metrics["backend"] = backend
+        write_outputs(out / suite_dirname(suite), records, metrics)
+        o = metrics["overall"]
+        summary[suite] = {k: o.get(k) for k in ("accuracy", "format_valid_rate", "strict_success")}
+        say(
+            f"  eval {out.name} on {suite}: accuracy {o['accuracy']:.1%}, format {o['format_valid_rate']:.1%}, "
+            f"strict {o['strict_success']:.1%}"
+        )
+
+
+def _evaluate_vllm(engine: VLLMEngine, model_path: str | Path, suite_name: str, ecfg: Any) -> tuple[list, dict]:
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from transformers import AutoProcessor
+
+    suite = get_suite(suite_name)
+    examples = suite.load(n=ecfg.n, **ecfg.suite_args)
+    processor = AutoProcessor.from_pretrained(str(model_path))
+    scfg = SampleConfig(
+        n=ecfg.samples,
+        temperature=ecfg.temperature,
+        top_p=ecfg.top_p,
+        max_new_tokens=ecfg.max_new_tokens,
+        batch_size=ecfg.batch_size,
+        seed=ecfg.seed,
+    )
+    records = score_responses(suite, examples, engine.generate(processor, examples, scfg), processor.tokenizer)
+    metrics = aggregate(records, ecfg.ks)
+    metrics["suite"] = suite_name
+    return records, metrics
