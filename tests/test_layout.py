@@ -156,3 +156,37 @@ def test_the_cli_imports_no_heavy_library_at_start():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+# Low to high; a package may import its own layer and the ones below, never one above (README: Architecture).
+# world, data and models share a layer: the world is a data source and a model factory in the example schema.
+LAYERS = [
+    {"util"},
+    {"scoring"},
+    {"world", "data", "models"},
+    {"judge", "export"},
+    {"evaluation"},
+    {"stages"},
+    {"config", "planning"},
+    {"api", "config_doc"},
+    {"report"},
+    {"orchestration"},
+    {"study"},
+    {"cli"},
+]
+
+
+def test_no_import_climbs_a_layer():
+    rank = {pkg: i for i, layer in enumerate(LAYERS) for pkg in layer}
+
+    def top(module: str) -> str:
+        return module.split(".")[1] if "." in module else ""
+
+    up = [
+        f"{a} -> {d}"
+        for a, deps in _graph().items()
+        for d in deps
+        if top(a) in rank and top(d) in rank and rank[top(d)] > rank[top(a)]
+    ]
+    assert not up, "\n".join(sorted(up))
+    assert set(rank) >= {top(m) for m in _graph() if top(m)}, "a new package needs a place in LAYERS"

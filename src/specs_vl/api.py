@@ -25,7 +25,6 @@ from typing import Any
 from specs_vl.config import RunConfig, apply_run_settings, is_named, load_run_config
 from specs_vl.evaluation.runner import EvalConfig
 from specs_vl.evaluation.standalone import evaluate_path, resolve_suite
-from specs_vl.orchestration.stage_runner import run_stage
 from specs_vl.stages import checks as _checks
 from specs_vl.stages import coldstart as _coldstart
 from specs_vl.stages import distill as _distill
@@ -34,6 +33,7 @@ from specs_vl.stages import tune_lr as _tune_lr
 from specs_vl.stages import tune_rl as _tune_rl
 from specs_vl.stages import zero as _zero
 from specs_vl.stages.guard import Mode
+from specs_vl.stages.stage_runner import run_stage
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.outputs import check_output
 from specs_vl.world.base_model import build_base_model

@@ -8,9 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-# Slack for float round-off in cumulative probabilities, so that a uniform
-# distribution over V tokens has a nucleus of exactly ceil(top_p * V).
-_NUCLEUS_EPS = 1e-7
+from specs_vl.models.nucleus import nucleus_size
 
 
 def generalization_factor(g_id: float, g_ood: float, beta: float = 2.0) -> float | None:
@@ -40,21 +38,6 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     if n - c < k:
         return 1.0
     return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
-
-
-def nucleus_size(logits: torch.Tensor, top_p: float = 0.95) -> torch.Tensor:
-    """Number of tokens in the top-p nucleus for each distribution in `logits` (..., vocab) -> (...).
-
-    The nucleus is the smallest set of most probable tokens whose mass reaches
-    `top_p`, the set top-p sampling draws from: a token is in it when the mass
-    of the tokens ranked above it is still below `top_p`.
-    """
-    if not 0.0 < top_p <= 1.0:
-        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
-    probs = torch.softmax(logits.double(), dim=-1)
-    sorted_p = probs.sort(dim=-1, descending=True).values
-    mass_above = sorted_p.cumsum(-1) - sorted_p
-    return (mass_above < top_p - _NUCLEUS_EPS).sum(-1)
 
 
 def rollout_branching_factor(

@@ -20,8 +20,8 @@ from typing import Any
 import torch
 
 from specs_vl.data.schema import user_message
-from specs_vl.evaluation.metrics import nucleus_size
 from specs_vl.models.context import check_prompt_lengths
+from specs_vl.models.nucleus import nucleus_size
 
 RBF_TOP_P = 0.95  # the paper's nucleus for the Rollout Branching Factor
 
