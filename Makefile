@@ -28,8 +28,8 @@ test: install
 	if [ $$rc -eq 5 ]; then echo 'error: pytest collected no tests (exit 5)' >&2; fi; exit $$rc
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 
 bench: install
 	for f in benchmarks/*.py; do $(PY) $$f; done

@@ -88,7 +88,7 @@ def test_random_reward_keeps_the_batch_distribution_and_ignores_the_completion()
     good = "<think>t</think> <answer>3</answer>"
     completions = [good] * 4 + ["3"] * 4  # the first half is right and well formed, the second neither
     answer = ["3"] * 8
-    real = [make_format_reward(), make_accuracy_reward()]
+    real = [make_format_reward(1.0), make_accuracy_reward(1.0)]  # as the GRPO stages build them (zero.grpo_rewards)
     fmt, acc = shuffled_rewards(real, seed=0)
     assert fmt.__name__ == "format_reward" and acc.__name__ == "accuracy_reward"  # TRL's log keys stay
     first_half = []
@@ -100,3 +100,13 @@ def test_random_reward_keeps_the_batch_distribution_and_ignores_the_completion()
         first_half.append(sum(a[:4]) / 4)
     mean = sum(first_half) / len(first_half)
     assert abs(mean - 0.5) < 0.05, mean  # the real reward gives the first half 1.0; the control gives the batch mean
+
+
+def test_the_grpo_rewards_are_rates_weighted_once_by_trl():
+    from specs_vl.stages.zero import ZeroConfig, grpo_args, grpo_rewards
+
+    good = "<think>t</think> <answer>3</answer>"
+    for reward in ("specs", "random"):
+        fmt, acc = grpo_rewards(ZeroConfig(reward=reward))
+        assert fmt([good], answer=["3"]) == [1.0] and acc([good], answer=["3"]) == [1.0]
+    assert list(grpo_args(ZeroConfig(format_weight=0.5), "/tmp/x").reward_weights) == [0.5, 1.0]

@@ -61,6 +61,7 @@ def test_the_study_reuses_the_demo_base_and_its_grpo_batching():
     # the cold-start rate is the one the study's rule chose, from the study's grid
     assert demo.coldstart.epochs == study.coldstart.epochs == 1.0 and demo.coldstart.learning_rate in study.tune_lr.grid
     assert demo.rl_methods == study.rl_methods and demo.methods == study.methods
+    assert demo.rl_control == study.rl_control  # the primary claim's control runs in both
 
 
 def test_the_gpu_check_runs_every_stage_on_the_demo_base_under_fsdp():

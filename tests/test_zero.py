@@ -24,9 +24,10 @@ def test_zero_trains_logs_and_saves(tiny_base_dir, tiny_world, tmp_path):
     assert [r["step"] for r in steps] == [1, 2, 3, 4]
     for r in steps:
         assert {"rewards/format_reward/mean", "rewards/accuracy_reward/mean"} <= set(r)
-        assert r["reward"] == pytest.approx(
-            r["rewards/format_reward/mean"] + r["rewards/accuracy_reward/mean"], abs=1e-4
-        )
+        fmt, acc = r["rewards/format_reward/mean"], r["rewards/accuracy_reward/mean"]
+        assert r["reward"] == pytest.approx(0.5 * fmt + 1.0 * acc, abs=1e-4)  # GRPOConfig.reward_weights
+        # logged unweighted: each is a rate over the step's 8 completions (a weight baked in would halve it)
+        assert (fmt * 8) == pytest.approx(round(fmt * 8)) and (acc * 8) == pytest.approx(round(acc * 8))
     model, _ = load_vlm(tmp_path / "zero" / "model")
     base, _ = load_vlm(tiny_base_dir)
     moved = any((a - b).abs().max() > 0 for a, b in zip(model.parameters(), base.parameters()))

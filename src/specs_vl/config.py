@@ -96,6 +96,7 @@ class RunConfig(BaseModel):
     rl_methods: list[Literal["dpo-sft", "dpo", "sft"]] | None = None  # cold starts RL continues from; None = all
     rl_from_base: bool = True  # the "no cold start" baseline
     rl_control: bool = False  # also RL from the base with rl.reward=random (rl-random): the noise control
+    recipe: Literal["specs", "rl-only"] = "specs"  # rl-only: RL from the base (and rl-random) only, no pairs
     eval: EvalSettings = Field(default_factory=EvalSettings)
     findings: FindingsSettings = Field(default_factory=FindingsSettings)  # verdict rules, fixed before the run
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
@@ -121,6 +122,8 @@ class RunConfig(BaseModel):
                 check_trainer_kwargs(getattr(self, section).trainer_kwargs, section)
             except ConfigError as e:
                 raise ValueError(str(e)) from None
+        if self.recipe == "rl-only" and (self.methods or self.rl_methods):
+            raise ValueError("recipe: rl-only trains no cold start; set methods: [] (and no rl_methods)")
         stray = sorted(set(self.rl_methods or []) - set(self.methods))
         if stray:
             raise ValueError(f"rl_methods: {stray} are not in methods {self.methods}; RL needs their cold start")

@@ -33,6 +33,7 @@ suite name or `data:PATH` for your own file in the example schema (docs/data.md)
 # Meanings of keys whose line in the source carries no comment (a comment there takes precedence).
 MEANINGS = {
     "name": "run directory runs/NAME",
+    "is_correction": "vLLM rollout importance-sampling correction: none (verl's default) or a TRL mode",
     "seeds": "training seeds; with several, one seed-S/ dir each and mean +- std in the report",
     "methods": "cold starts the pipeline trains and compares",
     "world": "the procedural world: the default data when no data is named",

@@ -3,7 +3,7 @@
     base -> [tune-rl] -> zero -> distill -> coldstart-<m> (each method) -> rl-<m>, rl-base [, rl-random]
          -> eval-<model> -> report
 
-With `methods: []` only RL from the base (and its random-reward control) runs: the RL-only study.
+With `recipe: rl-only` only RL from the base (and its random-reward control) runs: the RL-only study.
 
 Each stage has a hash of its own config section and of the hashes of the
 stages it reads from, recorded in `manifest.json` when it completes. A stage

@@ -65,7 +65,7 @@ def plan(
         ),
     ]
     models = {"base": None, "zero": d / "zero" / "model"}
-    if not cfg.methods:  # no cold start to compare: no pairs are needed, so neither zero nor distill runs
+    if cfg.recipe == "rl-only":  # no cold start: no pairs are needed, so neither zero nor distill runs
         stages, models = [], {"base": None}
     for m in cfg.methods:
         ccfg = cfg.coldstart.model_copy(update={"method": m})

@@ -71,7 +71,7 @@ class ColdstartConfig(BaseModel):
     lora: LoraSettings | None = None
     warmup_ratio: float = Field(0.0, ge=0, lt=1)
     lr_scheduler_type: Literal["constant", "cosine", "linear"] = "constant"  # never transformers' linear default
-    weight_decay: float = Field(0.0, ge=0)
+    weight_decay: float = Field(0.0, ge=0)  # AdamW's, set explicitly
     save_steps: int = Field(10, ge=1)
     curve_every: int = Field(5, ge=0)  # GF-curve evaluation interval; 0 = only start and end
     psi: Literal["strict", "accuracy", "format"] = "strict"

@@ -38,10 +38,13 @@ def _broadcast(decide: Callable[[], tuple[str, Any]]) -> tuple[str, Any]:
     """`decide()` on rank 0, its answer on every rank (accelerate's broadcast_object_list over the process group
     PartialState initialises from the launcher's environment: gloo on CPU, NCCL on GPU)."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    import torch
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
 
-    state = PartialState()
+    # accelerate 1.15: PartialState() on a machine without CUDA stays DistributedType.NO under torchrun (every
+    # rank its own main process); cpu=True joins the ranks over gloo, as TrainingArguments(use_cpu=True) does
+    state = PartialState(cpu=not torch.cuda.is_available())
     box: list[Any] = [None]
     if state.is_main_process:
         box = [decide()]

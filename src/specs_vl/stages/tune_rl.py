@@ -34,9 +34,9 @@ from specs_vl.util.progress import say
 class TuneRLSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    learning_rates: list[float] = Field(default_factory=lambda: [1e-5, 3e-5, 1e-4], min_length=1)
+    learning_rates: list[float] = Field(default_factory=lambda: [1e-5, 3e-5, 1e-4], min_length=1)  # grid
     prompts_per_update: list[int] = Field(default_factory=lambda: [4, 8], min_length=1)  # per optimiser step
-    freeze_vision_tower: list[bool] = Field(default_factory=lambda: [False, True], min_length=1)
+    freeze_vision_tower: list[bool] = Field(default_factory=lambda: [False, True], min_length=1)  # grid
     mini_batches: int = Field(2, ge=1)  # optimiser steps per rollout batch (the ratio leaves 1 after the first)
     steps: int = Field(40, ge=1)  # rollout batches per setting
     suite: str = "world-dev"  # what the rule reads; never a test split

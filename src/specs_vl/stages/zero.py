@@ -68,7 +68,9 @@ class ZeroConfig(BaseModel):
     freeze_vision_tower: bool = False  # train the language model (and nothing under `visual`) only
     # TRL 1.16 turns vLLM importance-sampling correction on by default (sequence_mask, clip 3): set it here.
     # "none" as verl's default; a token-level mode when rollout and training log-probs disagree (docs/gpus.md).
-    is_correction: Literal["none", "token_truncate", "token_mask", "sequence_truncate", "sequence_mask"] = "none"
+    is_correction: Literal["none", "token_truncate", "token_mask", "sequence_truncate", "sequence_mask"] = (
+        "none"  # vLLM rollout importance-sampling correction (TRL vllm_importance_sampling_mode)
+    )
     is_clip_max: float = Field(3.0, gt=0)  # the correction's upper bound C_max
     train_size: int | None = Field(None, ge=1)
     data: str | None = None  # a datasets dir in the example schema; default: the world's train split
@@ -225,6 +227,16 @@ def _vllm_args(cfg: Any) -> dict[str, Any]:
     }
 
 
+def grpo_rewards(cfg: Any) -> list[Any]:
+    """Format and accuracy as 0/1 rates (the factories' defaults are the weighted values), weighted by
+    GRPOConfig.reward_weights; with `reward: random`, the noise control over the same two."""
+    rewards = [make_format_reward(1.0), make_accuracy_reward(1.0)]
+    if cfg.reward == "random":
+        say("GRPO: random reward (noise control): each batch's real rewards, shuffled over its completions")
+        rewards = shuffled_rewards(rewards, cfg.seed)
+    return rewards
+
+
 def make_grpo_trainer(
     cfg: Any, model: Any, processor: Any, examples: list[dict[str, Any]], ckpt_dir: Path, callbacks: list
 ) -> Any:
@@ -238,10 +250,7 @@ def make_grpo_trainer(
     processor.tokenizer.padding_side = "left"
     if cfg.freeze_vision_tower:
         say(f"GRPO: vision tower frozen ({freeze_vision_tower(model) / 1e6:.2f} M parameters)")
-    rewards = [make_format_reward(), make_accuracy_reward()]  # weighted by GRPOConfig.reward_weights
-    if cfg.reward == "random":
-        say("GRPO: random reward (noise control): each batch's real rewards, shuffled over its completions")
-        rewards = shuffled_rewards(rewards, cfg.seed)
+    rewards = grpo_rewards(cfg)
     trainer = GRPOTrainer(
         model=model,
         processing_class=processor,

@@ -62,7 +62,7 @@ class WorldConfig(BaseModel):
     # before it is retired: calibration reads id_test[0:calibration_n] and earlier design steps (base variants,
     # the first studies) read id_test[0:1000] and the OOD sets' first 500, so a verdict that must be read by no
     # design step starts at 1000. Not part of the base's cache key: it moves no example the base trains on.
-    test_start: int = Field(0, ge=0)
+    test_start: int = Field(0, ge=0)  # first index of every test split that evaluation reads
     test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     dev_fraction: float = Field(0.1, gt=0.0, lt=1.0)
     train_families: tuple[str, ...] = TRAIN_FAMILIES
