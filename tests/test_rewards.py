@@ -86,7 +86,7 @@ def test_random_reward_keeps_the_batch_distribution_and_ignores_the_completion()
     from specs_vl.scoring.rewards import shuffled_rewards
 
     good = "<think>t</think> <answer>3</answer>"
-    completions = [good] * 4 + ["3"] * 4  # the first half is right and well formed, the second neither
+    completions = [good] * 4 + ["7"] * 4  # the first half is right and well formed, the second neither
     answer = ["3"] * 8
     real = [make_format_reward(1.0), make_accuracy_reward(1.0)]  # as the GRPO stages build them (zero.grpo_rewards)
     fmt, acc = shuffled_rewards(real, seed=0)

@@ -83,6 +83,7 @@ def _tiny_study(base_dir: Path) -> dict:
         name="tiny-study",
         methods=["dpo-sft", "sft"],
         rl_from_base=False,
+        coldstart={"batch_size": 1},  # a tiny zero may leave a seed a single pair; the flow is what is tested
         tune_lr={"grid": [0.002], "suite": "world-id", "n": 4, "samples": 1, "max_new_tokens": 8},
         findings={"n_boot": 200, "predictions": {"zero-format": "held", "rl-id-vs-sft": "inconclusive"}},
     ).model_dump(mode="json")
