@@ -118,7 +118,9 @@ def tune_rl(rl: RLConfig, s: TuneRLSettings, start: str | Path, out: Path, world
         "grid": rows,
         "chosen": picked,
         "seconds": round(time.time() - t0, 1),
-        "note": None if picked else "no setting beat both the start and its control by the margin",
+        "note": None
+        if picked
+        else "No setting beat both the start and its control by the margin; the config's settings stay.",
     }
     atomic_write(out / "result.json", json.dumps(result, indent=2))
     if picked:
