@@ -120,10 +120,13 @@ def _complete(checkpoint: Path) -> bool:
 
 def _process_state() -> Any:
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    import torch
     from accelerate import PartialState
 
-    # accelerate's PartialState: the rank under `accelerate launch`, a single main process otherwise
-    return PartialState()
+    # accelerate's PartialState: the rank under `accelerate launch`, a single main process otherwise. Without
+    # CUDA, accelerate 1.15 joins torchrun's ranks only when asked for the CPU (as TrainingArguments(use_cpu=True)
+    # does); PartialState() alone would make every rank a main process that deletes checkpoints
+    return PartialState(cpu=not torch.cuda.is_available())
 
 
 def last_checkpoint(ckpt_dir: Path, resume: bool) -> str | None:
