@@ -31,6 +31,7 @@ from specs_vl.util.progress import bar, say
 from .calibration import calibrate
 from .corpus import CAPTION_QUESTION, CAPTION_SHARE, base_response, count_caption, describe
 from .dataset import WorldConfig, draw, example_from_task, prompt_text
+from .shipped import shipped_base
 from .vision_pretrain import pretrain_vision
 
 SPECIAL_TOKENS = [
@@ -267,19 +268,25 @@ def build_base_model(
     cache_dir: Path | None = None,
     force: bool = False,
 ) -> Path:
-    """Build (or reuse) the tiny base model; returns its directory.
+    """The tiny base model's directory: the one shipped with the package, else the cache's, else built.
 
-    The directory is keyed by the world and model configs, written to a temp
-    dir and renamed into place, so a killed build never leaves a half model.
+    `force` builds from the recipe whatever exists. A build is keyed by the
+    world and model configs, written to a temp dir and renamed into place, so
+    a killed build never leaves a half model.
     """
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers import Qwen2_5_VLForConditionalGeneration
 
     world, cfg = world or WorldConfig(), cfg or BaseModelConfig()
+    key = cache_key(world, cfg)
     root = Path(cache_dir) if cache_dir else cache_root()
-    final = root / f"base-{cache_key(world, cfg)}"
-    if (final / "calibration.json").exists() and not force:
-        return final
+    final = root / f"base-{key}"
+    if not force:
+        shipped = shipped_base(key)
+        if shipped:
+            return shipped
+        if (final / "calibration.json").exists():
+            return final
     root.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     torch.manual_seed(cfg.seed)
