@@ -1,6 +1,7 @@
 """dpo-sft against sft on the same pairs, in training samples/s (JSON out).
 
-Each round runs all three; ratios are taken within the round. Both trainers come from `stages.coldstart.make_trainer`, the code the stage
+Each round runs all three; ratios are taken within the round.
+Both trainers come from `stages.coldstart.make_trainer`, the code the stage
 runs, on the demo base model and the demo run's pairs (or `--pairs DIR`).
 DPO is timed with precomputed reference log-probs (the one reference pass
 runs when the trainer is built; it is reported on its own) and without. The paper saw DPO ~5 % slower than SFT.
@@ -58,7 +59,9 @@ def main(pairs_dir: str, steps: int, batch: int, rounds: int) -> dict:
     base = build_base_model(cfg.world, cfg.base)
     pairs = load_from_disk(pairs_dir)
     pairs = pairs.select(range(min(len(pairs), steps * batch)))
-    per: dict[str, list[float]] = {k: [] for k in ("sft", "dpo_pre", "dpo_live", "slow_pre", "slow_pre_ref", "slow_live")}
+    per: dict[str, list[float]] = {
+        k: [] for k in ("sft", "dpo_pre", "dpo_live", "slow_pre", "slow_pre_ref", "slow_live")
+    }
     ref_pass: list[float] = []
     for _ in range(rounds):
         sft = _time("sft", pairs, base, steps, batch)

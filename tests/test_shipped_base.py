@@ -46,7 +46,9 @@ def default_cfg():
 def test_default_configs_find_the_shipped_base(name, record):
     cfg = load_study(PACKAGED / name).run if name == "study.yaml" else load_run_config(PACKAGED / name)
     key = cache_key(cfg.world, cfg.base)
-    assert key == record["key"], f"{name}: the code's base cache key is {key}, the shipped base's {record['key']}: {RESHIP}"
+    assert key == record["key"], (
+        f"{name}: the code's base cache key is {key}, the shipped base's {record['key']}: {RESHIP}"
+    )
     assert shipped_base(key) == SHIPPED_DIR
 
 
