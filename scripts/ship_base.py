@@ -22,8 +22,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def main(built: Path | None) -> dict:
     from specs_vl.config import demo_config_path, load_run_config
-    from specs_vl.world.base_model import cache_key, cache_root
-    from specs_vl.world.shipped import SHIPPED_DIR, ship
+    from specs_vl.world.base_config import cache_key, cache_root
+    from specs_vl.world.ship import ship
+    from specs_vl.world.shipped import SHIPPED_DIR
 
     cfg = load_run_config(demo_config_path())
     key = cache_key(cfg.world, cfg.base)

@@ -113,7 +113,7 @@ def test_lora_cold_start_trains_adapters_and_saves_a_merged_model(tiny_base_dir,
     import torch
 
     from specs_vl.models.load import load_vlm
-    from specs_vl.stages.coldstart import LoraSettings
+    from specs_vl.stages.coldstart_config import LoraSettings
 
     cfg = ColdstartConfig(
         method="dpo-sft",

@@ -158,6 +158,20 @@ def test_the_cli_imports_no_heavy_library_at_start():
     assert out == "[]"
 
 
+def test_reading_a_run_config_imports_no_heavy_library():
+    """Every stage's config sits in a light module beside its trainer (stages/*_config.py, world/base_config.py),
+    so `specs base` finds the shipped model, and a bad config fails, in about a second, not after torch loads."""
+    code = (
+        "import sys; from specs_vl.config import load_run_config, demo_config_path; "
+        "from specs_vl.world.base_config import find_base; c = load_run_config(demo_config_path()); "
+        "assert find_base(c.world, c.base); "
+        "heavy = {'torch', 'transformers', 'trl', 'datasets', 'peft', 'accelerate', 'matplotlib', 'scipy'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
+
+
 # Low to high; a package may import its own layer and the ones below, never one above (README: Architecture).
 # world, data and models share a layer: the world is a data source and a model factory in the example schema.
 LAYERS = [

@@ -8,12 +8,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pytest
 import torch
 
-from specs_vl.evaluation import (
-    generalization_factor,
-    nucleus_size,
-    pass_at_k,
-    rollout_branching_factor,
-)
+from specs_vl.evaluation import generalization_factor, pass_at_k
+from specs_vl.evaluation.rbf import rollout_branching_factor
+from specs_vl.models.nucleus import nucleus_size
 
 
 @pytest.mark.parametrize("g_ood, expected", [(69, 73.34), (90, 91.49), (95, 95.59)])

@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from specs_vl.config import EvalSettings, RunConfig, validate_model
-from specs_vl.evaluation.metrics import nucleus_size
 from specs_vl.models.load import inference_placement, load_vlm
+from specs_vl.models.nucleus import nucleus_size
 from specs_vl.models.sampling import SampleConfig, encode, generate, generated_mask
 from specs_vl.stages.distill import DistillConfig
 from specs_vl.util.errors import ConfigError

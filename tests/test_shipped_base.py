@@ -12,16 +12,8 @@ import pytest
 from specs_vl.config import load_run_config
 from specs_vl.study import load_study
 from specs_vl.world.base_model import build_base_model, cache_key
-from specs_vl.world.shipped import (
-    SHIPPED_DIR,
-    corpus_fingerprint,
-    file_sha256,
-    response_nll,
-    ship,
-    shipped_base,
-    shipped_record,
-    slice_scores,
-)
+from specs_vl.world.ship import SLICE_N, corpus_fingerprint, response_nll, ship, slice_scores
+from specs_vl.world.shipped import SHIPPED_DIR, file_sha256, shipped_base, shipped_record
 
 RESHIP = (
     "a change to the world, the corpus or the base recipe: rebuild and re-ship it "
@@ -106,6 +98,6 @@ def test_ship_round_trip_and_a_non_default_config_builds(tmp_path, tiny_base_dir
     assert shipped_base("0" * 16, root) is None
     assert rec["model_sha256"] == file_sha256(root / "model.safetensors")
     assert rec["corpus_sha256"] == corpus_fingerprint(tiny_world, tiny_base_config)
-    assert sum(v["n"] for v in rec["slice"].values()) == min(60, tiny_world.id_test_size)
+    assert sum(v["n"] for v in rec["slice"].values()) == min(SLICE_N, tiny_world.id_test_size)
     (root / "tokenizer.json").unlink()
     assert shipped_base(key, root) is None

@@ -168,7 +168,7 @@ def test_later_base_options_keep_existing_cache_keys_until_set():
     import hashlib
     import json
 
-    from specs_vl.world.base_model import CODE_VERSION, LATER_FIELDS, BaseModelConfig, cache_key
+    from specs_vl.world.base_config import CODE_VERSION, LATER_FIELDS, BaseModelConfig, cache_key
 
     world = WorldConfig()
     old = BaseModelConfig(vision_steps=250, **LATER_FIELDS)  # the session-6 study base's recipe

@@ -11,18 +11,18 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from specs_vl.evaluation.stats import FindingsSettings
 from specs_vl.evaluation.suites import SUITES, is_suite
-from specs_vl.models.sampling import greedy_n_problem
-from specs_vl.models.vllm import VLLMEngineSettings
-from specs_vl.stages.coldstart import ColdstartConfig
-from specs_vl.stages.distill import DistillConfig
+from specs_vl.models.requests import greedy_n_problem
+from specs_vl.models.vllm_settings import VLLMEngineSettings
+from specs_vl.stages.coldstart_config import ColdstartConfig
+from specs_vl.stages.distill_config import DistillConfig
 from specs_vl.stages.passthrough import check_trainer_kwargs
-from specs_vl.stages.rl import RLConfig
-from specs_vl.stages.tune_lr import TuneLRSettings
-from specs_vl.stages.tune_rl import TuneRLSettings
-from specs_vl.stages.zero import ZeroConfig
+from specs_vl.stages.rl_config import RLConfig
+from specs_vl.stages.tune_lr_config import TuneLRSettings
+from specs_vl.stages.tune_rl_config import TuneRLSettings
+from specs_vl.stages.zero_config import ZeroConfig
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.yamlio import load_yaml
-from specs_vl.world.base_model import BaseModelConfig
+from specs_vl.world.base_config import BaseModelConfig
 from specs_vl.world.dataset import WorldConfig
 
 M = TypeVar("M", bound=BaseModel)

@@ -40,11 +40,16 @@ def base(
     try:
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
         from specs_vl.config import load_run_config
-        from specs_vl.world.base_model import build_base_model, cache_key
+        from specs_vl.world.base_config import cache_key, find_base
         from specs_vl.world.shipped import file_sha256, shipped_base, shipped_record
 
         cfg = load_run_config(config)
-        path = build_base_model(cfg.world, cfg.base, force=rebuild)
+        path = None if rebuild else find_base(cfg.world, cfg.base)  # no torch import when one is there
+        if path is None:
+            # deferred: pulls in torch/transformers, needed only to build
+            from specs_vl.world.base_model import build_base_model
+
+            path = build_base_model(cfg.world, cfg.base, force=rebuild)
         shipped = shipped_base(cache_key(cfg.world, cfg.base)) if rebuild else None
     except CATCH as e:
         fail(e)

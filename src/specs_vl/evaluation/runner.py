@@ -19,7 +19,8 @@ from typing import Any
 from specs_vl.evaluation.benchmarks import score_run
 from specs_vl.evaluation.metrics import pass_at_k
 from specs_vl.evaluation.suites import Suite, get_suite
-from specs_vl.models.sampling import SampleConfig, generate, greedy_n_problem
+from specs_vl.models.requests import greedy_n_problem
+from specs_vl.models.sampling import SampleConfig, generate
 from specs_vl.scoring.format import parse
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.progress import bar

@@ -28,7 +28,6 @@ class Score:
 
 
 def score_world(response: str, ex: dict[str, Any]) -> Score:
-
     kind, choices = ex.get("answer_type", "auto"), ex.get("choices") or None
     extracted = extract_answer(response)
     correct = is_correct(extracted, ex["answer"], kind, choices)
@@ -41,7 +40,6 @@ def score_world(response: str, ex: dict[str, Any]) -> Score:
 
 def _benchmark_scorer(name: str) -> Callable[[str, dict[str, Any]], Score]:
     def score(response: str, ex: dict[str, Any]) -> Score:
-
         extracted, correct = score_example(name, response, ex)
         return Score(extracted, bool(correct), True, bool(correct))
 
@@ -66,7 +64,6 @@ def _world_loader(split: str) -> Callable[..., list[dict[str, Any]]]:
 
 def _benchmark_loader(name: str) -> Callable[..., list[dict[str, Any]]]:
     def load(n: int | None = None, path: str | None = None, split: str | None = None, **_: Any):
-
         return load_benchmark(name, path, split, n)
 
     return load

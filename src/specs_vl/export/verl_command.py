@@ -19,7 +19,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from specs_vl.models.vllm import VLLMSettings
+from specs_vl.models.vllm_settings import VLLMSettings
 from specs_vl.scoring import rewards
 
 DEFAULT_MAX_PROMPT_LENGTH = 2048  # text + image tokens; Qwen2.5-VL: (H/28)*(W/28) tokens an image

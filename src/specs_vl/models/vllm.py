@@ -22,43 +22,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
-
 from specs_vl.models.load import trusts_remote_code
 from specs_vl.models.sampling import SampleConfig, chat_prompts
+from specs_vl.models.vllm_settings import VLLMEngineSettings, VLLMSettings
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.progress import say
-
-
-class VLLMSettings(BaseModel):
-    """vLLM memory settings. Defaults are TRL 1.16's colocate defaults (GRPOConfig.vllm_*)."""
-
-    # Context window = prompt (with image tokens) + max completion. None: vLLM infers it from the model
-    # config, 128,000 for Qwen2.5-VL-7B, whose KV cache then does not fit beside training on one GPU.
-    vllm_max_model_length: int | None = Field(None, ge=1)
-    # Fraction of each GPU vLLM takes for weights + KV cache (TRL colocate default 0.3).
-    vllm_gpu_memory_utilization: float = Field(0.3, gt=0, le=1)
-    # Offload vLLM weights and KV cache while the trainer steps (TRL: LLM(enable_sleep_mode=True)).
-    vllm_enable_sleep_mode: bool = False
-    # GPUs one vLLM engine spans; TRL 1.16 needs it to divide the world size.
-    vllm_tensor_parallel_size: int = Field(1, ge=1)
-
-    @model_validator(mode="after")
-    def _length_holds_completion(self):
-        """vLLM cuts (TRL: drops) a sequence at max_model_len, so it must hold at least one whole completion."""
-        completion = getattr(self, "max_completion_length", None) or getattr(self, "max_new_tokens", None)
-        if self.vllm_max_model_length is not None and completion and self.vllm_max_model_length <= completion:
-            raise ValueError(
-                f"vllm_max_model_length {self.vllm_max_model_length} must exceed the completion "
-                f"length {completion}: it counts the prompt (with its image tokens) plus the completion"
-            )
-        return self
-
-
-class VLLMEngineSettings(VLLMSettings):
-    """The same keys for a generation-only engine (distill, eval): no trainer shares the GPU, so 0.85."""
-
-    vllm_gpu_memory_utilization: float = Field(0.85, gt=0, le=1)
 
 
 def trl_vllm_kwargs(cfg: VLLMSettings) -> dict[str, Any]:

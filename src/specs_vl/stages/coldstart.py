@@ -15,15 +15,14 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from specs_vl.data.pairs import load_pairs
 from specs_vl.evaluation.curve import CurveCallback, CurveSettings
 from specs_vl.evaluation.plots import plot_gf_curve
 from specs_vl.models.load import load_vlm
 from specs_vl.stages.batching import PairBatch, pair_batching, pair_steps, world_size
+from specs_vl.stages.coldstart_config import ColdstartConfig
 from specs_vl.stages.pair_length import drop_long_pairs
 from specs_vl.stages.passthrough import with_trainer_kwargs
 from specs_vl.stages.ref_logps import PrecomputedRefDPOTrainer
@@ -41,50 +40,6 @@ from specs_vl.stages.train import (
 from specs_vl.util.atomic import atomic_dir, atomic_write
 from specs_vl.util.errors import DataError
 from specs_vl.util.progress import say
-
-METHODS = ("dpo-sft", "dpo", "sft")
-
-
-class LoraSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    r: int = Field(16, ge=1)
-    alpha: int = Field(32, ge=1)
-    dropout: float = Field(0.0, ge=0, lt=1)
-    target_modules: list[str] | str = "all-linear"
-
-
-class ColdstartConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    method: Literal["dpo-sft", "dpo", "sft"] = "dpo-sft"
-    beta: float = Field(0.1, gt=0)
-    sft_weight: float = Field(1.0, ge=0)  # lambda; the dpo method forces 0
-    learning_rate: float = Field(5e-4, gt=0)
-    epochs: float = Field(2.0, gt=0)
-    max_steps: int | None = Field(None, ge=1)  # overrides epochs
-    batch_size: int = Field(16, ge=1)  # pairs per optimiser step, global (all processes; the paper's 64)
-    micro_batch_size: int | None = Field(None, ge=1)  # pairs per device per forward/backward; None = all of them
-    max_length: int | None = Field(None, ge=16)  # prompt + image + response tokens; longer pairs are dropped
-    precompute_ref: bool = False  # DPO: reference log-probs in one pass before training; no reference copy
-    gradient_checkpointing: bool = False  # recompute activations in the backward pass (long pairs, big models)
-    lora: LoraSettings | None = None
-    warmup_ratio: float = Field(0.0, ge=0, lt=1)
-    lr_scheduler_type: Literal["constant", "cosine", "linear"] = "constant"  # never transformers' linear default
-    weight_decay: float = Field(0.0, ge=0)  # AdamW's, set explicitly
-    save_steps: int = Field(10, ge=1)
-    curve_every: int = Field(5, ge=0)  # GF-curve evaluation interval; 0 = only start and end
-    psi: Literal["strict", "accuracy", "format"] = "strict"
-    curve_id: str = "world-id"  # the GF curve's ID set: a suite name or data:PATH (your own held-out file)
-    curve_ood: list[str] = Field(default_factory=lambda: ["world-ood"], min_length=1)  # OOD sets, equal-weighted
-    curve_id_n: int | None = Field(120, ge=1)  # prompts of the ID set; None = all
-    curve_ood_n: int | None = Field(200, ge=1)  # prompts of each OOD set; None = all
-    curve_samples: int = Field(4, ge=1)  # responses per prompt for Psi
-    curve_temperature: float = Field(1.0, ge=0)
-    curve_max_new_tokens: int = Field(64, ge=1)
-    seed: int = 0
-    trainer_kwargs: dict[str, Any] = Field(default_factory=dict)  # any other DPOConfig/SFTConfig field, passed through
-    report_to: Literal["none", "tensorboard", "wandb", "trackio"] | None = None  # None: tensorboard if installed
 
 
 def batching(cfg: ColdstartConfig, world: int | None = None) -> PairBatch:

@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, ClassVar
-
-from pydantic import Field
+from typing import Any
 
 from specs_vl.evaluation.curve import CurveCallback, CurveSettings
 from specs_vl.evaluation.plots import plot_rl_curves
 from specs_vl.models.load import load_vlm
+from specs_vl.stages.rl_config import RLConfig
 from specs_vl.stages.train import (
     LogCallback,
     check_enough,
@@ -30,7 +29,7 @@ from specs_vl.stages.train import (
     train,
     train_dtype,
 )
-from specs_vl.stages.zero import ZeroConfig, make_grpo_trainer
+from specs_vl.stages.zero import make_grpo_trainer
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.progress import say
 from specs_vl.world import WorldConfig
@@ -43,19 +42,6 @@ LOG_KEYS = {
     "completions/mean_length": "completion_length",
     "frac_reward_zero_std": "frac_reward_zero_std",
 }
-
-
-class RLConfig(ZeroConfig):
-    section: ClassVar[str] = "rl"
-    steps: int = Field(100, ge=1)
-    eval_every: int = Field(0, ge=0)  # 0 = evaluate at the end only
-    eval_id: str = "world-id"  # the ID set evaluated during/after RL: a suite name or data:PATH
-    eval_ood: list[str] = Field(default_factory=lambda: ["world-ood"], min_length=1)  # OOD sets, equal-weighted
-    eval_id_n: int | None = Field(120, ge=1)  # prompts of the ID set; None = all
-    eval_ood_n: int | None = Field(200, ge=1)  # prompts of each OOD set; None = all
-    eval_samples: int = Field(4, ge=1)  # responses per prompt
-    eval_temperature: float = Field(1.0, ge=0)
-    eval_max_new_tokens: int | None = Field(None, ge=1)  # None = max(64, max_completion_length)
 
 
 CLIP = "clip_ratio/region_mean"  # TRL: share of completion tokens whose ratio left [1 - eps, 1 + eps_high]

@@ -18,49 +18,18 @@ import json
 import shutil
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from transformers import TrainerCallback
 
 from specs_vl.data.pairs import load_pairs
 from specs_vl.evaluation.runner import EvalConfig, evaluate_model
-from specs_vl.evaluation.suites import SUITES
 from specs_vl.models.load import load_vlm
 from specs_vl.stages.coldstart import ColdstartConfig, make_trainer
 from specs_vl.stages.train import train
+from specs_vl.stages.tune_lr_config import TuneLRSettings
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.progress import say
-
-
-class TuneLRSettings(BaseModel):
-    """The learning-rate rule; the same for every method."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    grid: list[float] = Field(default_factory=lambda: [1e-5, 3e-5, 1e-4, 3e-4, 1e-3], min_length=1)
-    target: float = Field(0.9, gt=0, le=1)  # format validity on dev
-    suite: str = "world-dev"
-    n: int | None = Field(64, ge=1)  # dev prompts
-    samples: int = Field(2, ge=1)  # samples per prompt at T=1
-    check_every: int = Field(0, ge=0)  # steps between dev checks inside the epoch; 0 = at its end only
-    max_new_tokens: int = Field(64, ge=1)
-    batch_size: int = Field(64, ge=1)
-    seeds: Literal["first", "each"] = "first"  # apply the rule on the first seed only, or on every seed
-
-    @field_validator("grid")
-    @classmethod
-    def _positive(cls, grid: list[float]) -> list[float]:
-        if any(lr <= 0 for lr in grid):
-            raise ValueError(f"every learning rate must be > 0, got {grid}")
-        return sorted(set(grid))
-
-    @field_validator("suite")
-    @classmethod
-    def _known(cls, suite: str) -> str:
-        if suite not in SUITES:
-            raise ValueError(f"unknown suite {suite!r}; known: {sorted(SUITES)}")
-        return suite
 
 
 class DevFormatCheck(TrainerCallback):

@@ -11,10 +11,8 @@ weights. The pretraining loop is hand-written on purpose: it simulates
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
 import random
 import time
 from collections.abc import Callable
@@ -22,16 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 
 from specs_vl.models.sampling import chat_prompts
 from specs_vl.util.atomic import atomic_dir
 from specs_vl.util.progress import bar, say
 
+from .base_config import BaseModelConfig, cache_key, cache_root, find_base
 from .calibration import calibrate
 from .corpus import CAPTION_QUESTION, CAPTION_SHARE, base_response, count_caption, describe
 from .dataset import WorldConfig, draw, example_from_task, prompt_text
-from .shipped import shipped_base
 from .vision_pretrain import pretrain_vision
 
 SPECIAL_TOKENS = [
@@ -57,37 +54,6 @@ CHAT_TEMPLATE = (
     "{%- endfor -%}"
     "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\n' -}}{%- endif -%}"
 )
-CODE_VERSION = "4"  # bump when the corpus or training changes, to invalidate caches
-
-
-class BaseModelConfig(BaseModel):
-    """Size and pretraining budget of the tiny base model."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    vocab_size: int = Field(1024, ge=300)
-    hidden_size: int = Field(128, ge=16)
-    intermediate_size: int = Field(256, ge=16)
-    num_layers: int = Field(4, ge=1)
-    num_heads: int = Field(4, ge=1)
-    num_kv_heads: int = Field(2, ge=1)
-    vision_depth: int = Field(2, ge=1)
-    vision_hidden_size: int = Field(64, ge=16)
-    vision_heads: int = Field(2, ge=1)
-    vision_steps: int = Field(1000, ge=0)  # the tower alone first, with a per-cell probe (world/vision_pretrain.py)
-    vision_batch_size: int = Field(64, ge=1)  # images per step of the vision stage
-    vision_lr: float = Field(2e-3, gt=0)  # learning rate of the vision stage
-    freeze_vision: bool = True  # after its own stage, only the tower's merger trains with the language model
-    vision_position_heads: bool = True  # the vision stage also names each token's row and column (for `where`)
-    vision_count_heads: bool = True  # the vision stage also names the image's counts in every token (for arith)
-    count_only_captions: bool = True  # every other grid caption gives the counts alone, not the rows (V4)
-    pretrain_examples: int = Field(8000, ge=10)
-    steps: int = Field(1800, ge=1)
-    batch_size: int = Field(32, ge=1)
-    lr: float = Field(2e-3, gt=0)
-    seed: int = 0
-    calibration_n: int = Field(500, ge=1)
-    max_new_tokens: int = Field(64, ge=1)
 
 
 def train_tokenizer(texts: list[str], vocab_size: int):
@@ -242,26 +208,6 @@ def pretrain(model, processor, corpus, cfg: BaseModelConfig, on_step: Callable[[
     model.eval()
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get("SPECS_VL_CACHE", Path.home() / ".cache" / "specs-vl"))
-
-
-# Fields added after bases were cached under CODE_VERSION 4, with the value that reproduces those bases: they
-# enter the cache key only when set otherwise, so a base built before they existed keeps its key.
-LATER_FIELDS: dict[str, Any] = {
-    "vision_position_heads": False,
-    "count_only_captions": False,
-    "vision_count_heads": False,
-}
-
-
-def cache_key(world: WorldConfig, cfg: BaseModelConfig) -> str:
-    base = {k: v for k, v in cfg.model_dump(mode="json").items() if not (k in LATER_FIELDS and LATER_FIELDS[k] == v)}
-    seen = {k: v for k, v in world.model_dump(mode="json").items() if k != "test_start"}  # trains on none of it
-    blob = json.dumps([seen, base, CODE_VERSION], sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
 def build_base_model(
     world: WorldConfig | None = None,
     cfg: BaseModelConfig | None = None,
@@ -278,15 +224,11 @@ def build_base_model(
     from transformers import Qwen2_5_VLForConditionalGeneration
 
     world, cfg = world or WorldConfig(), cfg or BaseModelConfig()
-    key = cache_key(world, cfg)
+    found = None if force else find_base(world, cfg, cache_dir)
+    if found:
+        return found
     root = Path(cache_dir) if cache_dir else cache_root()
-    final = root / f"base-{key}"
-    if not force:
-        shipped = shipped_base(key)
-        if shipped:
-            return shipped
-        if (final / "calibration.json").exists():
-            return final
+    final = root / f"base-{cache_key(world, cfg)}"
     root.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     torch.manual_seed(cfg.seed)

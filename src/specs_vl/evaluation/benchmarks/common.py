@@ -10,9 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datasets import Image as ImageFeature
-from datasets import load_dataset
-
 from specs_vl.data.images import RowContext
 from specs_vl.scoring.answers import extract_answer, is_correct
 
@@ -98,6 +95,9 @@ def looks_local(path_or_id: str) -> bool:
 
 def undecoded(ds: Any) -> Any:
     """Turn off `datasets`' image decoding, so every image goes through the size check."""
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from datasets import Image as ImageFeature
+
     for col, feat in ds.features.items():
         if isinstance(feat, ImageFeature) and feat.decode:
             ds = ds.cast_column(col, ImageFeature(decode=False))
@@ -121,12 +121,18 @@ def rows_from_file(path: Path, n: int | None) -> Iterable[dict[str, Any]]:
             rows = [{"pid": k, **v} for k, v in data.items()]
             return rows if n is None else rows[:n]
     builder = {".parquet": "parquet", ".json": "json", ".jsonl": "json"}.get(suffix)
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from datasets import load_dataset
+
     if builder is None:
         raise ValueError(f"{path}: unsupported file type; use .parquet, .json or .jsonl")
     return take(undecoded(load_dataset(builder, data_files=str(path), split="train")), n)
 
 
 def rows_from_dir(path: Path, spec: BenchmarkSpec, split: str, n: int | None) -> Iterable[dict[str, Any]]:
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from datasets import load_dataset
+
     for config in spec.hub_configs:
         ds = take(undecoded(load_dataset(str(path), config, split=split)), n)
         yield from ds
@@ -137,6 +143,9 @@ def rows_from_dir(path: Path, spec: BenchmarkSpec, split: str, n: int | None) ->
 
 
 def rows_from_hub(spec: BenchmarkSpec, hub_id: str, split: str, n: int | None) -> Iterable[dict[str, Any]]:
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from datasets import load_dataset
+
     for config in spec.hub_configs:
         part = split if n is None else f"{split}[:{n}]"
         ds = undecoded(load_dataset(hub_id, config, split=part))
