@@ -180,6 +180,7 @@ def test_a_non_finite_loss_stops_the_stage_naming_the_step_and_keeps_the_checkpo
     from transformers import TrainerCallback
 
     import specs_vl.stages.coldstart as coldstart
+    from specs_vl.stages.coldstart_config import ColdstartConfig
     from specs_vl.util.errors import TrainingError
 
     class PoisonAtStep3(TrainerCallback):  # weights go NaN as step 3 begins, after checkpoint-2 is saved
@@ -190,7 +191,7 @@ def test_a_non_finite_loss_stops_the_stage_naming_the_step_and_keeps_the_checkpo
 
     real = coldstart.make_trainer
     monkeypatch.setattr(coldstart, "make_trainer", lambda *a: real(*a[:-1], [*a[-1], PoisonAtStep3()]))
-    cfg = coldstart.ColdstartConfig(batch_size=2, max_steps=6, save_steps=2, curve_every=0, curve_id_n=4, curve_ood_n=4)
+    cfg = ColdstartConfig(batch_size=2, max_steps=6, save_steps=2, curve_every=0, curve_id_n=4, curve_ood_n=4)
     out = tmp_path / "cs"
     with pytest.raises(TrainingError, match=r"step 3: the loss is nan.*checkpoint-2"):
         coldstart.run_coldstart(cfg, tiny_base_dir, tiny_pairs_dir, out, tiny_world)

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 import specs_vl.stages.tune_lr as tl
 from specs_vl.stages.coldstart import ColdstartConfig
+from specs_vl.stages.tune_lr_config import TuneLRSettings
 
 FAST = {"suite": "world-id", "n": 4, "samples": 1, "max_new_tokens": 8, "check_every": 0}
 
@@ -28,7 +29,7 @@ def test_the_smallest_rate_reaching_the_target_is_chosen_and_the_search_stops(
 ):
     calls: list[int] = []
     monkeypatch.setattr(tl, "evaluate_model", _fake_eval([0.5, 0.93, 0.99], calls))
-    s = tl.TuneLRSettings(grid=[1e-3, 1e-5, 1e-4], **FAST)
+    s = TuneLRSettings(grid=[1e-3, 1e-5, 1e-4], **FAST)
     assert s.grid == [1e-5, 1e-4, 1e-3]  # tried from the smallest up, whatever order the config gives
     res = tl.tune_lr(
         ColdstartConfig(method="sft", batch_size=8), s, tiny_base_dir, tiny_pairs_dir, tmp_path / "t", tiny_world
@@ -44,7 +45,7 @@ def test_when_no_rate_reaches_the_target_the_record_says_so(
     monkeypatch, tiny_base_dir, tiny_pairs_dir, tiny_world, tmp_path
 ):
     monkeypatch.setattr(tl, "evaluate_model", _fake_eval([0.2, 0.6], []))
-    s = tl.TuneLRSettings(grid=[1e-5, 1e-4], **FAST)
+    s = TuneLRSettings(grid=[1e-5, 1e-4], **FAST)
     res = tl.tune_lr(
         ColdstartConfig(method="dpo-sft", batch_size=8), s, tiny_base_dir, tiny_pairs_dir, tmp_path / "t", tiny_world
     )
@@ -53,9 +54,9 @@ def test_when_no_rate_reaches_the_target_the_record_says_so(
 
 def test_settings_are_checked():
     with pytest.raises(ValueError, match="unknown suite"):
-        tl.TuneLRSettings(suite="nope")
+        TuneLRSettings(suite="nope")
     with pytest.raises(ValueError, match="> 0"):
-        tl.TuneLRSettings(grid=[0.0, 1e-4], suite="world-id")
+        TuneLRSettings(grid=[0.0, 1e-4], suite="world-id")
 
 
 def test_cli_coldstart_tune_lr_trains_at_the_chosen_rate(monkeypatch, tiny_base_dir, tiny_pairs_dir, tmp_path):

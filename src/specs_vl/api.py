@@ -32,8 +32,11 @@ from specs_vl.stages import rl as _rl
 from specs_vl.stages import tune_lr as _tune_lr
 from specs_vl.stages import tune_rl as _tune_rl
 from specs_vl.stages import zero as _zero
+from specs_vl.stages.coldstart_config import METHODS
 from specs_vl.stages.guard import Mode
 from specs_vl.stages.stage_runner import run_stage
+from specs_vl.stages.tune_lr_config import TuneLRSettings
+from specs_vl.stages.tune_rl_config import TuneRLSettings
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.outputs import check_output
 from specs_vl.world.base_model import build_base_model
@@ -167,8 +170,8 @@ def run_coldstart(
     """
     cfg, named = _config(config)
     ccfg = cfg.coldstart.model_copy(update={"method": method}) if method else cfg.coldstart
-    if ccfg.method not in _coldstart.METHODS:
-        raise ConfigError(f"method: {ccfg.method!r} is not one of {', '.join(_coldstart.METHODS)}")
+    if ccfg.method not in METHODS:
+        raise ConfigError(f"method: {ccfg.method!r} is not one of {', '.join(METHODS)}")
     out_dir = stage_dir(cfg, named, f"coldstart-{ccfg.method}", out)
     pairs_path = _needs(pairs, named, "pairs", "--pairs PATH", Path("runs") / cfg.name / "pairs")
     _checks.coldstart_inputs(ccfg, pairs_path, _given(cfg, model), out_dir)  # before the base is built or loaded
@@ -176,7 +179,7 @@ def run_coldstart(
     if tune_lr:
         picked = _tune_lr.tune_lr(
             ccfg,
-            cfg.tune_lr or _tune_lr.TuneLRSettings(),
+            cfg.tune_lr or TuneLRSettings(),
             base,
             pairs_path,
             out_dir.parent / f"tune-lr-{ccfg.method}",
@@ -210,7 +213,7 @@ def run_rl(
     cfg, named = _config(config)
     rcfg = cfg.rl.model_copy(update={"data": data}) if data else cfg.rl
     choice = str(model) if model is not None else None
-    if choice in (None, *_coldstart.METHODS):
+    if choice in (None, *METHODS):
         method = choice or "dpo-sft"
         start = _needs(
             None,
@@ -226,8 +229,7 @@ def run_rl(
         start, name = choice, Path(choice).name if Path(choice).name != "model" else Path(choice).parent.name
     else:
         raise ConfigError(
-            f"--from {choice!r}: not a cold-start method ({', '.join(_coldstart.METHODS)}), 'base', "
-            "or an existing model directory"
+            f"--from {choice!r}: not a cold-start method ({', '.join(METHODS)}), 'base', or an existing model directory"
         )
     out_dir = stage_dir(cfg, named, f"rl-{name}", out)
     _checks.rl_inputs(
@@ -250,7 +252,7 @@ def run_tune_rl(
 ) -> dict[str, Any]:
     """The GRPO settings rule (stages/tune_rl.py) from `model` (default: the base), judged on dev only."""
     cfg, named = _config(config)
-    settings_ = cfg.tune_rl or _tune_rl.TuneRLSettings()
+    settings_ = cfg.tune_rl or TuneRLSettings()
     out_dir = stage_dir(cfg, named, "tune-rl", out)
     _checks.rl_inputs(cfg.rl, cfg.world, _given(cfg, model), out_dir)  # before any build or load
     start = resolve_model(cfg, model)
