@@ -8,7 +8,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from specs_vl.cli.app import app
-from specs_vl.cli.compare_cmds import EvalRun, compare_runs
+from specs_vl.cli.compare_cmds import EvalRun, compare_runs, forest_rows
 from specs_vl.evaluation.stats import paired_difference
 
 runner = CliRunner()
@@ -75,3 +75,27 @@ def test_bad_input_is_one_error_line(tmp_path):
     alone = write_eval(tmp_path / "alone", "mmmu", [1])
     res = runner.invoke(app, ["compare", str(alone), "--markdown", str(tmp_path / "t.md")])
     assert res.exit_code == 2 and "nothing to compare" in res.output and not (tmp_path / "t.md").exists()
+
+
+def test_the_forest_plot_goes_beside_the_markdown_with_a_row_per_pair(tmp_path):
+    write_eval(tmp_path / "a" / "eval" / "mmmu", "mmmu", [1] * 30)
+    write_eval(tmp_path / "b" / "eval" / "mmmu", "mmmu", [1, 0] * 15)
+    write_eval(tmp_path / "c" / "eval" / "mmmu", "mmmu", [0] * 30)
+    md = tmp_path / "out" / "cmp.md"
+    res = runner.invoke(app, ["compare", *(str(tmp_path / x) for x in "abc"), "--markdown", str(md)])
+    assert res.exit_code == 0, res.output
+    png = md.with_name("cmp.forest.png")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    res = runner.invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert res.exit_code == 0 and not list(tmp_path.glob("*.png"))  # stdout only: nothing written
+
+
+def test_forest_rows_follow_the_table_and_keep_an_untestable_pair():
+    a = EvalRun("a", "s", {"p0": 1.0, "p1": 1.0, "p2": 1.0, "p3": 1.0})
+    b = EvalRun("b", "s", {"p0": 0.0, "p1": 0.0, "p2": 0.0, "p3": 0.0})
+    c = EvalRun("c", "s", {"q9": 0.0})
+    rows = compare_runs([a, b, c], n_boot=200)
+    fr = forest_rows(rows)
+    assert [r["label"] for r in fr] == [f"s: {r['a']} − {r['b']}" for r in rows] == ["s: a − b", "s: a − c", "s: b − c"]
+    assert fr[0]["verdict"] == "held" and fr[0]["low"] == rows[0]["low"] and fr[0]["estimate"] == 1.0
+    assert fr[1]["verdict"] == "not testable" and fr[1]["low"] is None and fr[1]["estimate"] is None

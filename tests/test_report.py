@@ -146,10 +146,11 @@ def test_report_has_every_model_plot_and_finding(tmp_path):
         assert f"<td>{m}</td>" in page
     assert "Compliance (format validity)" in page and "world-ood" in page
     srcs = _imgs(index)
-    assert {"gf_curves.png", "rl_curves.png"} <= set(srcs) and len(srcs) == 5  # 2 plots + 3 pair images
+    assert {"forest.png", "models.png", "gf_curves.png", "rl_curves.png"} <= set(srcs)
+    assert len(srcs) == 7  # 4 plots + 3 pair images
     for src in srcs:
         Image.open(index.parent / src).verify()
-    assert (index.parent / "report.md").read_text().count("![") == 5
+    assert (index.parent / "report.md").read_text().count("![") == 7
     assert "sk-secret" not in page and "sk-secret" not in (index.parent / "report.md").read_text()
     assert "3.5" in page  # stage time from the manifest
 
@@ -264,9 +265,12 @@ def test_run_text_is_escaped(tmp_path):
 def test_partial_run_renders_with_not_run(tmp_path):
     run = tmp_path / "run"
     (run / "zero").mkdir(parents=True)
-    page = write_report(run).read_text()
+    index = write_report(run)
+    page = index.read_text()
     assert "not run" in page and "not testable" in page
     assert all(f["verdict"] == "not testable" for f in findings(run))
+    assert _imgs(index) == ["forest.png"]  # every claim still has a row; no model was evaluated: no model figure
+    Image.open(index.parent / "forest.png").verify()
 
 
 def test_seeds_give_mean_and_std(tmp_path):
@@ -300,7 +304,7 @@ def test_report_renders_in_headless_chromium_with_its_images(tmp_path):
     flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
     dom = subprocess.run(flags + ["--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120).stdout
     widths = [int(w) for w in re.search(r'data-widths="([^"]*)"', dom).group(1).split(",")]
-    assert len(widths) == 5 and all(w > 0 for w in widths), widths
+    assert len(widths) == 7 and all(w > 0 for w in widths), widths
     shot = tmp_path / "shot.png"
     subprocess.run(
         flags + [f"--screenshot={shot}", "--window-size=1280,2000", index.as_uri()], capture_output=True, timeout=120
@@ -332,3 +336,42 @@ def test_trust_remote_code_is_off_unless_the_config_turns_it_on(tmp_path, monkey
     cfg.write_text("name: x\n")
     load_run_config(cfg)
     assert trusts_remote_code() is False
+
+
+def test_the_forest_plot_has_a_row_per_finding_in_order_and_leads_the_page(tmp_path):
+    from specs_vl.evaluation.forest import finding_rows
+
+    run = make_run(tmp_path / "run", with_pairs=False)
+    index = write_report(run)
+    found = json.loads((index.parent / "findings.json").read_text())
+    rows = finding_rows(found)
+    assert [r["label"] for r in rows] == [f["claim"] for f in found] and len(rows) == len(found)
+    assert [r["verdict"] for r in rows] == [f["verdict"] for f in found]
+    assert rows[0]["primary"] and found[0]["id"] == "rl-gain-over-noise" and not any(r["primary"] for r in rows[1:])
+    untestable = [r for r in rows if r["verdict"] == "not testable"]
+    assert untestable and all(r["low"] is None and r["high"] is None and r["estimate"] is None for r in untestable)
+    for r, f in zip(rows, found):
+        if r["verdict"] != "not testable":
+            assert (r["low"], r["estimate"], r["high"]) == (f["ci_low"], f["estimate"], f["ci_high"])
+            assert r["unit"] == f["unit"]
+    assert {r["unit"] for r in rows} == {"points", "tokens"}  # RBF keeps its own unit (its own panel)
+    page = index.read_text()
+    before_tables = page[: page.index("<table")]
+    assert re.findall(r"<img[^>]*src='([^']+)'", before_tables) == ["forest.png", "models.png"]
+    assert Image.open(index.parent / "forest.png").size[1] > 400  # a row per claim, not a thumbnail
+
+
+def test_the_model_figure_reads_the_model_tables_numbers(tmp_path):
+    from specs_vl.report.figures import model_panels
+
+    run = make_run(tmp_path / "run", with_pairs=False)
+    panels = dict(model_panels([run]))
+    assert list(panels) == ["accuracy", "format valid", "strict success"]
+    acc = json.loads((run / "eval" / "rl-dpo-sft" / "world-id" / "metrics.json").read_text())["overall"]
+    assert panels["accuracy"]["world-id"]["rl-dpo-sft"] == (pytest.approx(100 * acc["accuracy"]), 0.0)
+    assert panels["format valid"]["world-ood"]["base"][0] == pytest.approx(
+        100
+        * json.loads((run / "eval" / "base" / "world-ood" / "metrics.json").read_text())["overall"]["format_valid_rate"]
+    )
+    page = write_report(run).read_text()
+    assert f"<td>{acc['strict_success']:.3f}</td>" in page  # the table below shows the same number

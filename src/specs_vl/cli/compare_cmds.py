@@ -128,6 +128,7 @@ def compare_runs(runs: list[EvalRun], n_boot: int = 2000, seed: int = 0) -> list
                     "low": iv.low,
                     "high": iv.high,
                     "verdict": _reading(verdict(iv)),
+                    "outcome": verdict(iv),
                     "note": note,
                 }
             )
@@ -159,27 +160,34 @@ def markdown_table(rows: list[dict[str, Any]], metric: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def forest_plot(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
-    """One line per pair: the difference and its interval, with 0 marked."""
-    # deferred: matplotlib is only needed for --plot
-    import matplotlib
-    import matplotlib.pyplot as plt
+def forest_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The forest plot's row data (evaluation/forest.py's format), one per pair in the table's order;
+    a pair with no prompts in common keeps its row, not testable, with no interval."""
+    return [
+        {
+            "label": f"{r['suite']}: {r['a']} − {r['b']}",
+            "unit": "difference",
+            "estimate": r.get("difference"),
+            "low": r.get("low"),
+            "high": r.get("high"),
+            "verdict": r.get("outcome", "not testable") if r.get("low") is not None else "not testable",
+            "primary": False,
+        }
+        for r in rows
+    ]
 
-    matplotlib.use("Agg")  # no display; must come before the first figure
 
-    shown = [r for r in rows if r["prompts"] and r["low"] is not None]
-    fig, ax = plt.subplots(figsize=(7, 0.5 * len(shown) + 1.2))
-    for i, r in enumerate(reversed(shown)):
-        ax.plot([r["low"], r["high"]], [i, i], color="black")
-        ax.plot([r["difference"]], [i], "o", color="tab:blue")
-    ax.axvline(0, color="grey", linestyle="--", linewidth=1)
-    ax.set_yticks(range(len(shown)), [f"{r['suite']}: {r['a']} − {r['b']}" for r in reversed(shown)])
-    ax.set_xlabel(f"difference in {metric} (95 % paired bootstrap over prompts)")
-    fig.tight_layout()
-    tmp = out.with_name(out.name + ".tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(out)
+def forest_plot(rows: list[dict[str, Any]], metric: str, out: Path) -> Path:
+    """One row per pair: the difference a − b and its interval, coloured by verdict, with 0 marked."""
+    # deferred: matplotlib is only needed for the plot; `specs --help` stays fast
+    from specs_vl.evaluation.forest import plot_forest
+
+    return plot_forest(
+        forest_rows(rows),
+        out,
+        {"difference": f"{metric}: a − b (95 % paired bootstrap over prompts)"},
+        title="held: a > b; contradicted: a < b",
+    )
 
 
 def compare_cmd(
@@ -188,7 +196,10 @@ def compare_cmd(
         str, typer.Option("--metric", help="accuracy, format_valid, strict, length, or a record key.")
     ] = "accuracy",
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Write the table as Markdown here.")] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Write a forest plot (PNG) here.")] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Write the forest plot (PNG) here (default: beside --markdown, NAME.forest.png)."),
+    ] = None,
     n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap replicates.")] = 2000,
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
@@ -202,6 +213,7 @@ def compare_cmd(
         table = markdown_table(rows, metric)
         if markdown:
             atomic_write(markdown, table)
+        plot = plot or (markdown.with_name(markdown.stem + ".forest.png") if markdown else None)
         if plot:
             forest_plot(rows, metric, plot)
     except CATCH as e:

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from specs_vl.util.atomic import atomic_path  # noqa: E402
 
 
-def _save(fig: Any, path: Path) -> Path:
+def save_figure(fig: Any, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
@@ -45,7 +45,7 @@ def plot_gf_curve(curves: dict[str, list[dict[str, Any]]], path: Path) -> Path:
         ax.set_xlim(left=0)  # both panels on the same step axis from step 0, also with a start/end-only curve
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 RL_PANELS: Sequence[tuple[str, str]] = (
@@ -74,4 +74,41 @@ def plot_rl_curves(curves: dict[str, list[dict[str, Any]]], path: Path, smooth: 
     for ax in axes:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
+
+
+def plot_models(
+    panels: Sequence[tuple[str, dict[str, dict[str, tuple[float, float] | None]]]],
+    models: Sequence[str],
+    path: Path,
+) -> Path:
+    """One panel per metric (title, {eval set: {model: (mean, std) in percent, or None}}): grouped bars,
+    a group per eval set, a bar per model in the same colour in every panel; std over seeds as an error
+    bar when there are several; a model not run on a set has no bar."""
+    suites = list(dict.fromkeys(s for _, by_set in panels for s in by_set))
+    wide = min(12.0, max(7.0, 1.2 + 0.28 * len(models) * len(suites)))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(wide, 2.0 * len(panels)), sharex=True)
+    axes = list(axes) if len(panels) > 1 else [axes]
+    width = 0.8 / max(len(models), 1)
+    for ax, (title, by_set) in zip(axes, panels):
+        for i, model in enumerate(models):
+            xs, hs, es = [], [], []
+            for j, suite in enumerate(suites):
+                v = by_set.get(suite, {}).get(model)
+                x = j - 0.4 + width * (i + 0.5)
+                if v is None:  # not run: a mark, so that it does not read as a bar at 0
+                    ax.text(x, 2, "n/a", rotation=90, ha="center", va="bottom", fontsize=6, color="#777777")
+                    continue
+                xs.append(x)
+                hs.append(v[0])
+                es.append(v[1])
+            ax.bar(xs, hs, width * 0.92, yerr=es if any(es) else None, color=f"C{i % 10}", label=model, capsize=2)
+        ax.set_xticks(range(len(suites)), suites, fontsize=8.5)
+        ax.tick_params(axis="x", labelbottom=True)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel(f"{title} (%)", fontsize=8.5)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].legend(fontsize=7.5, ncol=min(len(models), 5), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    fig.tight_layout()
+    return save_figure(fig, path)

@@ -1,5 +1,8 @@
 """The run report: `report/index.html` and `report.md` with PNG plots, from a run directory.
 
+It opens on a forest plot of every finding, then each model's metrics per
+eval set (figures.py), then the tables.
+
 Everything is read back from the files the stages wrote (nothing is held in
 memory between stages), so `specs report runs/NAME` can redraw any run, and a
 partial run renders with "not run" where a stage is missing. With several
@@ -15,6 +18,7 @@ import re
 from pathlib import Path
 
 from specs_vl.evaluation.plots import plot_gf_curve, plot_rl_curves
+from specs_vl.report.figures import draw_first_screen
 from specs_vl.report.findings import findings, settings
 from specs_vl.report.html import render_html, render_markdown
 from specs_vl.report.rl_gains import rl_gain_table, tune_rl_table
@@ -50,6 +54,8 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
         rl = {p.name: read_json(p / "curve.json") for p in sorted(dirs[0].glob("rl-*")) if read_json(p / "curve.json")}
         if rl:
             plots["rl"] = plot_rl_curves(rl, tmp / "rl_curves.png").name
+        found = findings(run_dir)
+        plots.update(draw_first_screen(found, dirs, tmp))
         config = run_dir / "config.yaml"
         doc = {
             "name": run_dir.name,
@@ -66,7 +72,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
             "pair_stats": read_json(dirs[0] / "pairs" / "stats.json"),
             "pairs": example_pairs(dirs[0], tmp),
             "times": stage_times(run_dir),
-            "findings": findings(run_dir),
+            "findings": found,
             "tune_rl": tune_rl_table(run_dir),
             "rl_gains": rl_gain_table(dirs, fs),
             "config": mask_secrets(config.read_text()) if config.exists() else "(no config.yaml)",

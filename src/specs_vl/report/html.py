@@ -112,6 +112,7 @@ def sections(doc: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
     """The report as (title, blocks); a block is ("p", text), ("table", (header, rows)), ("img", (src, alt)),
     ("pre", text) or ("pairs", pairs). Both renderers draw the same list."""
     verdict_note = (
+        "The forest plot: each claim's estimate (point) and 95 % interval (line), coloured by verdict. "
         "Every comparison is paired over the same prompts: with several seeds a 95 % t-interval over "
         "seeds whose prompt part resamples the prompts jointly in every seed; with one seed a "
         "percentile bootstrap over prompts. held: the whole interval lies on the claim's side of 0; "
@@ -119,7 +120,13 @@ def sections(doc: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
         "not testable: the data is missing or GF is undefined. Rates are in percentage points. "
         "The primary claim (fixed before the run) is marked; the others are secondary, uncorrected."
     )
-    found = [
+    plots = doc["plots"]
+    found: list[tuple[str, Any]] = (
+        [("img", (plots["forest"], "Forest plot of the findings"))] if "forest" in plots else []
+    )
+    if "models" in plots:
+        found.append(("img", (plots["models"], "Accuracy, format validity and strict success per model and eval set")))
+    found += [
         ("p", verdict_note),
         *[("p", t) for t in _study_text(doc.get("study")) if t],
         ("table", findings_table(doc["findings"])),
