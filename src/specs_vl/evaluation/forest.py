@@ -44,8 +44,11 @@ STYLE = {
 }
 
 
+DIGITS = {"points": 1, "tokens": 2}  # as the report's claims table writes them; any other unit: 3
+
+
 def _num(x: float | None, unit: str) -> str:
-    return "—" if x is None else f"{x:+.2f}" if unit == "tokens" else f"{x:+.1f}"
+    return "—" if x is None else f"{x:+.{DIGITS.get(unit, 3)}f}"
 
 
 def finding_rows(found: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -87,7 +90,7 @@ def plot_forest(
     n = max(len(rows), 1)
     labels = [textwrap.fill(r["label"] + (" (primary)" if r["primary"] else ""), wrap) for r in rows]
     lines = sum(max(1, lab.count("\n") + 1) for lab in labels) or 1
-    widths = [3.4 if i == 0 else 1.5 for i in range(len(units))] + [2.6]
+    widths = [3.4 if i == 0 else 1.5 for i in range(len(units))] + [2.9]
     fig, axes = plt.subplots(
         1,
         len(units) + 1,
