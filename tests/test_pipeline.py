@@ -123,3 +123,26 @@ def test_a_changed_rl_config_reruns_rl_and_what_reads_it_only(mini_run, tiny_bas
     for st in ("zero", "distill", "coldstart-dpo-sft", "eval-base", "eval-coldstart-dpo-sft"):
         assert after[st]["finished"] == before[st]["finished"], st
     assert len(json.loads((run / "rl-dpo-sft" / "curve.json").read_text())) == 3  # not resumed from the 2-step run
+
+
+def test_cold_starts_from_one_base_share_a_step_0_point_equal_to_a_fresh_one(mini_run, tiny_base_dir):
+    """The step-0 point is computed once per start model (run_dir/cache) and read back by the other runs; what
+    is read back equals what a fresh evaluation of the base gives."""
+    from specs_vl.evaluation.curve import CurveSettings, psi_point
+    from specs_vl.models.load import load_vlm
+
+    _, run = mini_run
+    curves = [json.loads((run / f"coldstart-{m}" / "gf_curve.json").read_text()) for m in ("dpo-sft", "sft", "dpo")]
+    firsts = [c["points"][0] for c in curves]
+    assert firsts[0]["step"] == 0 and firsts[0] == firsts[1] == firsts[2]
+    # one file per start model: the base (its curve and rl-base's eval use the same settings here) and the
+    # three cold starts RL continues from
+    assert len(list((run / "cache").glob("curve-start-*.json"))) == 4
+    assert json.loads((run / "rl-base" / "eval_curve.json").read_text())["points"][0]["sets"] == firsts[0]["sets"]
+    s = curves[0]["settings"]
+    settings = CurveSettings(
+        **{k: v for k, v in s.items() if k not in ("sets", "ood_sets")}, ood_sets=tuple(s["ood_sets"])
+    )
+    model, processor = load_vlm(tiny_base_dir)
+    fresh = psi_point(model, processor, settings, mini_config(tiny_base_dir).world, 0)
+    assert fresh["sets"] == firsts[0]["sets"] and fresh["psi_id"] == firsts[0]["psi_id"]

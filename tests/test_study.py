@@ -114,6 +114,11 @@ def test_tiny_study_end_to_end(tiny_base_dir, tmp_path):
             ]
             == 8
         )  # eval sets sized by the power calculation
+    # The base's eval is the same model, settings and seed in every seed: seed 1 gets seed 0's, copied.
+    base_gens = [
+        (run / s / "eval" / "base" / "world-id" / "generations.jsonl").read_text() for s in ("seed-0", "seed-1")
+    ]
+    assert base_gens[0] == base_gens[1] and "seed-1/eval-base: the same model and eval settings as" in res.output
     found = {f["id"]: f for f in json.loads((run / "report" / "findings.json").read_text())}
     zero = found["zero-format"]
     assert zero["seeds"] == 2 and zero["prompts"] == 8 and zero["prediction"] == "held"

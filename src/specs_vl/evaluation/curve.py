@@ -12,6 +12,7 @@ in percentage points so the figures read like the paper's.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from specs_vl.evaluation.metrics import generalization_factor
 from specs_vl.evaluation.runner import EvalConfig, aggregate, evaluate_model
 from specs_vl.evaluation.suites import get_suite
 from specs_vl.util.atomic import atomic_write
+from specs_vl.util.meta import model_fingerprint
 
 PSI_METRICS = {"strict": "strict", "accuracy": "correct", "format": "valid"}  # the per-sample record key Psi means
 RAW_KEYS = ("accuracy", "format_valid_rate", "strict_success", "mean_length")
@@ -157,6 +159,27 @@ def with_gains(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return points
 
 
+def start_point_cache(
+    cache_dir: Path, start: str | Path, settings: CurveSettings, world: Any, variant: Any = None
+) -> Path | None:
+    """Where the step-0 point of a curve from `start` is kept, so that runs from one model evaluate it once.
+
+    The three cold starts of a seed start from the same base, as do rl-base and rl-random: the same weights,
+    prompts, seed and sampling give the same point, so it is computed once and read back. The key is the start
+    model's fingerprint (file names, sizes and bytes at both ends), every setting but `every`, the world, and
+    `variant` (what else changes the step-0 forward, e.g. LoRA). None (no cache) for a hub id, and with more
+    than one process: the decision to evaluate must be the same on every rank, since generation is collective
+    under ZeRO-3/FSDP, and a file that one rank sees first must not split them.
+    """
+    fingerprint = model_fingerprint(start)
+    if fingerprint is None or _rank_world()[1] > 1:
+        return None
+    keyed = {k: v for k, v in settings.as_json().items() if k != "every"}
+    world_json = world.model_dump(mode="json") if world is not None else None
+    blob = json.dumps([fingerprint, keyed, world_json, variant], sort_keys=True, default=str)
+    return Path(cache_dir) / f"curve-start-{hashlib.sha256(blob.encode()).hexdigest()[:16]}.json"
+
+
 def read_curve(path: Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text()) if Path(path).exists() else {}
 
@@ -171,16 +194,30 @@ class CurveCallback(TrainerCallback):
     """
 
     def __init__(
-        self, path: Path, settings: CurveSettings, processor: Any, world: Any = None, meta: dict[str, Any] | None = None
+        self,
+        path: Path,
+        settings: CurveSettings,
+        processor: Any,
+        world: Any = None,
+        meta: dict[str, Any] | None = None,
+        start_cache: Path | None = None,
     ):
         self.path, self.s, self.processor, self.world = Path(path), settings, processor, world
         self.meta = meta or {}
         self.points: list[dict[str, Any]] = []
+        self.start_cache = start_cache  # start_point_cache(): the step-0 point, shared by runs from one model
 
     def _record(self, model: Any, step: int) -> None:
         if any(p["step"] == step for p in self.points):
             return
-        self.points.append(psi_point(model, self.processor, self.s, self.world, step))
+        cached = self.start_cache if step == 0 else None
+        if cached is not None and cached.exists():
+            point = json.loads(cached.read_text())
+        else:
+            point = psi_point(model, self.processor, self.s, self.world, step)
+            if cached is not None:
+                atomic_write(cached, json.dumps(point))
+        self.points.append(point)
         self.points.sort(key=lambda p: p["step"])
         doc = {
             **self.meta,

@@ -31,7 +31,7 @@ from specs_vl.models.load import check_vlm_dir
 from specs_vl.orchestration.stage_plan import RESUME, plan
 from specs_vl.report import write_report
 from specs_vl.stages.guard import config_hash
-from specs_vl.util.atomic import atomic_write
+from specs_vl.util.atomic import atomic_dir, atomic_write
 from specs_vl.util.progress import hush_libraries, log_to, say
 from specs_vl.util.yamlio import public
 from specs_vl.world.base_model import build_base_model
@@ -147,6 +147,7 @@ def run_pipeline(
     if cfg.tune_rl is not None:  # the GRPO settings rule, once for the run, on dev; every seed's RL trains at it
         cfg, hashes["tune-rl"] = _tune_rl(cfg, run_dir, manifest, base_path, hashes["base"])
     tuned: dict[str, Path] = {}  # tune_lr.seeds == "first": the first seed's tune-lr dirs, reused by the rest
+    evaluated: dict[tuple[str, str], Path] = {}  # (eval stage, hash) -> its output: the base's eval is seedless
     for seed in seeds:
         scfg = seed_config(cfg, seed)
         seed_dir = run_dir if len(seeds) == 1 else run_dir / f"seed-{seed}"
@@ -158,16 +159,24 @@ def run_pipeline(
             if st.name.startswith("tune-lr-") and cfg.tune_lr is not None and cfg.tune_lr.seeds == "first":
                 hashes[st.name], tuned[st.name[8:]] = h, st.out.parent
             key = prefix + st.name
+            same = evaluated.get((st.name, h)) if st.name.startswith("eval-") else None
             if manifest.done(key, h, st.out):
                 say(f"{key}: complete, skipped")
-                continue
-            if manifest.stale(key, h):
-                say(f"{key}: config changed since the last run; starting it over")
-                shutil.rmtree(st.out.parent, ignore_errors=True)
-            manifest.mark(key, hash=h, status="running", started=_now())
-            t = time.time()
-            st.run()
-            manifest.mark(key, hash=h, status="complete", seconds=round(time.time() - t, 1), finished=_now())
+            else:
+                if manifest.stale(key, h):
+                    say(f"{key}: config changed since the last run; starting it over")
+                    shutil.rmtree(st.out.parent, ignore_errors=True)
+                manifest.mark(key, hash=h, status="running", started=_now())
+                t = time.time()
+                if same is not None:  # the same model, settings and seed (the hash says so): copy, not redo
+                    with atomic_dir(st.out.parent) as tmp:
+                        shutil.copytree(same, tmp, dirs_exist_ok=True)
+                    say(f"{key}: the same model and eval settings as {same}; copied")
+                else:
+                    st.run()
+                manifest.mark(key, hash=h, status="complete", seconds=round(time.time() - t, 1), finished=_now())
+            if st.name.startswith("eval-"):
+                evaluated.setdefault((st.name, h), st.out.parent)
     if report:
         t = time.time()
         index = write_report(run_dir)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from specs_vl.data.pairs import load_pairs
-from specs_vl.evaluation.curve import CurveCallback, CurveSettings
+from specs_vl.evaluation.curve import CurveCallback, CurveSettings, start_point_cache
 from specs_vl.evaluation.plots import plot_gf_curve
 from specs_vl.models.load import load_vlm
 from specs_vl.stages.batching import PairBatch, pair_batching, pair_steps, world_size
@@ -179,7 +179,9 @@ def run_coldstart(
         id_set=cfg.curve_id,
         ood_sets=tuple(cfg.curve_ood),
     )
-    curve = CurveCallback(curve_path, settings, processor, world, meta={"method": cfg.method})
+    # the methods of one seed start from one base: its step-0 point is computed once (run_dir/cache)
+    cache = start_point_cache(out.parent / "cache", base, settings, world, cfg.lora)
+    curve = CurveCallback(curve_path, settings, processor, world, meta={"method": cfg.method}, start_cache=cache)
     steps = pair_steps(len(pairs), batch, cfg.epochs, cfg.max_steps)
     callbacks = [LogCallback(log_path, f"coldstart {cfg.method}", steps), curve]
     if too_long and _process_main():

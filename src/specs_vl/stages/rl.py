@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from specs_vl.evaluation.curve import CurveCallback, CurveSettings
+from specs_vl.evaluation.curve import CurveCallback, CurveSettings, start_point_cache
 from specs_vl.evaluation.plots import plot_rl_curves
 from specs_vl.models.load import load_vlm
 from specs_vl.stages.rl_config import RLConfig
@@ -112,7 +112,11 @@ def run_rl(
         id_set=cfg.eval_id,
         ood_sets=tuple(cfg.eval_ood),
     )
-    evals = CurveCallback(eval_path, settings, processor, world, meta={"run": label, "start": str(start)})
+    # rl-base and rl-random start from one model: its step-0 point is computed once (run_dir/cache)
+    cache = start_point_cache(out.parent / "cache", start, settings, world)
+    evals = CurveCallback(
+        eval_path, settings, processor, world, meta={"run": label, "start": str(start)}, start_cache=cache
+    )
     trainer = make_grpo_trainer(
         cfg, model, processor, examples, ckpt_dir, [LogCallback(log_path, label, cfg.optimizer_steps()), evals]
     )
