@@ -77,7 +77,8 @@ def base_url(url: str) -> str:
 def _why(e: BaseException) -> str:
     """One line for an error: the status and the server's message, or the transport's complaint."""
     if isinstance(e, openai.APIStatusError):
-        return f"HTTP {e.status_code}: {e.message}".replace("\n", " ")[:200]
+        message = e.message.removeprefix(f"Error code: {e.status_code} - ")  # the client's own prefix
+        return f"HTTP {e.status_code}: {message}".replace("\n", " ")[:200]
     if isinstance(e, openai.APITimeoutError):
         return "timed out"
     if isinstance(e, openai.APIConnectionError):
