@@ -93,7 +93,7 @@ MEANINGS = {
     "distill.judge": "reasoning/answer consistency judge: rule, http (OpenAI-compatible) or none",
     "distill.judge_model": "model name sent to the http judge",
     "distill.judge_timeout": "seconds per judge request",
-    "distill.judge_retries": "retries with backoff per judge request",
+    "distill.judge_retries": "retries with backoff per judge request (HTTP 408/409/429/5xx, timeouts, bad replies)",
     "distill.judge_concurrency": "judge requests in flight",
     "distill.data": "questions in the example schema "
     "(.jsonl/.json/.parquet, save_to_disk folder or hub id); None: the world's train split",

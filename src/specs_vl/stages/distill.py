@@ -141,6 +141,9 @@ def build_pairs(
         "rejected_source": cfg.rejected_source,
         "judge": cfg.judge,
     }
+    if hasattr(judge, "counts"):  # the http judge: requests, retries, failures; and earlier runs on its cache
+        stats["judge_counts"] = dict(judge.counts)
+        stats["judge_counts_earlier_runs"] = dict(judge.earlier)
     return pairs, stats
 
 

@@ -20,7 +20,7 @@ class DistillConfig(VLLMEngineSettings):
     mode: str = Field("decoupled", pattern="^(decoupled|coupled)$")
     rejected_source: str = Field("corrupt", pattern="^(corrupt|natural|mixed)$")
     judge: str = Field("rule", pattern="^(rule|http|none)$")
-    judge_url: str | None = None  # OpenAI-compatible base URL, for judge=http
+    judge_url: str | None = None  # OpenAI-style base URL, http://host:port/v1, for judge=http
     judge_model: str = "judge"
     judge_api_key_env: str = "SPECS_JUDGE_API_KEY"  # the key itself is never in a config
     judge_timeout: float = Field(30.0, gt=0)
