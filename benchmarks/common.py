@@ -29,4 +29,5 @@ def machine() -> dict[str, str | int]:
         "cpus": os.cpu_count() or 0,
         "machine": platform.machine(),
         "python": platform.python_version(),
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),  # > 0.5 before a run means the cores were not idle
     }
