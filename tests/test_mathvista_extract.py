@@ -147,14 +147,14 @@ def test_answer_tags_and_boxed_still_win():
     assert ff("42") == "42"  # upstream's own first rule: the whole response is the integer
 
 
-# 8. refusals GPT sums up as "N/A": an outright decline, or one that concludes it cannot answer
+# 8. refusals GPT sums up as "N/A": an outright decline, or one that concludes it is impossible to answer
 @pytest.mark.parametrize(
     "response",
     [
         "The solution cannot be provided because the chart the question refers to is missing.",
         "I can't process this file.",
         "As an AI, I am not able to look at the figure, so I will not guess.",
-        "The picture does not show counts for the red trucks or the small spheres. Therefore, the question cannot be answered.",  # noqa: E501
+        "The picture does not show counts for the red trucks or the small spheres. Therefore, it is impossible to answer the question.",  # noqa: E501
         "Nothing in the text tells us how tall either tree is.\n\nThus, it is impossible to determine which one is taller.",  # noqa: E501
     ],
 )
@@ -200,3 +200,61 @@ def test_continuation_that_only_repeats_the_prompt_keeps_the_first_answer():
     )
     assert mc("The answer is (C) Solution C.\n\n" + repeat * 3) == "C"
     assert ff("Question: How many apples are there?\nAnswer: 5") == "5"  # a restated question is no continuation
+
+
+# 11. a refusal that concludes what cannot be done: GPT writes it in its own short words
+@pytest.mark.parametrize(
+    "response,expected",
+    [
+        ("The chart labels only two of its sectors. Therefore, the question cannot be answered.", "Cannot be answered"),  # noqa: E501
+        (
+            "Nothing in the figure gives the heights of the two towers.\n\nThus, the answer cannot be determined from the given data.",  # noqa: E501
+            "Cannot be determined",
+        ),
+        (
+            "The legend is cut off in the picture. Hence, the answer cannot be definitively determined.",
+            "Cannot be determined",
+        ),  # noqa: E501
+        ("The picture does not show a clock. Therefore, a solution cannot be provided.", "N/A"),  # no such verb: N/A
+    ],
+)
+def test_refusal_conclusion_in_gpts_words(response, expected):
+    assert mc(response, YES_NO) == expected
+    # the official normaliser then takes the nearest option: "Cannot be answered" is nearer "Yes" than "No"
+    if expected == "Cannot be answered":
+        assert score_mathvista(response, row("Yes", YES_NO))[0] == "Yes"
+
+
+# 12. a multiple-choice result the response finds among none of the options: GPT writes "None"
+@pytest.mark.parametrize(
+    "response",
+    [
+        "The angle at the centre doubles 35°, so it is 70°.\n\nHowever, this is not an option in the choices given.",
+        "So x = 14 / 4 = 3.5. This value is not available in the options; the figure may be mislabelled.",
+        "Adding the two arcs gives 200°. None of the given options match this result. Please check the question.",
+    ],
+)
+def test_result_outside_the_options_is_none(response):
+    assert mc(response, ["35°", "70°", "110°", "140°"]) == "None"
+
+
+def test_an_option_stated_outright_still_wins_over_a_no_option_remark():
+    text = "None of the options match my first estimate of 12, but rechecking, the answer is (B) 70°."
+    assert mc(text, ["35°", "70°", "110°", "140°"]) == "B"
+
+
+# 13. a worked solution with no concluding word states its result last, not its first operand
+@pytest.mark.parametrize(
+    "response,expected",
+    [
+        ("Add the cost of the pen and the notebook.\n\n$4 + $7 = $11\n\nMaya needs $11.", "11"),
+        ("The taller bar is 64 and the shorter is 19.\n64 - 19 = 45\nThe taller bar is 45 more than the other.", "45"),
+        ("Each step adds 3: 2, 5, 8, 11.\nContinuing, the next number should be 11 + 3 = 14.", "14"),
+    ],
+)
+def test_worked_solution_reads_its_last_statement(response, expected):
+    assert ff(response) == expected
+
+
+def test_a_direct_answer_without_working_keeps_its_first_number():
+    assert ff("There are 4 cups on the table, next to 2 plates.") == "4"

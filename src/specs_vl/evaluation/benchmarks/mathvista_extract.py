@@ -12,19 +12,24 @@ normalisation and equality (`mathvista_score`) then run unchanged.
 In order: a runaway few-shot continuation is read as GPT reads it
 (`mathvista_rules`); our <answer> span or the last \\boxed{} narrows the text; a
 refusal with no answer in it becomes "N/A" when it declines outright or
-concludes that it cannot answer, and is copied when it is a short statement
-of what is missing (as GPT writes it; the official normaliser then maps
-either to the option nearest by edit distance, or to None on a free-form
-question: we do the same, on purpose);
+concludes that it is impossible to answer, "Cannot be answered" / "Cannot be
+determined" when its conclusion says so ("Therefore, the question cannot be
+answered"), and is copied when it is a short statement of what is missing
+(as GPT writes it; the official normaliser then maps any of these to the
+option nearest by edit distance, or to None on a free-form question: we do
+the same, on purpose);
 then, for multiple choice, an explicit option statement anywhere ("the
-correct option is (C)", "answer is option B", "(B)" alone on a line), an
-answer that starts with an option's text ("No, there are ..."), the option
-text named last in the conclusion, and the edit-distance fallback; for
-free-form answers, "answer is X" / "Answer: X" (word-bounded), a list, then
-a number: the first in a short answer, else in the concluding sentence,
-skipping numbers the question itself gives (not the prompt's format
-examples, "e.g., 1, 2, 3, at the end"). A hyphen between two numbers
-("0-5", "45.2%-65.6%") is a range, not a minus sign.
+correct option is (C)", "answer is option B", "(B)" alone on a line), "None"
+when the conclusion finds its result among none of the options ("this is not
+an option in the choices"), an answer that starts with an option's text
+("No, there are ..."), the option text named last in the conclusion, and the
+edit-distance fallback; for free-form answers, "answer is X" / "Answer: X"
+(word-bounded), a list, then a number: the first in a short answer, else in
+the concluding sentence (in a worked solution, "$8 + $10 = $18 ... Chase
+will spend $18.", the last sentence with a number), skipping numbers the
+question itself gives (not the prompt's format examples, "e.g., 1, 2, 3, at
+the end"). A hyphen between two numbers ("0-5", "45.2%-65.6%") is a range,
+not a minus sign.
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ from specs_vl.evaluation.benchmarks.mathvista_rules import answered_block
 _ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.IGNORECASE | re.DOTALL)
 _REFUSAL = re.compile(
     r"\b(?:I can't|I cannot|I can not|I'm unable|I am unable|I'm sorry|I am sorry|sorry, I|As an AI|"
-    r"unable to (?:determine|answer|provide|process|see|view|analy[sz]e)|cannot be (?:determined|answered|provided)|"
+    r"unable to (?:determine|answer|provide|process|see|view|analy[sz]e)|"
+    r"cannot be (?:definitively )?(?:determined|answered|provided)|"
     r"can't be determined|(?:not possible|impossible) to (?:determine|answer|tell|provide|say)|"
     r"(?:does not|doesn't|do not) (?:provide|give|contain|include) (?:enough |sufficient |any |the )?(?:specific )?"
     r"(?:information|data|details|context)|not enough information|insufficient information|"
@@ -59,6 +65,8 @@ _NUMBER = re.compile(
     r"(?<![\w%)])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)|(?<=[\w%)])(?:\d{1,3}(?:,\d{3})+"
     r"(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
 )
+# a calculation, "$8 + $10 = $18": a response that works the answer out states its result last
+_WORKED = re.compile(r"\d[^=\n]*=\s*[-$]?\d")
 _LIST = re.compile(r"\[[^\[\]]*\]")
 _WORDS = {
     w: str(i)
@@ -101,13 +109,31 @@ _DECLINE = re.compile(
     r"I can't process|I cannot process|I'm unable|I am unable)",
     re.IGNORECASE,
 )
-# "Therefore, the question cannot be answered.": a refusal's conclusion, which GPT sums up as "N/A"
+# "Therefore, it is impossible to answer.": a refusal's conclusion, which GPT sums up as "N/A" ...
 _GIVES_UP = re.compile(r"^(?:Therefore|Thus|So|Hence|As a result)\b", re.IGNORECASE)
+# ... unless it says what cannot be done: "the question cannot be answered" GPT writes as "Cannot be answered",
+# "the answer cannot be determined" as "Cannot be determined"
+_CANNOT_BE = re.compile(
+    r"\b(?:question|answer|solution)\s+(?:cannot|can't|can not)\s+be\s+(?:definitively\s+)?(answered|determined)\b",
+    re.IGNORECASE,
+)
 # the prompt's format examples ("e.g., 1, 2, 3, at the end") are no numbers the question gives
 _EXAMPLES = re.compile(r"\be\.g\.,?[^\n]*?(?=\bat the end\b|$)", re.IGNORECASE | re.MULTILINE)
 _SPEAKER = re.compile(r"^A:\s+(?=\S{2,})")
 _FILLER = re.compile(
     r"^(?:I hope|Hope this|Let me know|Do you want|Is there anything|Feel free|Please let)", re.IGNORECASE
+)
+
+
+# a result the response itself finds among none of the options: GPT writes "None"
+_NO_OPTION = re.compile(
+    r"\b(?:(?:is|are) not (?:an? |one of the |among the |in the |listed in the )?(?:given |provided |available )?"
+    r"(?:options?|choices?|answer choices)\b|"
+    r"(?:is|are) not (?:available|listed|present|given|provided) (?:in|among) the "
+    r"(?:given |provided |answer )?(?:options|choices)|"
+    r"none of the (?:given |provided |answer )?(?:options|choices) (?:match|matches|fit|is correct)|"
+    r"(?:does not|doesn't) match any of the (?:given |provided )?(?:options|choices))",
+    re.IGNORECASE,
 )
 
 
@@ -203,6 +229,8 @@ def _free_form(text: str, answer_type: str, query: str) -> str:
     given = set(_numbers(_EXAMPLES.sub("", query)))
     pool = [s for s in _sentences(text) if _numbers(s, given)]
     concluding = [s for s in pool if _CONCLUDE.search(s)]
+    if not concluding and len(pool) >= 2 and _WORKED.search(text):  # a worked solution ends on its result
+        concluding = pool[-1:]
     if concluding:  # a chain of thought: the last concluding sentence, its last number
         nums = _numbers(concluding[-1], given)
         return ([n for n in nums if n not in given] or nums)[-1]
@@ -246,6 +274,8 @@ def extract_response_answer(
         letter = _option_letter(text, len(choices))
         if letter is not None:
             return letter
+        if any(_NO_OPTION.search(s) for s in _sentences(text)[-3:]):
+            return "None"
         option = _option_text(text, choices)
         if option is not None:
             return option
@@ -269,12 +299,15 @@ def _yes_no(text: str, choices: Sequence[str]) -> str | None:
 
 def _refusal(text: str) -> str:
     """GPT writes "N/A" for an outright decline ("The solution cannot be provided", "As an AI, ...") or a
-    refusal that concludes "Therefore, the question cannot be answered", copies a short statement of
-    what is missing, and writes "N/A" for a longer one. The official normaliser then takes the option
+    refusal that concludes "Therefore, it is impossible to answer", writes a conclusion that names what
+    cannot be done in its own words ("... the question cannot be answered" -> "Cannot be answered", "... the
+    answer cannot be determined" -> "Cannot be determined"), copies a short statement of what is missing,
+    and writes "N/A" for a longer one. The official normaliser then takes the option
     nearest to either by edit distance (None on free-form questions): we keep that, on purpose."""
     sentences = _sentences(text)
-    if _DECLINE.match(text) or (
-        len(sentences) >= 2 and _GIVES_UP.match(sentences[-1]) and _REFUSAL.search(sentences[-1])
-    ):
+    if _DECLINE.match(text):
         return "N/A"
+    if len(sentences) >= 2 and _GIVES_UP.match(sentences[-1]) and _REFUSAL.search(sentences[-1]):
+        said = _CANNOT_BE.search(sentences[-1])
+        return f"Cannot be {said.group(1).lower()}" if said else "N/A"
     return text if len(sentences) <= 2 and len(text) <= 200 else "N/A"
