@@ -211,6 +211,15 @@ def test_eval_empty_data_file(ws):
     fails(["eval", "nomodel", "--suite", "mathvista", "--data", "mv.jsonl"], "mv.jsonl: no rows")
 
 
+def test_eval_world_suite_with_data_is_refused(ws):
+    (ws / "mine.jsonl").write_text('{"image": "a.png", "question": "q", "answer": "1"}\n')
+    fails(
+        ["eval", "nomodel", "--suite", "world-id", "--data", "mine.jsonl"],
+        "--suite world-id --data mine.jsonl: a world suite is generated from the world and reads no file; "
+        "drop --suite to score mine.jsonl",
+    )
+
+
 def test_eval_folder_that_is_not_a_benchmark(ws):
     (ws / "folder").mkdir()
     (ws / "folder" / "notes.txt").write_text("hello")

@@ -13,12 +13,13 @@ from specs_vl.cli.shared import CATCH, Quiet, fail, setup
 def eval_cmd(
     model: Annotated[str, typer.Argument(help="Model directory or hub id.")],
     suite: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--suite",
-            help="world-dev, world-id, world-ood (all three OOD sets), world-ood-domain, world-ood-surface, world-ood-requirement, world-retention, mathvista, mathverse, mathvision, mmmu, or data (with --data) / data:PATH for your own file.",  # noqa: E501
+            help="world-dev, world-id (the default), world-ood (all three OOD sets), world-ood-domain, world-ood-surface, world-ood-requirement, world-retention, mathvista, mathverse, mathvision, mmmu, or data:PATH for your own file (--data PATH alone means the same).",  # noqa: E501
+            show_default=False,
         ),
-    ] = "world-id",
+    ] = None,
     n: Annotated[int | None, typer.Option("--n", help="Number of prompts (default: all).")] = None,
     samples: Annotated[int, typer.Option("--samples", help="Responses per prompt.")] = 1,
     k: Annotated[str, typer.Option("--k", help="Comma-separated k for pass@k.")] = "1",
@@ -28,7 +29,9 @@ def eval_cmd(
     ] = None,
     data: Annotated[
         str | None,
-        typer.Option("--data", help="Your data (with --suite data) or a benchmark file (parquet/JSON) or hub id."),
+        typer.Option(
+            "--data", help="Your own file to score (no --suite needed), or a benchmark's file (parquet/JSON) or hub id."
+        ),
     ] = None,
     temperature: Annotated[float, typer.Option("--temperature")] = 1.0,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 64,
