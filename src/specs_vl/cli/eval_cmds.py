@@ -22,7 +22,7 @@ def eval_cmd(
     ] = None,
     n: Annotated[int | None, typer.Option("--n", help="Number of prompts (default: all).")] = None,
     samples: Annotated[int, typer.Option("--samples", help="Responses per prompt.")] = 1,
-    k: Annotated[str, typer.Option("--k", help="Comma-separated k for pass@k.")] = "1",
+    k: Annotated[str, typer.Option("--k", help="Comma-separated k for pass@k, maj@k, best@k.")] = "1",
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Output directory (default: a new runs/eval/<run>_<model>_<suite>)."),
@@ -65,7 +65,12 @@ def eval_cmd(
     except CATCH as e:
         fail(e)
     o = metrics["overall"]
-    passes = " ".join(f"pass@{x}={o[f'pass@{x}']:.3f}" for x in ks if o.get(f"pass@{x}") is not None)
+    passes = " ".join(
+        f"{m}@{x}={o[f'{m}@{x}']:.3f}"
+        for x in ks
+        for m in (("pass", "maj") if x > 1 else ("pass",))  # maj@1 = best@1 = pass@1; best@k = pass@k
+        if o.get(f"{m}@{x}") is not None
+    )
     say_line = (
         f"{metrics['suite']}: accuracy {o['accuracy']:.3f}, format-valid {o['format_valid_rate']:.3f}, "
         f"strict {o['strict_success']:.3f}, length {o['mean_length']:.1f}, RBF {o['rbf'] or 0:.2f} {passes}"
