@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from specs_vl.evaluation.benchmarks import score_run
-from specs_vl.evaluation.suites import Suite, get_suite
+from specs_vl.evaluation.suites import Suite, data_file, get_suite
 from specs_vl.evaluation.voting import prompt_at_k
 from specs_vl.models.requests import greedy_n_problem
 from specs_vl.models.sampling import SampleConfig, generate
@@ -125,9 +125,15 @@ def aggregate(records: list[dict[str, Any]], ks: Sequence[int] = (1,)) -> dict[s
 
 
 def evaluate_model(
-    model: Any, processor: Any, suite_name: str, cfg: EvalConfig, examples: list[dict[str, Any]] | None = None
+    model: Any,
+    processor: Any,
+    suite_name: str,
+    cfg: EvalConfig,
+    examples: list[dict[str, Any]] | None = None,
+    first_row: int = 0,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Evaluate an already-loaded model (used by the CLI and the GF-curve callback)."""
+    """Evaluate an already-loaded model (used by the CLI and the GF-curve callback). `examples`, when given,
+    are the suite's rows from `first_row` on, in order (a too-long prompt of a data: suite names its row)."""
     suite = get_suite(suite_name)
     if examples is None:
         examples = suite.load(n=cfg.n, **cfg.suite_args)
@@ -142,7 +148,9 @@ def evaluate_model(
         seed=cfg.seed,
     )
     with bar(f"eval {suite_name}", len(examples) * cfg.samples) as b:
-        result = generate(model, processor, examples, scfg, on_batch=b.advance, return_scores=cfg.rbf)
+        result = generate(
+            model, processor, examples, scfg, b.advance, cfg.rbf, data_file(suite_name), first_row=first_row
+        )
     responses, rbfs = result if cfg.rbf else (result, None)
     records = score_responses(suite, examples, responses, processor.tokenizer, rbfs)
     official = score_run(suite_name, records, examples)  # MMMU: a run is scored as a whole (seeded fallback)
