@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
+from functools import lru_cache
 from math import comb
 
 from specs_vl.evaluation.metrics import pass_at_k
@@ -39,7 +40,8 @@ from specs_vl.scoring.answers import answer_key
 AT_K = re.compile(r"(pass|maj|best)@([1-9][0-9]*)")
 
 
-def _poly_mul(a: list[int], b: list[int], cap: int) -> list[int]:
+def _mul(a: list[int], b: list[int], cap: int) -> list[int]:
+    """The product of two polynomials (coefficient lists), cut after degree `cap`."""
     out = [0] * min(len(a) + len(b) - 1, cap + 1)
     for i, x in enumerate(a):
         if x:
@@ -48,33 +50,50 @@ def _poly_mul(a: list[int], b: list[int], cap: int) -> list[int]:
     return out
 
 
-def _subsets(counts: Sequence[tuple[int, int]], k: int) -> int:
-    """The number of k-subsets taking at most `bound` samples of each answer, for (count, bound) pairs."""
-    poly = [1]
-    for c, bound in counts:
-        poly = _poly_mul(poly, [comb(c, j) for j in range(min(c, bound) + 1)], k)
-    return poly[k] if len(poly) > k else 0
+def _product(groups: Sequence[tuple[int, int]], bound: int, cap: int) -> list[int]:
+    """prod over (count c, how many groups m) of (sum_{j <= min(c, bound)} C(c, j) x^j)^m, cut after `cap`:
+    its coefficient of x^k counts the k-subsets that take at most `bound` samples of each answer."""
+    out = [1]
+    for c, m in groups:
+        base = [comb(c, j) for j in range(min(c, bound) + 1)]
+        while m:  # by squaring: the distinct counts are few, the groups of one count may be many
+            if m & 1:
+                out = _mul(out, base, cap)
+            m >>= 1
+            if m:
+                base = _mul(base, base, cap)
+    return out
+
+
+@lru_cache(maxsize=65_536)
+def _maj(right: tuple[tuple[int, int], ...], wrong: tuple[tuple[int, int], ...], k: int) -> float:
+    n = sum(c * m for c, m in right + wrong)
+    won, below = 0, _product(right, 0, k)
+    for t in range(1, min(k, max(c for c, _ in right)) + 1):  # no right answer reaches more votes than it has
+        w, upto = _product(wrong, t - 1, k), _product(right, t, k)
+        won += sum(
+            w[j] * (upto[k - j] - (below[k - j] if k - j < len(below) else 0))
+            for j in range(len(w))
+            if k - j < len(upto)
+        )
+        below = upto
+    return won / comb(n, k)
 
 
 def maj_at_k(votes: Sequence[tuple[Hashable, bool]], k: int) -> float:
     """maj@k of one prompt from its samples' (answer key, correct) votes, as the module docstring defines it.
 
-    Counts, for each winning vote count t, the k-subsets where every wrong answer has fewer than t votes and
-    every right answer at most t, less those where every answer has fewer than t (no right answer reaches t).
+    For each winning vote count t it counts the k-subsets where every wrong answer has fewer than t votes and
+    every right answer at most t, less those where every right answer has fewer than t (so some right answer
+    has exactly t and leads, and every answer tied with it is right).
     """
     n = len(votes)
     if not 1 <= k <= n:
         raise ValueError(f"maj_at_k needs 1 <= k <= n, got n={n}, k={k}")
     groups = Counter((key, bool(ok)) for key, ok in votes)
-    right = [c for (_, ok), c in groups.items() if ok]
-    wrong = [c for (_, ok), c in groups.items() if not ok]
-    if not right:
-        return 0.0
-    won = 0
-    for t in range(1, k + 1):
-        below = [(c, t - 1) for c in wrong]
-        won += _subsets(below + [(c, t) for c in right], k) - _subsets(below + [(c, t - 1) for c in right], k)
-    return won / comb(n, k)
+    right = tuple(sorted(Counter(c for (_, ok), c in groups.items() if ok).items()))
+    wrong = tuple(sorted(Counter(c for (_, ok), c in groups.items() if not ok).items()))
+    return _maj(right, wrong, k) if right else 0.0
 
 
 def best_at_k(n: int, c: int, k: int) -> float:
