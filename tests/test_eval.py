@@ -95,6 +95,8 @@ def test_specs_eval_writes_consistent_outputs(tiny_base_dir, tmp_path, suite):
     assert o["format_valid_rate"] == pytest.approx(sum(r["valid"] for r in rows) / n)
     assert o["strict_success"] <= o["accuracy"] + 1e-9
     assert o["pass@1"] == pytest.approx(o["accuracy"]) and o["pass@2"] >= o["pass@1"]
+    assert o["maj@1"] == pytest.approx(o["pass@1"]) and o["maj@2"] <= o["pass@2"] and o["best@2"] == o["pass@2"]
+    assert f"maj@2={o['maj@2']:.3f}" in res.output
     assert o["rbf"] >= 1.0 and o["mean_length"] > 0
     n_fam = sum(v["n_responses"] for v in metrics["by_family"].values())
     n_sty = sum(v["n_responses"] for v in metrics["by_instruction_style"].values())
