@@ -211,6 +211,15 @@ def test_eval_empty_data_file(ws):
     fails(["eval", "nomodel", "--suite", "mathvista", "--data", "mv.jsonl"], "mv.jsonl: no rows")
 
 
+def test_eval_world_suite_with_data_is_refused(ws):
+    (ws / "mine.jsonl").write_text('{"image": "a.png", "question": "q", "answer": "1"}\n')
+    fails(
+        ["eval", "nomodel", "--suite", "world-id", "--data", "mine.jsonl"],
+        "--suite world-id --data mine.jsonl: a world suite is generated from the world and reads no file; "
+        "drop --suite to score mine.jsonl",
+    )
+
+
 def test_eval_folder_that_is_not_a_benchmark(ws):
     (ws / "folder").mkdir()
     (ws / "folder" / "notes.txt").write_text("hello")
@@ -320,3 +329,22 @@ def test_a_prompt_longer_than_the_context_is_refused_before_sampling(tmp_path, t
     ):
         generate(model, processor, examples, SampleConfig(max_new_tokens=16))
     assert not calls
+
+
+def test_specs_eval_names_the_file_of_a_prompt_longer_than_the_context(ws, tmp_path, tiny_world):
+    """A 1 MB question pasted into an eval file: FILE: row N: field 'question', exit 2, nothing written."""
+    from specs_vl.models.tiny import FAMILIES
+    from specs_vl.world import build_split
+
+    model = FAMILIES["qwen2.5-vl"](tmp_path / "m")  # context 1,024 tokens
+    lines = []
+    for i, e in enumerate(build_split(tiny_world, "id_test", 3)):
+        e["image"].save(ws / f"{i}.png")
+        q = "how many? " * 100_000 if i == 2 else e["question"]
+        lines.append(json.dumps({"image": f"{i}.png", "question": q, "answer": e["answer"]}))
+    (ws / "big.jsonl").write_text("\n".join(lines) + "\n")
+    fails(
+        ["eval", str(model), "--data", "big.jsonl", "--max-new-tokens", "8"],
+        "error: big.jsonl: row 2: field 'question': prompt of ",
+        "over the model's context of 1024 tokens",
+    )

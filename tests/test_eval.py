@@ -95,6 +95,8 @@ def test_specs_eval_writes_consistent_outputs(tiny_base_dir, tmp_path, suite):
     assert o["format_valid_rate"] == pytest.approx(sum(r["valid"] for r in rows) / n)
     assert o["strict_success"] <= o["accuracy"] + 1e-9
     assert o["pass@1"] == pytest.approx(o["accuracy"]) and o["pass@2"] >= o["pass@1"]
+    assert o["maj@1"] == pytest.approx(o["pass@1"]) and o["maj@2"] <= o["pass@2"] and o["best@2"] == o["pass@2"]
+    assert f"maj@2={o['maj@2']:.3f}" in res.output
     assert o["rbf"] >= 1.0 and o["mean_length"] > 0
     n_fam = sum(v["n_responses"] for v in metrics["by_family"].values())
     n_sty = sum(v["n_responses"] for v in metrics["by_instruction_style"].values())
@@ -145,3 +147,29 @@ def test_world_export_cli(tmp_path):
     bad = runner.invoke(app, ["world", "export", str(tmp_path / "x"), "--split", "validation"])
     assert bad.exit_code == 2 and "unknown split 'validation'" in bad.output
     assert not (tmp_path / "x").exists()
+
+
+def write_data(d, world, n: int = 3, question: str | None = None):
+    """`n` world prompts as the user keeps them: a JSONL file with PNG paths beside it."""
+    from specs_vl.world import build_split
+
+    d.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i, e in enumerate(build_split(world, "id_test", n)):
+        e["image"].save(d / f"{i}.png")
+        q = question if question is not None and i == n - 1 else e["question"]
+        lines.append(json.dumps({"image": f"{i}.png", "question": q, "answer": e["answer"], "id": f"mine-{i}"}))
+    (d / "mine.jsonl").write_text("\n".join(lines) + "\n")
+    return d / "mine.jsonl"
+
+
+def test_eval_with_data_alone_scores_that_file(tiny_base_dir, tiny_world, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = write_data(tmp_path / "mine", tiny_world)
+    res = runner.invoke(app, ["eval", str(tiny_base_dir), "--data", str(data), "--max-new-tokens", "8", "--quiet"])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / res.output.strip().splitlines()[-1].removeprefix("wrote ").removesuffix("/metrics.json")
+    metrics = json.loads((out / "metrics.json").read_text())
+    rows = [json.loads(line) for line in (out / "generations.jsonl").read_text().splitlines()]
+    assert metrics["suite"] == f"data:{data}" and out.name.endswith("data-mine")
+    assert [r["id"] for r in rows] == ["mine-0", "mine-1", "mine-2"]

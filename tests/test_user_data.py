@@ -161,4 +161,4 @@ def test_eval_on_the_users_file_never_collides_and_records_the_model(user_run, m
     assert sorted({r["gold"] for r in rows}) == sorted(set(gold))
     assert all(r["question"] and r["verdict"] in ("strict", "correct", "wrong", "no-answer") for r in rows)
     res = run("eval", model, "--suite", "world-id", "--data", "mydata/heldout_id.jsonl")
-    assert res.exit_code == 2 and "--suite data" in res.output
+    assert res.exit_code == 2 and "drop --suite to score mydata/heldout_id.jsonl" in res.output

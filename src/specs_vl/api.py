@@ -274,7 +274,7 @@ def run_tune_rl(
 
 def evaluate(
     model: str | Path,
-    suite: str = "world-id",
+    suite: str | None = None,
     *,
     config: Config = None,
     out: str | Path | None = None,
@@ -287,6 +287,8 @@ def evaluate(
     batch_size: int = 32,
 ) -> dict[str, Any]:
     """Evaluate `model` on `suite` (a world suite, a benchmark, "data" with `data=PATH`, or "data:PATH").
+
+    With no `suite`, `data=PATH` alone scores that file (the data suite), and neither means world-id.
 
     Writes generations.jsonl and metrics.json to `out` (default: a new runs/eval/<run>_<model>_<suite>)
     and returns the metrics, with `metrics["out"]` the directory written.

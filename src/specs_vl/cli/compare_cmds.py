@@ -2,7 +2,8 @@
 
 Reads the `generations.jsonl` + `metrics.json` that `specs eval` writes (a
 run directory is searched for them). Per model, a prompt's value is the mean
-of the metric over its samples (samples stay together); for each pair of
+of the metric over its samples, or its pass@K, maj@K or best@K over them
+(evaluation/voting.py; samples stay together); for each pair of
 models on the same suite the difference of means is bootstrapped over the
 prompts both answered, with `specs_vl.evaluation.stats.paired_difference`,
 the one implementation the report and `specs study` use.
@@ -63,6 +64,8 @@ def read_eval(path: Path, metric: str, label: str) -> EvalRun:
             suite = str(json.loads(metrics_file.read_text(encoding="utf-8")).get("suite") or suite)
         except json.JSONDecodeError as e:
             raise DataError(str(metrics_file), None, None, f"not JSON ({e.msg})") from None
+    if metric.startswith(("pass@", "maj@", "best@")):
+        return EvalRun(label, suite, _at_k_per_prompt(gens, metric))
     values: dict[str, list[float]] = defaultdict(list)
     with open(gens, encoding="utf-8") as f:
         for i, line in enumerate(f, 1):
@@ -82,6 +85,44 @@ def read_eval(path: Path, metric: str, label: str) -> EvalRun:
     if not values:
         raise DataError(str(gens), None, None, "no rows")
     return EvalRun(label, suite, {k: sum(v) / len(v) for k, v in values.items()})
+
+
+def _rows(gens: Path, fields: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
+    """generations.jsonl's rows by prompt id, each checked to have `fields`."""
+    by_id: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    with open(gens, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(str(gens), i, None, f"not JSON ({e.msg})") from None
+            for field in ("id", *fields):
+                if not isinstance(row, dict) or field not in row:
+                    raise DataError(str(gens), i, field, "missing")
+            by_id[str(row["id"])].append(row)
+    if not by_id:
+        raise DataError(str(gens), None, None, "no rows")
+    return by_id
+
+
+def _at_k_per_prompt(gens: Path, metric: str) -> dict[str, float]:
+    """Per-prompt pass@K, maj@K or best@K (a prompt with fewer than K samples is left out)."""
+    # deferred: voting loads numpy (through metrics); `specs --help` stays fast
+    from specs_vl.evaluation.voting import at_k, prompt_at_k
+
+    parsed = at_k(metric)
+    if parsed is None:
+        raise SpecsError(f"--metric {metric}: give pass@K, maj@K or best@K with K a whole number from 1")
+    by_id = _rows(gens, ("correct", "extracted") if parsed[0] == "maj" else ("correct",))
+    out = {pid: v for pid, rs in by_id.items() if (v := prompt_at_k(rs, metric)) is not None}
+    if not out:
+        most = max(len(rs) for rs in by_id.values())
+        raise DataError(
+            str(gens), None, None, f"{metric} needs {parsed[1]} samples of a prompt, the most here is {most}"
+        )
+    return out
 
 
 def _labels(dirs: list[Path]) -> list[str]:
@@ -193,7 +234,10 @@ def forest_plot(rows: list[dict[str, Any]], metric: str, out: Path) -> Path:
 def compare_cmd(
     dirs: Annotated[list[Path], typer.Argument(help="Eval directories `specs eval` wrote, or runs holding them.")],
     metric: Annotated[
-        str, typer.Option("--metric", help="accuracy, format_valid, strict, length, or a record key.")
+        str,
+        typer.Option(
+            "--metric", help="accuracy, format_valid, strict, length, pass@K, maj@K, best@K, or a record key."
+        ),
     ] = "accuracy",
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Write the table as Markdown here.")] = None,
     plot: Annotated[

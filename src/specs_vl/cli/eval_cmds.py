@@ -13,22 +13,25 @@ from specs_vl.cli.shared import CATCH, Quiet, fail, setup
 def eval_cmd(
     model: Annotated[str, typer.Argument(help="Model directory or hub id.")],
     suite: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--suite",
-            help="world-dev, world-id, world-ood (all three OOD sets), world-ood-domain, world-ood-surface, world-ood-requirement, world-retention, mathvista, mathverse, mathvision, mmmu, or data (with --data) / data:PATH for your own file.",  # noqa: E501
+            help="world-dev, world-id (the default), world-ood (all three OOD sets), world-ood-domain, world-ood-surface, world-ood-requirement, world-retention, mathvista, mathverse, mathvision, mmmu, or data:PATH for your own file (--data PATH alone means the same).",  # noqa: E501
+            show_default=False,
         ),
-    ] = "world-id",
+    ] = None,
     n: Annotated[int | None, typer.Option("--n", help="Number of prompts (default: all).")] = None,
     samples: Annotated[int, typer.Option("--samples", help="Responses per prompt.")] = 1,
-    k: Annotated[str, typer.Option("--k", help="Comma-separated k for pass@k.")] = "1",
+    k: Annotated[str, typer.Option("--k", help="Comma-separated k for pass@k, maj@k, best@k.")] = "1",
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Output directory (default: a new runs/eval/<run>_<model>_<suite>)."),
     ] = None,
     data: Annotated[
         str | None,
-        typer.Option("--data", help="Your data (with --suite data) or a benchmark file (parquet/JSON) or hub id."),
+        typer.Option(
+            "--data", help="Your own file to score (no --suite needed), or a benchmark's file (parquet/JSON) or hub id."
+        ),
     ] = None,
     temperature: Annotated[float, typer.Option("--temperature")] = 1.0,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 64,
@@ -62,7 +65,12 @@ def eval_cmd(
     except CATCH as e:
         fail(e)
     o = metrics["overall"]
-    passes = " ".join(f"pass@{x}={o[f'pass@{x}']:.3f}" for x in ks if o.get(f"pass@{x}") is not None)
+    passes = " ".join(
+        f"{m}@{x}={o[f'{m}@{x}']:.3f}"
+        for x in ks
+        for m in (("pass", "maj") if x > 1 else ("pass",))  # maj@1 = best@1 = pass@1; best@k = pass@k
+        if o.get(f"{m}@{x}") is not None
+    )
     say_line = (
         f"{metrics['suite']}: accuracy {o['accuracy']:.3f}, format-valid {o['format_valid_rate']:.3f}, "
         f"strict {o['strict_success']:.3f}, length {o['mean_length']:.1f}, RBF {o['rbf'] or 0:.2f} {passes}"

@@ -229,7 +229,7 @@ def tune_rl(
         fail(e)
 
 
-def _pipeline(config: Path, name: str | None, seeds: str | None, runs: Path, overrides: tuple = ()) -> None:
+def _pipeline(config: Path, name: str | None, seeds: str | None, runs: Path, overrides: tuple = ()) -> Path:
     # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
     from specs_vl.config import load_run_config
     from specs_vl.orchestration.pipeline import run_pipeline
@@ -239,7 +239,7 @@ def _pipeline(config: Path, name: str | None, seeds: str | None, runs: Path, ove
     if name:
         cfg = cfg.model_copy(update={"name": name})
     seed_list = ints(seeds.split(","), "--seeds") if seeds else None
-    run_pipeline(cfg, runs, seed_list)
+    return run_pipeline(cfg, runs, seed_list)
 
 
 def pipeline(
@@ -269,9 +269,26 @@ def demo(
     from specs_vl.config import demo_config_path
 
     try:
-        _pipeline(demo_config_path(), name, seeds, Path("runs"))
+        run_dir = _pipeline(demo_config_path(), name, seeds, Path("runs"))
     except CATCH as e:
         fail(e)
+    typer.echo(demo_next_steps(run_dir))
+
+
+def demo_next_steps(run_dir: Path) -> str:
+    """What `specs demo` prints last: where its report is and the commands a user runs next."""
+    homes = [run_dir, *sorted(run_dir.glob("seed-*"))]  # one seed: the run dir; several: seed-N/
+    home = next((d for d in homes if (d / "rl-dpo-sft" / "model").is_dir()), run_dir)
+    steps = [
+        ("source .venv/bin/activate", "puts `specs` on your PATH (or call .venv/bin/specs)"),
+        (f"specs eval {home / 'rl-dpo-sft' / 'model'} --data mine.jsonl", "score it on your own file (docs/data.md)"),
+        ("specs study", "the 5-seed study the README reports (about 75 min on 2 cores)"),
+    ]
+    width = max(len(c) for c, _ in steps)
+    return "\n".join(
+        [f"report: {run_dir / 'report' / 'index.html'} (open it in a browser)", "next:"]
+        + [f"  {c:<{width}}  # {why}" for c, why in steps]
+    )
 
 
 def report(

@@ -93,7 +93,7 @@ def sharded_evaluate(model: Any, processor: Any, suite_name: str, cfg: EvalConfi
     mine = examples[rank * size : (rank + 1) * size]
     real = len(mine)
     mine = mine + [examples[-1]] * (size - real)
-    records, _ = evaluate_model(model, processor, suite_name, cfg, examples=mine)
+    records, _ = evaluate_model(model, processor, suite_name, cfg, examples=mine, first_row=rank * size)
     records = records[: real * cfg.samples]  # score_responses: one record per (prompt, sample), in order
     gathered: list[Any] = [None] * world
     dist.all_gather_object(gathered, (real, records))  # gloo and NCCL both carry pickled objects

@@ -2,9 +2,11 @@
 
 Metrics are given overall, per family and per instruction style:
 accuracy (answer right, any format), format-valid rate, strict success,
-mean response length (tokens), pass@k, and the Rollout Branching Factor.
-Accuracy, validity and strict success are means over all samples, so with
-one sample per prompt they are pass@1 estimates.
+mean response length (tokens), pass@k, maj@k and best@k (voting.py defines
+them: maj@k is the exact mean majority vote over all k-subsets, a tie right
+only if every tied answer is right; best@k = pass@k), and the Rollout
+Branching Factor. Accuracy, validity and strict success are means over all
+samples, so with one sample per prompt they are pass@1 estimates.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from specs_vl.evaluation.benchmarks import score_run
-from specs_vl.evaluation.metrics import pass_at_k
-from specs_vl.evaluation.suites import Suite, get_suite
+from specs_vl.evaluation.suites import Suite, data_file, get_suite
+from specs_vl.evaluation.voting import prompt_at_k
 from specs_vl.models.requests import greedy_n_problem
 from specs_vl.models.sampling import SampleConfig, generate
 from specs_vl.scoring.format import parse
@@ -102,12 +104,13 @@ def _summary(records: list[dict[str, Any]], ks: Sequence[int]) -> dict[str, Any]
     out["mean_length"] = sum(r["length"] for r in records) / n
     rbf = [r["rbf"] for r in records if r.get("rbf") is not None]
     out["rbf"] = sum(rbf) / len(rbf) if rbf else None
-    by_prompt: dict[str, list[bool]] = defaultdict(list)
+    by_prompt: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in records:
-        by_prompt[r["id"]].append(r["correct"])
+        by_prompt[r["id"]].append(r)
     for k in ks:
-        vals = [pass_at_k(len(c), sum(c), k) for c in by_prompt.values() if len(c) >= k]
-        out[f"pass@{k}"] = sum(vals) / len(vals) if vals else None
+        for kind in ("pass", "maj", "best"):
+            vals = [v for rs in by_prompt.values() if (v := prompt_at_k(rs, f"{kind}@{k}")) is not None]
+            out[f"{kind}@{k}"] = sum(vals) / len(vals) if vals else None
     return out
 
 
@@ -122,9 +125,15 @@ def aggregate(records: list[dict[str, Any]], ks: Sequence[int] = (1,)) -> dict[s
 
 
 def evaluate_model(
-    model: Any, processor: Any, suite_name: str, cfg: EvalConfig, examples: list[dict[str, Any]] | None = None
+    model: Any,
+    processor: Any,
+    suite_name: str,
+    cfg: EvalConfig,
+    examples: list[dict[str, Any]] | None = None,
+    first_row: int = 0,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Evaluate an already-loaded model (used by the CLI and the GF-curve callback)."""
+    """Evaluate an already-loaded model (used by the CLI and the GF-curve callback). `examples`, when given,
+    are the suite's rows from `first_row` on, in order (a too-long prompt of a data: suite names its row)."""
     suite = get_suite(suite_name)
     if examples is None:
         examples = suite.load(n=cfg.n, **cfg.suite_args)
@@ -139,7 +148,9 @@ def evaluate_model(
         seed=cfg.seed,
     )
     with bar(f"eval {suite_name}", len(examples) * cfg.samples) as b:
-        result = generate(model, processor, examples, scfg, on_batch=b.advance, return_scores=cfg.rbf)
+        result = generate(
+            model, processor, examples, scfg, b.advance, cfg.rbf, data_file(suite_name), first_row=first_row
+        )
     responses, rbfs = result if cfg.rbf else (result, None)
     records = score_responses(suite, examples, responses, processor.tokenizer, rbfs)
     official = score_run(suite_name, records, examples)  # MMMU: a run is scored as a whole (seeded fallback)

@@ -23,8 +23,14 @@ from specs_vl.util.meta import VERSION, library_versions, model_fingerprint
 WORLD_SUITES = tuple(s for s in SUITES if s.startswith("world"))
 
 
-def resolve_suite(suite: str, data: str | None) -> tuple[str, str | None]:
-    """(suite spec, benchmark path): `--suite data --data PATH` is `data:PATH`; a world suite refuses --data."""
+def resolve_suite(suite: str | None, data: str | None) -> tuple[str, str | None]:
+    """(suite spec, benchmark path) from `--suite` and `--data`.
+
+    No suite: `--data PATH` alone is the data suite (`data:PATH`); neither is world-id. `--suite data
+    --data PATH` is the same. A benchmark takes `--data` as its file; a world suite refuses it.
+    """
+    if suite is None:
+        return (data_suite_spec(data), None) if data else ("world-id", None)
     if suite == "data":
         if not data:
             raise ConfigError("--suite data needs --data PATH (a .jsonl/.json/.parquet file, a folder or a hub id)")
@@ -36,8 +42,8 @@ def resolve_suite(suite: str, data: str | None) -> tuple[str, str | None]:
     get_suite(suite)
     if data and suite in WORLD_SUITES:
         raise ConfigError(
-            f"--data {data}: {suite} is generated from the world and reads no data; "
-            f"use --suite data --data {data} to score your own file"
+            f"--suite {suite} --data {data}: a world suite is generated from the world and reads no file; "
+            f"drop --suite to score {data} (or drop --data to score {suite})"
         )
     return suite, data
 
@@ -64,7 +70,7 @@ def default_eval_dir(model: str, suite: str, root: Path = Path("runs") / "eval")
 
 def evaluate_path(
     model: str,
-    suite: str,
+    suite: str | None,
     cfg: EvalConfig,
     out: Path | None = None,
     data: str | None = None,

@@ -28,7 +28,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from specs_vl.evaluation.metrics import generalization_factor, pass_at_k
+from specs_vl.evaluation.metrics import generalization_factor
+from specs_vl.evaluation.voting import at_k, prompt_at_k
 
 Seed = Mapping[str, np.ndarray]  # set name -> per-prompt values, shape (prompts,) or (prompts, columns)
 Statistic = Callable[[Seed], "float | None"]
@@ -185,18 +186,17 @@ def verdict(iv: Interval, direction: int = 1, max_undefined: float = 0.025) -> s
 def per_prompt(rows: Iterable[Mapping], key: str) -> dict[str, float]:
     """Per-prompt means from generations.jsonl rows (runner.score_responses), grouped by example id.
 
-    `key` is a row field ("correct", "valid", "strict", "rbf") or "pass@K", the
-    unbiased pass@K of the prompt's samples. First-seen id order is kept.
+    `key` is a row field ("correct", "valid", "strict", "rbf") or "pass@K", "maj@K", "best@K" of the
+    prompt's samples (voting.py; a prompt with fewer than K samples is left out). First-seen id order is kept.
     """
     groups: dict[str, list] = defaultdict(list)
     for r in rows:
         groups[str(r["id"])].append(r)
     out: dict[str, float] = {}
     for pid, rs in groups.items():
-        if key.startswith("pass@"):
-            k = int(key[5:])
-            if len(rs) >= k:
-                out[pid] = pass_at_k(len(rs), sum(bool(r["correct"]) for r in rs), k)
+        if at_k(key):
+            if (v := prompt_at_k(rs, key)) is not None:
+                out[pid] = v
         else:
             vals = [float(r[key]) for r in rs if r.get(key) is not None]
             if vals:

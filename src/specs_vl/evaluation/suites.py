@@ -108,6 +108,11 @@ def data_suite_spec(path: str | Path) -> str:
     return f"{DATA_PREFIX}{path}"
 
 
+def data_file(name: str) -> str | None:
+    """PATH of a `data:PATH` suite (its rows are the examples, in order); None for any other suite."""
+    return name[len(DATA_PREFIX) :] if name.startswith(DATA_PREFIX) and len(name) > len(DATA_PREFIX) else None
+
+
 def suite_dirname(name: str) -> str:
     """A directory name for a suite's results: the name, or data-<file stem> for data:PATH."""
     if not name.startswith(DATA_PREFIX):

@@ -1,4 +1,4 @@
-"""Refuse a prompt longer than the model's context before sampling, naming the row (not a hang)."""
+"""Refuse a prompt longer than the model's context before sampling, naming the file and row (not a hang)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,18 @@ def context_length(config: Any) -> int | None:
 
 
 def check_prompt_lengths(
-    model: Any, processor: Any, examples: Sequence[dict[str, Any]], max_new_tokens: int, source: str | None = None
+    model: Any,
+    processor: Any,
+    examples: Sequence[dict[str, Any]],
+    max_new_tokens: int,
+    source: str | None = None,
+    first_row: int = 0,
 ) -> None:
     """Every chat prompt's text tokens (an image placeholder counts as one) plus `max_new_tokens` must fit.
 
     Image tokens are not counted (they need the image processor); a prompt refused here could never fit.
+    The error reads `SOURCE: row N: field 'question': ...`, N = `first_row` + the example's index: give the
+    file the examples were read from (in file order), else it names the example's own "source" or "prompts".
     """
     ctx = context_length(model.config)
     if ctx is None or not examples:
@@ -40,7 +47,7 @@ def check_prompt_lengths(
             where = source or str(ex.get("source") or "prompts")
             raise DataError(
                 where,
-                i,
+                first_row + i,
                 "question",
                 f"prompt of {n} tokens (id {ex.get('id', '?')!r}) plus "
                 f"max_new_tokens {max_new_tokens} is over the model's context of {ctx} tokens; "

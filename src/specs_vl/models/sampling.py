@@ -148,8 +148,13 @@ def generate(
     cfg: SampleConfig | None = None,
     on_batch: Callable[[int], None] | None = None,
     return_scores: bool = False,
+    source: str | None = None,
+    first_row: int = 0,
 ) -> list[list[str]] | tuple[list[list[str]], list[float]]:
     """`cfg.n` responses per example, in example order.
+
+    `source` and `first_row`: the file the examples are rows of, and the row of the first, for the error a
+    prompt longer than the context gets (context.check_prompt_lengths).
 
     With `return_scores`, also the mean nucleus size (Rollout Branching
     Factor) of each response, computed step by step from the sampling
@@ -159,7 +164,7 @@ def generate(
     from transformers import LogitsProcessorList
 
     cfg = cfg or SampleConfig()
-    check_prompt_lengths(model, processor, examples, cfg.max_new_tokens)  # a too-long prompt would hang
+    check_prompt_lengths(model, processor, examples, cfg.max_new_tokens, source, first_row)  # it would hang
     torch.manual_seed(cfg.seed)
     was_training = model.training
     model.eval()

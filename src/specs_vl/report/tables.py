@@ -87,7 +87,8 @@ def per_set_tables(dirs: list[Path]) -> list[tuple[str, Table]]:
 
 
 def exploration_table(dirs: list[Path], suite: str = "world-id") -> Table:
-    """pass@1, pass@k (the largest k evaluated) and the Rollout Branching Factor on `suite`."""
+    """pass@1, pass@k (the largest k evaluated; best@k is the same number, evaluation/voting.py), maj@k
+    and the Rollout Branching Factor on `suite`. maj@k reads "—" for an eval written before it existed."""
     models = model_names(dirs)
     kmax = max(
         (
@@ -99,14 +100,15 @@ def exploration_table(dirs: list[Path], suite: str = "world-id") -> Table:
         ),
         default=1,
     )
-    keys = ["pass@1"] + ([f"pass@{kmax}"] if kmax > 1 else [])
-    header = ["model"] + [f"{suite} {k}" for k in keys] + [f"{suite} RBF"]
-    rows = [
-        [m]
-        + [fmt(_agg([(overall(d, m, suite) or {}).get(k) for d in dirs])) for k in keys]
-        + [fmt(_agg([(overall(d, m, suite) or {}).get("rbf") for d in dirs]), 2)]
-        for m in models
-    ]
+    keys = ["pass@1"] + ([f"pass@{kmax}", f"maj@{kmax}"] if kmax > 1 else [])
+    names = {f"pass@{kmax}": f"pass@{kmax} = best@{kmax}"} if kmax > 1 else {}
+    header = ["model"] + [f"{suite} {names.get(k, k)}" for k in keys] + [f"{suite} RBF"]
+
+    def cell(m: str, k: str, digits: int = 3) -> str:
+        found = [o for d in dirs if (o := overall(d, m, suite)) is not None]
+        return fmt(_agg([o.get(k) for o in found]), digits, "—" if found else "not run")
+
+    rows = [[m] + [cell(m, k) for k in keys] + [cell(m, "rbf", 2)] for m in models]
     return header, rows
 
 

@@ -316,3 +316,19 @@ def is_correct(
         return bool(_check(pred, gold, kind, choices))
     except Exception:  # noqa: BLE001 - a reward must never crash a training run
         return False
+
+
+def answer_key(prediction: str | None) -> str | None:
+    """What a majority vote counts as one answer: the extracted answer `_clean`ed as `is_correct` cleans it,
+    then a plain number as its value ("3", "3.0", "+3" are "3"), an option letter as the letter ("(b)",
+    "B.", "option B" are "B"), anything else with case and inner whitespace folded. None stays None."""
+    try:
+        s = _clean(str(prediction)) if prediction is not None else ""
+        if not s:
+            return None
+        value = _as_number(s)
+        if value is not None:
+            return format(value.normalize(), "f")
+        return _letter_of(s) or _norm(s)
+    except Exception:  # noqa: BLE001 - scoring must never crash an evaluation
+        return None

@@ -207,7 +207,7 @@ def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Pat
         else:
             model, proc = load_for_inference(path)
             with bar(f"distill: sampling {side} side", len(examples) * cfg.samples) as b:
-                outs[side] = generate(model, proc, examples, scfg, on_batch=b.advance)
+                outs[side] = generate(model, proc, examples, scfg, on_batch=b.advance, source=cfg.data)
             del model
         timings[f"sample_{side}_seconds"] = round(time.time() - t, 1)
     judge = make_judge(cfg, cache=Path(out).parent / "judge_cache.jsonl")
