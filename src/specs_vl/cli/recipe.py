@@ -282,7 +282,7 @@ def demo_next_steps(run_dir: Path) -> str:
     steps = [
         ("source .venv/bin/activate", "puts `specs` on your PATH (or call .venv/bin/specs)"),
         (f"specs eval {home / 'rl-dpo-sft' / 'model'} --data mine.jsonl", "score it on your own file (docs/data.md)"),
-        ("specs study", "the 5-seed study the README reports (about 75 min on 2 cores)"),
+        ("specs study", "the 5-seed study the README reports (about an hour on 2 cores)"),
     ]
     width = max(len(c) for c, _ in steps)
     return "\n".join(
