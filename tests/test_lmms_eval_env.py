@@ -15,21 +15,29 @@ messages from the task (no system turn unless the task adds one) and passes the 
 image to qwen_vl_utils; the simple class (`--force_simple`) would add a system prompt
 and re-encode every image as JPEG.
 
-What differs, and why the answers are still equal:
-- dtype: lmms-eval loads Qwen2.5-VL in bfloat16, always (hard-coded); `specs eval` uses
-  fp32 on a CPU and bf16 on a GPU. The greedy answers below are equal anyway (the test
-  asserts both the dtype and the answers), but on a CPU a near-tie can in general
-  resolve differently in bf16; on a GPU both run bf16.
+What differs, and what the test asserts instead of hiding it:
+- dtype: lmms-eval loads Qwen2.5-VL in bfloat16, always (hard-coded in the class, not a
+  model_arg); `specs eval` uses fp32 on a CPU and bf16 on a GPU. So the answers are
+  compared with specs eval run in bf16 (its GPU placement, patched in on this CPU), token
+  for token, for the shipped base and a cold start. Against specs eval's fp32 CPU run the
+  shipped base's 4 answers are equal too (asserted); the cold start's 4th answer is not
+  (on this CPU it diverges after ~40 tokens): the same prompt and pixels in another
+  precision, a near-tie resolved the other way, which is why that one is not asserted.
 - min_pixels/max_pixels: lmms-eval's defaults (min 200,704 pixels) would upscale our
   112x112 images 16-fold in area; `min_pixels=12544,max_pixels=12544`, the values in
-  the checkpoint's preprocessor config, give the processor's own resizing. The test
-  asserts the pixel values lmms-eval feeds equal ours exactly.
+  the checkpoint's preprocessor config, keep the processor's own resizing. The test
+  asserts the prompt ids and pixel values lmms-eval feeds equal ours exactly.
+- generation_config.json: lmms-eval leaves every field it does not pass to the
+  checkpoint's file (a Qwen2.5-VL-Instruct one says repetition_penalty 1.05, top_k 1,
+  top_p 0.001); specs eval sets every field. The shipped base's file sets none, and a
+  test shows a Qwen-like file reaching lmms-eval's `generate`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sysconfig
 import venv
@@ -195,11 +203,17 @@ def lmms_eval(model: Path, task: Path, out: Path, model_args: str = MODEL_ARGS) 
     return [by_doc[i]["filtered_resps"] for i in range(N)], torch.load(record)
 
 
-def specs_eval(model: Path, out: Path) -> list[str]:
-    """`specs eval MODEL --suite world-id --n 4 --samples 1 --temperature 0`, through the Python API."""
+def specs_eval(model: Path, out: Path, bf16: bool = False) -> list[str]:
+    """`specs eval MODEL --suite world-id --n 4 --samples 1 --temperature 0`, through the Python API.
+
+    `bf16`: in bfloat16, as specs eval runs on a GPU (`inference_placement`) and lmms-eval runs everywhere.
+    """
     from specs_vl import evaluate
 
-    metrics = evaluate(str(model), "world-id", n=N, samples=1, temperature=0, out=out)
+    with pytest.MonkeyPatch.context() as mp:
+        if bf16:
+            mp.setattr("specs_vl.models.load.inference_placement", lambda: ("cpu", torch.bfloat16))
+        metrics = evaluate(str(model), "world-id", n=N, samples=1, temperature=0, out=out)
     recs = [json.loads(line) for line in (Path(metrics["out"]) / "generations.jsonl").read_text().splitlines()]
     assert [r["id"] for r in recs] == [e["id"] for e in world_examples()]
     return [r["response"] for r in recs]
@@ -214,8 +228,8 @@ def our_inputs(model: Path) -> list[dict]:
     return [dict(encode(processor, [ex])) for ex in world_examples()]
 
 
-def check_same_as_specs(model: Path, task: Path, tmp: Path) -> list[str]:
-    ours = specs_eval(model, tmp / "specs")
+def check_same_as_specs(model: Path, task: Path, tmp: Path) -> tuple[list[str], list[str]]:
+    """lmms-eval's inputs equal ours, and its greedy answers equal specs eval's in bf16; (theirs, specs eval fp32)."""
     theirs, calls = lmms_eval(model, task, tmp / "lmms")
     # the prompt (chat template, no system turn, one image placeholder per merged patch) and the pixels
     assert len(calls) == N
@@ -232,18 +246,47 @@ def check_same_as_specs(model: Path, task: Path, tmp: Path) -> list[str]:
         assert c["class"] == "Qwen2_5_VLForConditionalGeneration"
         assert c["settings"]["do_sample"] is False and c["settings"]["num_beams"] == 1
         assert c["settings"]["max_new_tokens"] == 64 and c["dtype"] == "torch.bfloat16"  # lmms-eval's fixed dtype
-    assert theirs == ours
-    return ours
+    assert theirs == specs_eval(model, tmp / "specs-bf16", bf16=True)  # the same tokens, answer for answer
+    return theirs, specs_eval(model, tmp / "specs")
 
 
 def test_shipped_base_answers_in_lmms_eval_as_in_specs_eval(task_dir, tmp_path):
-    answers = check_same_as_specs(SHIPPED_DIR, task_dir, tmp_path)
+    answers, fp32 = check_same_as_specs(SHIPPED_DIR, task_dir, tmp_path)
+    assert answers == fp32  # and equal to specs eval on this CPU, in fp32
     assert all(answers) and len(set(answers)) == N  # real, distinct answers, not N empty strings
 
 
-def test_lmms_eval_defaults_would_feed_other_pixels(task_dir, tmp_path):
-    """Without min_pixels/max_pixels lmms-eval's 200,704-pixel minimum upscales the image: 16x the image tokens."""
-    _, calls = lmms_eval(SHIPPED_DIR, task_dir, tmp_path, model_args="device=cpu,device_map=cpu")
-    mine = our_inputs(SHIPPED_DIR)
+def test_cold_start_in_lmms_eval_as_in_specs_eval(tiny_base_dir, tiny_pairs_dir, tiny_world, task_dir, tmp_path):
+    from specs_vl.stages.coldstart import ColdstartConfig, run_coldstart
+
+    cfg = ColdstartConfig(method="sft", batch_size=4, max_steps=6, learning_rate=2e-3, save_steps=6, curve_every=0)
+    run_coldstart(cfg, tiny_base_dir, tiny_pairs_dir, tmp_path / "cs", tiny_world)
+    model = tmp_path / "cs" / "model"
+    answers, fp32 = check_same_as_specs(model, task_dir, tmp_path)
+    assert all(answers)
+    assert fp32 != specs_eval(tiny_base_dir, tmp_path / "base")  # a trained model, not its base again
+
+
+def test_lmms_eval_defaults_and_a_qwen_generation_config_change_what_it_runs(task_dir, tmp_path):
+    """What the docs warn about, seen in lmms-eval itself.
+
+    Without min_pixels/max_pixels its 200,704-pixel minimum upscales the image: 16x the image tokens.
+    And `generate` takes what lmms-eval leaves unset (None or not passed) from the checkpoint's
+    generation_config.json: Qwen2.5-VL-7B-Instruct's (repetition_penalty 1.05, top_k 1, top_p 0.001, which
+    trainers copy into every checkpoint), where specs eval, TRL and vLLM use 1.0, off and 1.0.
+    `--gen_kwargs` cannot set repetition_penalty (the class forwards only max_new_tokens, temperature,
+    top_p, top_k, num_beams), and sampling with top_k 1 is greedy (mmmu_val_pass64 would get 64 copies),
+    so neutralise the checkpoint's file to score like specs eval (docs/evaluation.md).
+    """
+    model = tmp_path / "qwen-like"
+    shutil.copytree(SHIPPED_DIR, model)
+    gen = json.loads((model / "generation_config.json").read_text())
+    qwen = {"repetition_penalty": 1.05, "top_k": 1, "top_p": 0.001}  # Qwen2.5-VL-7B-Instruct's
+    (model / "generation_config.json").write_text(json.dumps({**gen, **qwen}))
+    _, calls = lmms_eval(model, task_dir, tmp_path / "lmms", model_args="device=cpu,device_map=cpu")
+    mine = our_inputs(model)
     assert int(mine[0]["image_grid_thw"].prod()) == 64  # 112x112 in 14-pixel patches
     assert all(int(c["image_grid_thw"].prod()) == 16 * 64 for c in calls)  # 448x448
+    for c in calls:
+        assert {k: c["gen_cfg"][k] for k in qwen} == qwen  # what generate takes the unset fields from
+        assert "repetition_penalty" not in c["settings"] and c["settings"]["top_k"] is None
