@@ -39,8 +39,14 @@ lint: install-test
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 
+# Each benchmark prints JSON (median and range over rounds); coldstart.py reads runs/demo/pairs, so the demo first.
+BENCH_OUT ?= runs/bench.jsonl
 bench: install
-	for f in benchmarks/*.py; do $(PY) $$f; done
+	test -d runs/demo/pairs || $(VENV)/bin/specs demo -q
+	mkdir -p runs; : > $(BENCH_OUT)
+	for f in sampling grpo_overhead coldstart world_split demo; do \
+	  $(PY) benchmarks/$$f.py | $(PY) -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' >> $(BENCH_OUT) || exit 1; done
+	cat $(BENCH_OUT)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
