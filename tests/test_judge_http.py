@@ -200,7 +200,9 @@ def test_judge_counts_reach_stats_json(monkeypatch, tmp_path):
     """run_distill with sampling stubbed (no model): the judge's counts land in the pairs' stats.json."""
     sides = iter(sampled()[1:])
     monkeypatch.setattr(distill, "load_for_inference", lambda path: (None, None))
-    monkeypatch.setattr(distill, "generate", lambda model, proc, examples, scfg, on_batch=None, source=None: next(sides))
+    monkeypatch.setattr(
+        distill, "generate", lambda model, proc, examples, scfg, on_batch=None, source=None: next(sides)
+    )
     with JudgeServer(faults=["500"]) as srv:
         cfg = DistillConfig(judge="http", judge_url=srv.url, judge_retries=1, train_size=N, backend="hf")
         distill.run_distill(cfg, "zero", "base", tmp_path / "pairs")
