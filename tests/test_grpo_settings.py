@@ -133,3 +133,30 @@ def test_grpo_raises_its_own_reward_on_a_few_prompts_and_noise_does_not(reward, 
         assert gain > 0.15, rewards  # signal: the policy climbs its own reward
     else:
         assert gain < 0.15, rewards  # the same updates without the signal do not
+
+
+def test_lora_grpo_saves_a_merged_model_and_leaves_a_frozen_tower_alone(tiny_base_dir, tiny_world, tmp_path):
+    from specs_vl.models.load import load_vlm
+    from specs_vl.stages.lora import LoraSettings
+
+    cfg = ZeroConfig(
+        steps=2,
+        num_generations=4,
+        prompts_per_step=2,
+        max_completion_length=16,
+        learning_rate=1e-2,
+        save_steps=100,
+        train_size=8,
+        freeze_vision_tower=True,
+        lora=LoraSettings(r=4, alpha=8),
+    )
+    run_zero(cfg, tiny_base_dir, tmp_path / "zero", tiny_world)
+    model_dir = tmp_path / "zero" / "model"
+    assert not (model_dir / "adapter_config.json").exists()  # merged: RL, eval and export read a plain model
+    before, after = _params(tiny_base_dir), _params(model_dir)
+    assert set(after) == set(before)  # no lora_A / lora_B left, no key renamed by the peft wrapper
+    visual = [k for k in before if ".visual." in f".{k}"]
+    assert visual and all((before[k] == after[k]).all() for k in visual)  # no adapter on the frozen tower
+    changed = [k for k in before if k not in visual and (before[k] != after[k]).any()]
+    assert changed and all(k.endswith("_proj.weight") for k in changed), changed  # adapters' layers only
+    load_vlm(model_dir)  # reloads as the class it was, every weight found

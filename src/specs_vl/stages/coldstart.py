@@ -23,6 +23,7 @@ from specs_vl.evaluation.plots import plot_gf_curve
 from specs_vl.models.load import load_vlm
 from specs_vl.stages.batching import PairBatch, pair_batching, pair_steps, world_size
 from specs_vl.stages.coldstart_config import ColdstartConfig
+from specs_vl.stages.lora import peft_lora
 from specs_vl.stages.pair_length import drop_long_pairs
 from specs_vl.stages.passthrough import with_trainer_kwargs
 from specs_vl.stages.ref_logps import PrecomputedRefDPOTrainer
@@ -37,7 +38,7 @@ from specs_vl.stages.train import (
     train,
     train_dtype,
 )
-from specs_vl.util.atomic import atomic_dir, atomic_write
+from specs_vl.util.atomic import atomic_write
 from specs_vl.util.errors import DataError
 from specs_vl.util.progress import say
 
@@ -88,18 +89,7 @@ def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, c
     """The TRL trainer for `cfg.method`; public so benchmarks time exactly what the stage runs."""
 
     callbacks = [*callbacks, NonFiniteLossGuard()]
-    peft_config = None
-    if cfg.lora is not None:
-        # deferred: heavy import, kept off the start-up path of the CLI and of config validation
-        from peft import LoraConfig
-
-        peft_config = LoraConfig(
-            r=cfg.lora.r,
-            lora_alpha=cfg.lora.alpha,
-            lora_dropout=cfg.lora.dropout,
-            target_modules=cfg.lora.target_modules,
-            task_type="CAUSAL_LM",
-        )
+    peft_config = peft_lora(cfg.lora)
     if cfg.method == "sft":
         # deferred: heavy import, kept off the start-up path of the CLI and of config validation
         from trl import SFTConfig, SFTTrainer
@@ -192,17 +182,7 @@ def run_coldstart(
     trainer.remove_callback(PrinterCallback)
     if not train(trainer, resume_from):
         curve.complete(trainer.model, trainer.state.global_step)
-    if cfg.lora is not None:  # RL and eval load a plain model (merging needs unsharded weights)
-        if trainer.accelerator.is_main_process:
-            model = trainer.model.merge_and_unload()
-            model.config.use_cache = True
-            with atomic_dir(out / "model") as tmp:
-                model.save_pretrained(str(tmp))
-                processor.save_pretrained(str(tmp))
-        trainer.accelerator.wait_for_everyone()
-        if not trainer.accelerator.is_main_process:
-            return {"steps": trainer.state.global_step}
-    elif not save_final(trainer, processor, out / "model"):
+    if not save_final(trainer, processor, out / "model"):
         return {"steps": trainer.state.global_step}  # not the main process: it writes the rest
     points = curve.points
     plot_gf_curve({cfg.method: points}, out / "gf_curve.png")

@@ -6,16 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from specs_vl.stages.lora import LoraSettings
+
 METHODS = ("dpo-sft", "dpo", "sft")
-
-
-class LoraSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    r: int = Field(16, ge=1)
-    alpha: int = Field(32, ge=1)
-    dropout: float = Field(0.0, ge=0, lt=1)
-    target_modules: list[str] | str = "all-linear"
+__all__ = ["METHODS", "ColdstartConfig", "LoraSettings"]
 
 
 class ColdstartConfig(BaseModel):

@@ -113,7 +113,7 @@ def run_rl(
         ood_sets=tuple(cfg.eval_ood),
     )
     # rl-base and rl-random start from one model: its step-0 point is computed once (run_dir/cache)
-    cache = start_point_cache(out.parent / "cache", start, settings, world)
+    cache = start_point_cache(out.parent / "cache", start, settings, world, cfg.lora)
     evals = CurveCallback(
         eval_path, settings, processor, world, meta={"run": label, "start": str(start)}, start_cache=cache
     )

@@ -273,8 +273,18 @@ def save_final(trainer: Any, processor: Any, final: Path) -> bool:
     if main:
         shutil.rmtree(tmp, ignore_errors=True)
     trainer.accelerator.wait_for_everyone()
-    trainer.model.config.use_cache = True  # the saved model is for sampling
-    trainer.save_model(str(tmp))
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    if hasattr(model, "merge_and_unload"):
+        # a peft model: Trainer.save_model would write the adapter alone, and RL, eval and the export load a
+        # plain checkpoint, so the adapter is merged into the weights (peft's merge_and_unload, in place: the
+        # run is over). The merge needs whole weights, so the main process does it (no ZeRO-3 sharding here).
+        if main:
+            model = model.merge_and_unload()
+            model.config.use_cache = True
+            model.save_pretrained(str(tmp))
+    else:
+        trainer.model.config.use_cache = True  # the saved model is for sampling
+        trainer.save_model(str(tmp))
     if main:
         processor.save_pretrained(str(tmp))
         old = final.with_name(f".{final.name}.old")

@@ -15,6 +15,7 @@ from typing import Any
 from specs_vl.models.load import load_vlm
 from specs_vl.models.vllm import trl_sampling_kwargs, vllm_available
 from specs_vl.scoring.rewards import make_accuracy_reward, make_format_reward, shuffled_rewards
+from specs_vl.stages.lora import peft_lora
 from specs_vl.stages.passthrough import with_trainer_kwargs
 from specs_vl.stages.train import (
     LogCallback,
@@ -164,6 +165,8 @@ def make_grpo_trainer(
     processor.tokenizer.padding_side = "left"
     if cfg.freeze_vision_tower:
         say(f"GRPO: vision tower frozen ({freeze_vision_tower(model) / 1e6:.2f} M parameters)")
+    if cfg.lora is not None:
+        say(f"GRPO: LoRA r={cfg.lora.r} alpha={cfg.lora.alpha} on {cfg.lora.target_modules}, merged at the end")
     rewards = grpo_rewards(cfg)
     trainer = GRPOTrainer(
         model=model,
@@ -171,6 +174,9 @@ def make_grpo_trainer(
         args=grpo_args(cfg, ckpt_dir),
         reward_funcs=rewards,
         train_dataset=rl_dataset(examples),
+        # TRL 1.16 GRPOTrainer wraps the model with get_peft_model(model, peft_config); with beta > 0 the
+        # reference is the same model with its adapters disabled, no copy
+        peft_config=peft_lora(cfg.lora, cfg.freeze_vision_tower),
         callbacks=[*callbacks, NonFiniteLossGuard()],
     )
     trainer.remove_callback(PrinterCallback)  # our LogCallback logs to a file and draws the bar

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from specs_vl.stages.batching import GRPOBatch, grpo_batching, world_size
+from specs_vl.stages.lora import LoraSettings
 
 
 class ZeroConfig(BaseModel):
@@ -40,6 +41,10 @@ class ZeroConfig(BaseModel):
     warmup_ratio: float = Field(0.0, ge=0, lt=1)  # linear warm-up share of the optimiser steps
     weight_decay: float = Field(0.0, ge=0)  # AdamW's; verl's actor default is 0.01, the paper does not say
     freeze_vision_tower: bool = False  # train the language model (and nothing under `visual`) only
+    # LoRA adapters (peft) instead of every weight, merged into the saved model. RL's reward carries a few bits
+    # an episode, and Adam moves every trained weight by about the learning rate a step whatever its gradient:
+    # fewer trained directions, less update noise. With freeze_vision_tower the tower gets no adapter.
+    lora: LoraSettings | None = None
     # TRL 1.16 turns vLLM importance-sampling correction on by default (sequence_mask, clip 3): set it here.
     # "none" as verl's default; a token-level mode when rollout and training log-probs disagree (docs/gpus.md).
     is_correction: Literal["none", "token_truncate", "token_mask", "sequence_truncate", "sequence_mask"] = (
