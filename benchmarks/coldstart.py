@@ -26,7 +26,7 @@ def _time(method: str, pairs, base: Path, steps: int, batch: int, precompute: bo
     import torch
 
     from specs_vl.models.load import load_vlm
-    from specs_vl.stages.coldstart import ColdstartConfig, make_trainer
+    from specs_vl.recipe.coldstart import ColdstartConfig, make_trainer
 
     torch.manual_seed(0)
     model, processor = load_vlm(base)

@@ -29,8 +29,8 @@ def main(steps: int, rounds: int) -> dict:
 
     from specs_vl.config import demo_config_path, load_run_config
     from specs_vl.models.load import load_vlm
-    from specs_vl.stages.train import LogCallback, rl_dataset
-    from specs_vl.stages.zero import freeze_vision_tower, grpo_args, grpo_rewards, make_grpo_trainer
+    from specs_vl.training.grpo import freeze_vision_tower, grpo_args, grpo_rewards, make_grpo_trainer
+    from specs_vl.training.trainer import LogCallback, rl_dataset
     from specs_vl.world import build_split
     from specs_vl.world.base_model import build_base_model
 

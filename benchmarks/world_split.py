@@ -1,6 +1,6 @@
 """Building the procedural world's examples, in examples/s, over rounds (JSON out).
 
-This was an assertion in tests/test_world.py (10,000 examples in under 30 s); a test must not depend on the
+This was an assertion in tests/world/test_world.py (10,000 examples in under 30 s); a test must not depend on the
 machine's load, so the speed is measured here instead.
 """
 

@@ -1,6 +1,6 @@
 """Ship the default world's base model with the package (src/specs_vl/world/shipped/).
 
-Run after a change to the world, the corpus or the base recipe, when tests/test_shipped_base.py says the
+Run after a change to the world, the corpus or the base recipe, when tests/world/test_shipped_base.py says the
 shipped model's key no longer matches:
 
     specs base --rebuild -c configs/demo.yaml      # about 10 minutes on 2 cores, into the cache

@@ -48,7 +48,7 @@ def pytest_runtest_makereport(item, call):
 
 # Small enough to build in ~20 s, trained enough to emit the format now and then (~20 % at T=1),
 # so that distill finds pairs; the real default is built by `specs demo`. No separate vision stage
-# (vision_steps=0; tests/test_vision_pretrain.py covers it): with it this size's zero found no pairs.
+# (vision_steps=0; tests/world/test_vision_pretrain.py covers it): with it this size's zero found no pairs.
 TINY_BASE = dict(
     vocab_size=400,
     hidden_size=64,
@@ -114,7 +114,7 @@ def make_pairs_rows(world, n: int = 16) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def tiny_pairs_dir(tmp_path_factory, tiny_world) -> Path:
-    from specs_vl.stages.distill import to_preference_dataset
+    from specs_vl.recipe.distill import to_preference_dataset
 
     path = tmp_path_factory.mktemp("pairs") / "pairs"
     to_preference_dataset(make_pairs_rows(tiny_world)).save_to_disk(str(path))

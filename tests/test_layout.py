@@ -180,12 +180,12 @@ LAYERS = [
     {"world", "data", "models"},
     {"judge", "export"},
     {"evaluation"},
-    {"stages"},
-    {"config", "planning"},
-    {"api", "config_doc"},
+    {"training"},
+    {"recipe"},
+    {"config"},
     {"report"},
     {"orchestration"},
-    {"study"},
+    {"api"},
     {"cli"},
 ]
 

@@ -32,7 +32,7 @@ def show(overrides: Overrides = None, config: ConfigOpt = None) -> None:
 def doc() -> None:
     """Print the config reference (docs/config.md is this output)."""
     # deferred: pulls in pydantic models of every stage; `specs --help` stays fast
-    from specs_vl.config_doc import render
+    from specs_vl.config.doc import render
 
     typer.echo(render(), nl=False)
 

@@ -44,7 +44,7 @@ def eval_cmd(
     try:
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
         from specs_vl import api
-        from specs_vl.stages import checks
+        from specs_vl.orchestration import checks
 
         checks.eval_options(n, samples, batch_size, max_new_tokens, temperature)  # each names its option
         ks = checks.parse_ks(k, samples)

@@ -20,7 +20,7 @@ def plan_cmd(
     try:
         # deferred: pulls in the config models (and through them torch); `specs --help` stays fast
         from specs_vl.config import load_run_config
-        from specs_vl.planning import plan_run, render
+        from specs_vl.orchestration.plan import plan_run, render
 
         cfg = load_run_config(config)
         plans = plan_run(cfg, gpus, gpu_memory, pairs)

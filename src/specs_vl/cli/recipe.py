@@ -232,8 +232,8 @@ def tune_rl(
 def _pipeline(config: Path, name: str | None, seeds: str | None, runs: Path, overrides: tuple = ()) -> Path:
     # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
     from specs_vl.config import load_run_config
+    from specs_vl.orchestration.checks import ints
     from specs_vl.orchestration.pipeline import run_pipeline
-    from specs_vl.stages.checks import ints
 
     cfg = load_run_config(config, tuple(overrides or ()))
     if name:
@@ -299,8 +299,8 @@ def report(
     setup(quiet)
     try:
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
+        from specs_vl.orchestration.checks import run_dir as check_run_dir
         from specs_vl.report import write_report
-        from specs_vl.stages.checks import run_dir as check_run_dir
 
         check_run_dir(run_dir)  # not any folder: report/ is written into it
         typer.echo(f"wrote {write_report(run_dir)}")

@@ -30,7 +30,7 @@ def study(
     setup(quiet)
     try:
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
-        from specs_vl.study import load_study, run_study, study_config_path, verdict_lines
+        from specs_vl.orchestration.study import load_study, run_study, study_config_path, verdict_lines
 
         cfg = load_study(config or study_config_path())
         if pilot is not None and not pilot.is_dir():

@@ -9,7 +9,7 @@ and `max_response_length` are 512 (images count in the prompt),
 `data.image_patch_size` 14 (Qwen3-VL needs 16). The reward is read from
 `reward.custom_reward_function.*`; the old top-level `custom_reward_function.*`
 is not where current verl looks (verl/trainer/ppo/reward.py).
-tests/test_verl_env.py composes this command with verl's own Hydra config.
+tests/export/test_verl_env.py composes this command with verl's own Hydra config.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def verl_overrides(
         "actor_rollout_ref.model.path": str(Path(model).resolve()) if Path(model).exists() else str(model),
         "actor_rollout_ref.model.trust_remote_code": cfg.trust_remote_code,
         "actor_rollout_ref.actor.optim.lr": rl.learning_rate,
-        # the TRL path's schedule, written out (stages/train.py schedule_args): verl's optim/fsdp.yaml
+        # the TRL path's schedule, written out (training/trainer.py schedule_args): verl's optim/fsdp.yaml
         # defaults are constant with weight_decay 0.01, transformers' linear decay to 0 with 0
         "actor_rollout_ref.actor.optim.lr_scheduler_type": getattr(rl, "lr_scheduler_type", "constant"),
         "actor_rollout_ref.actor.optim.lr_warmup_steps_ratio": getattr(rl, "warmup_ratio", 0.0),

@@ -25,18 +25,18 @@ from typing import Any
 
 import yaml
 
-from specs_vl import api
 from specs_vl.config import RunConfig, apply_run_settings
 from specs_vl.models.load import check_vlm_dir
+from specs_vl.orchestration import stages as api
+from specs_vl.orchestration.guard import config_hash
 from specs_vl.orchestration.stage_plan import RESUME, plan
 from specs_vl.report import write_report
-from specs_vl.stages.guard import config_hash
 from specs_vl.util.atomic import atomic_dir, atomic_write
 from specs_vl.util.progress import hush_libraries, log_to, say
 from specs_vl.util.yamlio import public
 from specs_vl.world.base_model import build_base_model
 
-_hash = config_hash  # one hash for the pipeline and the stage commands (stages/guard.py)
+_hash = config_hash  # one hash for the pipeline and the stage commands (orchestration/guard.py)
 
 
 class Manifest:

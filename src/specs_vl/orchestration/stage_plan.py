@@ -13,11 +13,11 @@ from typing import Any
 
 import yaml
 
-from specs_vl import api
 from specs_vl.config import RunConfig
+from specs_vl.orchestration import stages as api
 from specs_vl.orchestration.eval_stage import evaluate_stage
-from specs_vl.stages.launch import launch_stage
-from specs_vl.stages.tune_lr import chosen_lr, tune_lr
+from specs_vl.orchestration.launch import launch_stage
+from specs_vl.recipe.tune_lr import chosen_lr, tune_lr
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.yamlio import public
 

@@ -129,7 +129,7 @@ def calibration_table(run_dir: Path) -> Table | None:
 
 
 def lr_table(dirs: list[Path]) -> Table | None:
-    """The learning-rate rule's record per cold-start method (stages/tune_lr.py): grid, choice, reason."""
+    """The learning-rate rule's record per cold-start method (recipe/tune_lr.py): grid, choice, reason."""
     rows = []
     for d in dirs:
         for f in sorted(d.glob("tune-lr-*/result.json")):

@@ -141,7 +141,7 @@ def compute_score(
 
     Imports only the standard library and math-verify (scoring/answers.py,
     format.py, mathverify.py), so `pip install --no-deps specs-vl` into
-    verl's environment is enough (tests/test_verl_env.py checks it without torch).
+    verl's environment is enough (tests/export/test_verl_env.py checks it without torch).
     """
     try:
         text = completion_text(solution_str)

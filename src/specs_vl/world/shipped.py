@@ -5,7 +5,7 @@ minutes of pretraining on 2 cores. `find_base` (base_config.py) looks here
 first, then in the cache; `build_base_model` builds when neither has it. The
 copy is found only when the code's cache key for the asked-for config equals
 the key recorded at shipping time, so a change to the world, the corpus or the
-base recipe falls through to a fresh build (and `tests/test_shipped_base.py`
+base recipe falls through to a fresh build (and `tests/world/test_shipped_base.py`
 fails until the model is re-shipped with `python scripts/ship_base.py`, which
 runs ship.py). Nothing here imports torch.
 """

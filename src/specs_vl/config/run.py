@@ -1,0 +1,133 @@
+"""Run configs: YAML in, validated pydantic models out, errors that name file and key."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from specs_vl.evaluation.stats import FindingsSettings
+from specs_vl.evaluation.suites import SUITES, is_suite
+from specs_vl.models.requests import greedy_n_problem
+from specs_vl.models.vllm_settings import VLLMEngineSettings
+from specs_vl.recipe.coldstart_config import ColdstartConfig
+from specs_vl.recipe.distill_config import DistillConfig
+from specs_vl.recipe.rl_config import RLConfig
+from specs_vl.recipe.tune_lr_config import TuneLRSettings
+from specs_vl.recipe.tune_rl_config import TuneRLSettings
+from specs_vl.recipe.zero_config import ZeroConfig
+from specs_vl.training.passthrough import check_trainer_kwargs
+from specs_vl.util.errors import ConfigError
+from specs_vl.world.base_config import BaseModelConfig
+from specs_vl.world.dataset import WorldConfig
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class EvalSettings(VLLMEngineSettings):
+    """How the pipeline evaluates every model. Sampled (T=1) with several samples, for pass@k and RBF."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    suites: list[str] = ["world-id", "world-ood"]
+    n: int | None = Field(None, ge=1)  # prompts per suite; None = all
+    samples: int = Field(4, ge=1)
+    ks: list[int] = [1, 4]
+    temperature: float = Field(1.0, ge=0)
+    max_new_tokens: int = Field(64, ge=1)
+    batch_size: int = Field(64, ge=1)
+    seed: int = 0
+    backend: Literal["auto", "hf", "vllm"] = "auto"  # vllm: no RBF (it needs the logits)
+    suite_args: dict[str, dict[str, Any]] = Field(default_factory=dict)  # e.g. {"mathvista": {"path": ...}}
+
+    @model_validator(mode="after")
+    def _check(self) -> EvalSettings:
+
+        unknown = [s for s in self.suites if not is_suite(s)]
+        if unknown:
+            raise ValueError(f"unknown suite(s) {unknown}; known: {sorted(SUITES)}, or data:PATH for your own data")
+        problem = greedy_n_problem(self.temperature, self.samples)
+        if problem:
+            raise ValueError(problem)
+        if any(k < 1 or k > self.samples for k in self.ks):
+            raise ValueError(f"every k in ks must be between 1 and samples={self.samples}, got {self.ks}")
+        return self
+
+
+class LauncherSettings(BaseModel):
+    """How `specs pipeline` starts the training stages (zero, coldstart, rl).
+
+    Unset: in the pipeline's own process. With a config file or several
+    processes: each stage as `accelerate launch [--config_file F]
+    [--num_processes N] -m specs_vl.cli STAGE ...`, e.g. DeepSpeed ZeRO-3 on
+    8 GPUs for a 7B model (configs/accelerate/deepspeed_zero3.yaml).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    config_file: str | None = None  # an accelerate config (configs/accelerate/*.yaml)
+    num_processes: int | None = Field(None, ge=1)  # overrides the accelerate config's num_processes
+
+    @property
+    def active(self) -> bool:
+        return self.config_file is not None or (self.num_processes or 1) > 1
+
+
+class RunConfig(BaseModel):
+    """One SPECS run. Each stage reads its own section."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "demo"  # the run directory runs/NAME; a config file without it is named after the file
+    world: WorldConfig = Field(default_factory=WorldConfig)
+    base: BaseModelConfig = Field(default_factory=BaseModelConfig)
+    base_model: str | None = None  # a model path or hub id; None = the world's tiny base model
+    zero: ZeroConfig = Field(default_factory=ZeroConfig)
+    distill: DistillConfig = Field(default_factory=DistillConfig)
+    coldstart: ColdstartConfig = Field(default_factory=ColdstartConfig)
+    tune_lr: TuneLRSettings | None = None  # the learning-rate rule (recipe/tune_lr.py); None = coldstart.learning_rate
+    rl: RLConfig = Field(default_factory=RLConfig)
+    tune_rl: TuneRLSettings | None = None  # the GRPO settings rule (recipe/tune_rl.py); None = zero/rl as written
+    methods: list[Literal["dpo-sft", "dpo", "sft"]] = ["dpo-sft", "sft", "dpo"]  # cold starts to compare
+    rl_methods: list[Literal["dpo-sft", "dpo", "sft"]] | None = None  # cold starts RL continues from; None = all
+    rl_from_base: bool = True  # the "no cold start" baseline
+    rl_control: bool = False  # also RL from the base with rl.reward=random (rl-random): the noise control
+    recipe: Literal["specs", "rl-only"] = "specs"  # rl-only: RL from the base (and rl-random) only, no pairs
+    eval: EvalSettings = Field(default_factory=EvalSettings)
+    findings: FindingsSettings = Field(default_factory=FindingsSettings)  # verdict rules, fixed before the run
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    trust_remote_code: bool = False  # run model code from the hub; off unless you trust the repository
+    launcher: LauncherSettings = Field(default_factory=LauncherSettings)  # training stages via accelerate launch
+    _source: str | None = PrivateAttr(None)  # the file it was read from (load_run_config)
+
+    @model_validator(mode="after")
+    def _check_sets_and_passthrough(self) -> RunConfig:
+        """Held-out sets must name a suite or data:PATH; trainer_kwargs must be fields TRL knows."""
+        sets = {
+            "coldstart.curve_id": [self.coldstart.curve_id],
+            "coldstart.curve_ood": self.coldstart.curve_ood,
+            "rl.eval_id": [self.rl.eval_id],
+            "rl.eval_ood": self.rl.eval_ood,
+        }
+        for key, names in sets.items():
+            bad = [n for n in names if not is_suite(n)]
+            if bad:
+                raise ValueError(f"{key}: unknown set(s) {bad}; a suite ({', '.join(sorted(SUITES))}) or data:PATH")
+        for section in ("zero", "coldstart", "rl"):
+            try:
+                check_trainer_kwargs(getattr(self, section).trainer_kwargs, section)
+            except ConfigError as e:
+                raise ValueError(str(e)) from None
+        if self.recipe == "rl-only" and (self.methods or self.rl_methods):
+            raise ValueError("recipe: rl-only trains no cold start; set methods: [] (and no rl_methods)")
+        stray = sorted(set(self.rl_methods or []) - set(self.methods))
+        if stray:
+            raise ValueError(f"rl_methods: {stray} are not in methods {self.methods}; RL needs their cold start")
+        return self
+
+
+def apply_run_settings(cfg: RunConfig) -> None:
+    """Settings every stage reads, passed on through the environment (see models.load_vlm)."""
+
+    os.environ["SPECS_TRUST_REMOTE_CODE"] = "1" if cfg.trust_remote_code else "0"

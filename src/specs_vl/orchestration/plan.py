@@ -1,0 +1,322 @@
+"""`specs plan`: what each training stage will do on N GPUs, and whether it fits, before any GPU hour.
+
+Pure arithmetic over the run config: the batch split (training/batching.py),
+the token budget and a memory estimate per GPU. The estimate is rough and
+says so; it is there to catch a setting that cannot fit (a per-device batch
+of 128 sequences of 10k tokens, a KV cache sized for 128k tokens), not to
+replace a profiler.
+
+Memory per GPU, bf16 weights with fp32 Adam (DeepSpeed / FSDP mixed precision):
+weights 2 B/param, gradients 2 B/param, optimizer 12 B/param (fp32 master,
+m, v); ZeRO-1 shards the optimizer, ZeRO-2 also the gradients, ZeRO-3 and
+FSDP also the weights. Activations: with gradient checkpointing, each
+layer's input (2 B x hidden per token) plus one layer recomputed (~34 B x
+hidden per token); without it, ~34 B x hidden per token per layer. GRPO's
+loss also holds fp32 logits over the completion (4 B x vocab per token,
+twice for the log-softmax); TRL's DPO uses a fused LM head and holds none.
+vLLM colocate takes `vllm_gpu_memory_utilization` of the card for its
+weights and KV cache (2 x layers x kv_heads x head_dim x 2 B per token).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from specs_vl.config import RunConfig
+from specs_vl.training.batching import grpo_batching, pair_batching
+from specs_vl.util.errors import ConfigError
+
+GB = 1024**3
+HEADROOM = 0.92  # of the card: CUDA context, allocator fragmentation, NCCL buffers
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the estimate needs to know about a model."""
+
+    name: str
+    params: float
+    layers: int
+    hidden: int
+    kv_heads: int
+    head_dim: int
+    vocab: int
+    image_tokens: int  # per image, at the processor's usual resolution
+    prompt_tokens: int = 4096  # assumed prompt + image budget where the config sets none
+
+
+# Hub models we can plan offline (their config.json values); a local model directory is read instead.
+KNOWN = {
+    "qwen2.5-vl-3b": Shape("Qwen2.5-VL-3B", 3.75e9, 36, 2048, 2, 128, 151936, 1280),
+    "qwen2.5-vl-7b": Shape("Qwen2.5-VL-7B", 8.29e9, 28, 3584, 4, 128, 152064, 1280),
+    "qwen2.5-vl-32b": Shape("Qwen2.5-VL-32B", 33.5e9, 64, 5120, 8, 128, 152064, 1280),
+    "qwen2.5-vl-72b": Shape("Qwen2.5-VL-72B", 73.4e9, 80, 8192, 8, 128, 152064, 1280),
+}
+
+
+def model_shape(cfg: RunConfig) -> Shape:
+    if cfg.base_model is None:  # the world's tiny base model, from its config section
+        b = cfg.base
+        params = (
+            2 * b.vocab_size * b.hidden_size
+            + b.num_layers * (4 * b.hidden_size**2 + 3 * b.hidden_size * b.intermediate_size)
+            + b.vision_depth * 12 * b.vision_hidden_size**2
+        )
+        return Shape(
+            "tiny world base",
+            params,
+            b.num_layers,
+            b.hidden_size,
+            b.num_kv_heads,
+            b.hidden_size // b.num_heads,
+            b.vocab_size,
+            16,
+            256,
+        )
+    path = Path(cfg.base_model)
+    if (path / "config.json").exists():
+        return _local_shape(path)
+    key = next((k for k in KNOWN if k in cfg.base_model.lower()), None)
+    if key is None:
+        raise ConfigError(
+            f"base_model {cfg.base_model!r}: plan knows {sorted(KNOWN)} by name; "
+            "give a local model directory to plan another model"
+        )
+    return KNOWN[key]
+
+
+def _local_shape(path: Path) -> Shape:
+    conf = json.loads((path / "config.json").read_text())
+    text = conf.get("text_config", conf)
+    files = list(path.glob("*.safetensors"))
+    nbytes = sum(f.stat().st_size for f in files)
+    width = 2 if str(text.get("dtype", conf.get("torch_dtype", "bfloat16"))) in ("bfloat16", "float16") else 4
+    heads = text["num_attention_heads"]
+    return Shape(
+        path.name,
+        nbytes / width,
+        text["num_hidden_layers"],
+        text["hidden_size"],
+        text.get("num_key_value_heads", heads),
+        text.get("head_dim", text["hidden_size"] // heads),
+        text["vocab_size"],
+        256,
+    )
+
+
+def sharding(launcher_file: str | None) -> str:
+    """ "zero3", "zero2", "zero1", "fsdp", "ddp" or "none" (one process), from an accelerate config."""
+    if not launcher_file:
+        return "none"
+    path = Path(launcher_file)
+    if not path.exists():
+        raise ConfigError(f"launcher.config_file {launcher_file}: file not found")
+    acc = yaml.safe_load(path.read_text()) or {}
+    kind = acc.get("distributed_type", "NO")
+    if kind == "DEEPSPEED":
+        return f"zero{(acc.get('deepspeed_config') or {}).get('zero_stage', 0)}".replace("zero0", "ddp")
+    return {"FSDP": "fsdp", "MULTI_GPU": "ddp", "MULTI_CPU": "ddp"}.get(kind, "none")
+
+
+def _static(shape: Shape, shard: str, gpus: int, trains: bool = True) -> dict[str, float]:
+    p = shape.params
+    w = 2 * p / (gpus if shard in ("zero3", "fsdp") else 1)
+    if not trains:
+        return {"weights": w}
+    g = 2 * p / (gpus if shard in ("zero2", "zero3", "fsdp") else 1)
+    o = 12 * p / (gpus if shard in ("zero1", "zero2", "zero3", "fsdp") else 1)
+    return {"weights": w, "gradients": g, "optimizer": o}
+
+
+def _activations(shape: Shape, tokens: int, checkpointing: bool) -> float:
+    per_token = (2 * shape.layers + 34) if checkpointing else 34 * shape.layers
+    return per_token * shape.hidden * tokens
+
+
+@dataclass
+class StagePlan:
+    name: str
+    lines: list[str] = field(default_factory=list)
+    memory: dict[str, float] = field(default_factory=dict)  # bytes per GPU, training peak
+    vllm: float = 0.0  # bytes per GPU vLLM holds
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def peak(self) -> float:
+        return sum(self.memory.values())
+
+
+def _grpo(name: str, c: Any, shape: Shape, shard: str, gpus: int, card: float) -> StagePlan:
+    b = grpo_batching(c.prompts_per_step, c.num_generations, gpus, c.mini_batch_prompts, c.micro_batch_size, name)
+    plan = StagePlan(name)
+    prompt = c.max_prompt_length or shape.prompt_tokens
+    seq = prompt + c.max_completion_length
+    plan.lines += [
+        f"rollout batch: {b.rollout_prompts} prompts x {c.num_generations} = {b.rollout_completions} completions "
+        f"(global); {b.rollout_completions // gpus} per GPU",
+        f"mini-batch: {b.mini_batch_prompts} prompts = {b.mini_batch_completions} completions per optimiser step; "
+        f"{b.optimizer_steps_per_rollout} optimiser steps per rollout batch"
+        + (" (on-policy: clip-higher cannot act)" if b.optimizer_steps_per_rollout == 1 else ""),
+        f"per GPU: micro-batch {b.micro_batch} completions, gradient accumulation {b.grad_accum}, "
+        f"steps_per_generation {b.steps_per_generation}",
+        f"steps: {c.steps} rollout batches = {c.steps * b.optimizer_steps_per_rollout} optimiser steps; "
+        f"{c.steps * b.rollout_completions:,} completions",
+        f"tokens per sequence: prompt + images <= {prompt:,} (one image ~{shape.image_tokens:,}), "
+        f"completion <= {c.max_completion_length:,}; {seq:,} in all",
+        f"loss: {c.loss_type}, scale_rewards {c.scale_rewards}, epsilon_high {c.epsilon_high}, beta {c.beta}",
+    ]
+    plan.memory = _static(shape, shard, gpus)
+    plan.memory["activations"] = _activations(shape, b.micro_batch * seq, c.gradient_checkpointing)
+    plan.memory["logits"] = 2 * 4 * shape.vocab * b.micro_batch * c.max_completion_length
+    if c.vllm == "colocate":
+        tp = c.vllm_tensor_parallel_size
+        max_len = c.vllm_max_model_length or seq
+        plan.vllm = c.vllm_gpu_memory_utilization * card
+        kv_per_token = 2 * shape.layers * shape.kv_heads * shape.head_dim * 2 / tp
+        kv = plan.vllm - 2 * shape.params / tp - 2 * GB
+        fits_seqs = kv / (kv_per_token * max_len) if kv > 0 else 0
+        plan.lines.append(
+            f"vLLM colocate: {c.vllm_gpu_memory_utilization:.0%} of the card, max length {max_len:,}, "
+            f"KV cache {max(kv, 0) / GB:.1f} GB = {fits_seqs:.0f} sequences of {max_len:,} at once; "
+            f"sleep mode {'on' if c.vllm_enable_sleep_mode else 'off'}, TP {tp}"
+        )
+        if fits_seqs < 1:
+            plan.warnings.append(
+                f"{name}: vLLM's KV cache cannot hold one {max_len:,}-token sequence; raise "
+                f"{name}.vllm_gpu_memory_utilization or set {name}.vllm_tensor_parallel_size"
+            )
+        if max_len < seq:
+            plan.warnings.append(
+                f"{name}: vllm_max_model_length {max_len:,} is below prompt + completion {seq:,}; "
+                f"raise {name}.vllm_max_model_length"
+            )
+    return plan
+
+
+def _coldstart(c: Any, shape: Shape, shard: str, gpus: int, n_pairs: int) -> StagePlan:
+    b = pair_batching(c.batch_size, gpus, c.micro_batch_size)
+    plan = StagePlan("coldstart")
+    length = c.max_length or 2 * shape.prompt_tokens
+    steps = c.max_steps or max(1, round(n_pairs * c.epochs / c.batch_size))
+    plan.lines += [
+        f"batch: {b.batch} pairs per optimiser step (global); per GPU: micro-batch {b.micro_batch} pairs, "
+        f"gradient accumulation {b.grad_accum}",
+        f"steps: ~{steps} optimiser steps for {n_pairs:,} pairs x {c.epochs} epoch(s)",
+        f"tokens per pair side: <= {length:,} (prompt + images + response; "
+        + ("longer pairs are dropped)" if c.max_length else "no max_length: assumed)"),
+        f"method {c.method}: beta {c.beta}, lambda {c.sft_weight}, lr {c.learning_rate}; reference "
+        + ("precomputed (no copy)" if c.precompute_ref else "a second copy of the weights"),
+    ]
+    plan.memory = _static(shape, shard, gpus)
+    if c.method != "sft" and not c.precompute_ref and c.lora is None:
+        plan.memory["reference"] = _static(shape, shard, gpus, trains=False)["weights"]
+    plan.memory["activations"] = _activations(shape, 2 * b.micro_batch * length, c.gradient_checkpointing)
+    return plan
+
+
+def plan_run(cfg: RunConfig, gpus: int, gpu_memory_gb: float = 80, n_pairs: int = 9000) -> list[StagePlan]:
+    """One StagePlan per training stage; `warnings` name the setting to change where a stage will not fit."""
+    shape = model_shape(cfg)
+    shard = sharding(cfg.launcher.config_file) if gpus > 1 or cfg.launcher.active else "none"
+    card = gpu_memory_gb * GB
+    plans = [
+        _grpo("zero", cfg.zero, shape, shard, gpus, card),
+        _coldstart(cfg.coldstart, shape, shard, gpus, n_pairs),
+        _grpo("rl", cfg.rl, shape, shard, gpus, card),
+    ]
+    for p in plans:
+        sleep = getattr(getattr(cfg, p.name), "vllm_enable_sleep_mode", False)
+        room = card * HEADROOM - (0 if sleep else p.vllm)
+        if p.peak > room:
+            p.warnings.append(_advice(p, cfg, shard, gpus, room))
+        elif p.vllm and sum(v for k, v in p.memory.items() if k in ("weights", "optimizer")) + p.vllm > card * HEADROOM:
+            p.warnings.append(
+                f"{p.name}: the policy's weights and optimizer plus vLLM's share exceed the card "
+                f"while generating; lower {p.name}.vllm_gpu_memory_utilization"
+            )
+    if gpus > 1 and not cfg.launcher.active:
+        plans[0].warnings.append(
+            "launcher: unset, so `specs pipeline` trains in one process on one GPU; set "
+            "launcher.config_file (configs/accelerate/deepspeed_zero3.yaml) and num_processes"
+        )
+    return plans
+
+
+def _advice(p: StagePlan, cfg: RunConfig, shard: str, gpus: int, room: float) -> str:
+    need = f"{p.name}: needs ~{p.peak / GB:.0f} GB per GPU, {room / GB:.0f} GB free; "
+    if shard not in ("zero3", "fsdp") and (p.memory.get("optimizer", 0) > room / 3):
+        return need + "shard it: launcher.config_file configs/accelerate/deepspeed_zero3.yaml"
+    section = getattr(cfg, p.name)
+    if not section.gradient_checkpointing and p.memory["activations"] > room / 4:
+        return need + f"set {p.name}.gradient_checkpointing: true"
+    if p.name == "coldstart" and "reference" in p.memory:
+        return need + "set coldstart.precompute_ref: true"
+    return (
+        need
+        + f"lower {p.name}.micro_batch_size"
+        + ("" if p.name == "coldstart" else f" or {p.name}.vllm_gpu_memory_utilization")
+    )
+
+
+# The paper's stated settings (SPECS_METHOD.md), for the line that says whether this config runs them.
+PAPER = {
+    "rl": {
+        "prompts_per_step": 128,
+        "num_generations": 8,
+        "max_completion_length": 10240,
+        "learning_rate": 1e-6,
+        "beta": 0.0,
+        "steps": 800,
+    },
+    "coldstart": {"batch_size": 64, "max_length": 16384, "learning_rate": 1e-6, "sft_weight": 1.0},
+}
+
+
+def paper_differences(cfg: RunConfig) -> list[str]:
+    return [
+        f"{sec}.{k} {getattr(getattr(cfg, sec), k)} (paper {v})"
+        for sec, vals in PAPER.items()
+        for k, v in vals.items()
+        if getattr(getattr(cfg, sec), k) != v
+    ]
+
+
+def render(cfg: RunConfig, plans: list[StagePlan], gpus: int, gpu_memory_gb: float) -> str:
+    shape = model_shape(cfg)
+    shard = sharding(cfg.launcher.config_file) if gpus > 1 or cfg.launcher.active else "none"
+    out = [
+        f"plan: {cfg.name} on {gpus} x {gpu_memory_gb:g} GB; model {shape.name} ({shape.params / 1e9:.2f}B "
+        f"params); sharding {shard}; memory figures are rough estimates per GPU"
+    ]
+    for p in plans:
+        out.append(f"\n[{p.name}]")
+        out += [f"  {line}" for line in p.lines]
+        mem = ", ".join(f"{k} {v / GB:.1f}" for k, v in p.memory.items())
+        vllm = f" + vLLM {p.vllm / GB:.1f}" if p.vllm else ""
+        out.append(f"  memory per GPU (GB): {mem}; training peak {p.peak / GB:.1f}{vllm} of {gpu_memory_gb:g}")
+        out += [f"  warning: {w}" for w in p.warnings]
+        if not p.warnings:
+            out.append("  fits")
+    bad = [p.name for p in plans if p.warnings]
+    differ = paper_differences(cfg)
+    paper = (
+        "the paper's settings (RL rollout batch 128 prompts x 8, completion 10,240, 800 steps, lr 1e-6, "
+        "no KL; cold start batch 64, max length 16,384, lr 1e-6, lambda 1)"
+    )
+    out.append("")
+    out.append(
+        f"{'these are' if not differ else 'these differ from'} {paper}"
+        + ("" if not differ else ": " + "; ".join(differ))
+    )
+    out.append(
+        f"will not fit as configured: {', '.join(bad)} (see the warnings)"
+        if bad
+        else f"every training stage fits on {gpus} x {gpu_memory_gb:g} GB"
+        + (": the paper's settings fit" if not differ else "")
+    )
+    return "\n".join(out)
