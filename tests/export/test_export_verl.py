@@ -268,6 +268,7 @@ def test_the_verl_command_trains_the_trl_paths_schedule_decay_and_correction(tmp
     from specs_vl.export.verl_command import verl_overrides
     from specs_vl.recipe.rl import RLConfig
     from specs_vl.training.grpo import grpo_args
+    from specs_vl.training.lora import LoraSettings, peft_lora
 
     for rl in (
         RLConfig(),
@@ -294,5 +295,12 @@ def test_the_verl_command_trains_the_trl_paths_schedule_decay_and_correction(tmp
         if corrected:
             assert trl.vllm_importance_sampling_mode == f"{corrected}_truncate"
             assert verl["algorithm.rollout_correction.rollout_is_threshold"] == trl.vllm_importance_sampling_clip_max
+    plain = verl_overrides(RunConfig(rl=RLConfig()), tmp_path / "t.parquet", tmp_path / "v.parquet", "m")
+    assert plain["actor_rollout_ref.model.lora_rank"] == 0  # verl's own default, written out
+    lora = RLConfig(lora=LoraSettings(r=8, alpha=16), freeze_vision_tower=True)
+    lv = verl_overrides(RunConfig(rl=lora), tmp_path / "t.parquet", tmp_path / "v.parquet", "m")
+    assert (lv["actor_rollout_ref.model.lora_rank"], lv["actor_rollout_ref.model.lora_alpha"]) == (8, 16)
+    assert lv["actor_rollout_ref.model.exclude_modules"] == peft_lora(lora.lora, True).exclude_modules
+    assert lv["actor_rollout_ref.model.target_modules"] == "all-linear"
     with pytest.raises(ValueError, match="no masked importance-sampling mode"):
         verl_overrides(RunConfig(rl=RLConfig(is_correction="sequence_mask")), tmp_path, tmp_path, "m")

@@ -29,3 +29,10 @@ def test_a_grid_point_sets_its_batch_and_reads_dev_only():
     assert cfg.freeze_vision_tower and cfg.reward == "random" and cfg.learning_rate == 3e-5
     assert cfg.eval_id == "world-dev" and cfg.eval_ood == ["world-dev"]
     assert cfg.batching(1).optimizer_steps_per_rollout == 2
+
+
+def test_a_lora_grid_point_trains_adapters_at_the_rules_alpha():
+    s = TuneRLSettings(lora_ranks=[0, 8], lora_alpha=16)
+    assert setting_config(RLConfig(), s, 1e-4, 4, True, "specs").lora is None  # rank 0: every weight
+    lora = setting_config(RLConfig(), s, 1e-4, 4, True, "specs", 8).lora
+    assert (lora.r, lora.alpha) == (8, 16)

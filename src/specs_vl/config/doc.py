@@ -103,6 +103,8 @@ MEANINGS = {
     "coldstart.batch_size": "pairs per optimizer step, global (all processes together)",
     "coldstart.gradient_accumulation_steps": "steps accumulated per optimizer step",
     "coldstart.lora": "LoRA adapters (peft), merged at the end; null: full fine-tuning",
+    "lora": "LoRA adapters (peft) on every linear layer (the tower's too unless frozen), merged at the end; "
+    "null: every weight trains",
     "coldstart.lora.r": "LoRA rank",
     "coldstart.lora.alpha": "LoRA alpha",
     "coldstart.lora.dropout": "LoRA dropout",

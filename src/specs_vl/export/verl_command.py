@@ -19,6 +19,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from specs_vl.models.parts import VISUAL
 from specs_vl.models.vllm_settings import VLLMSettings
 from specs_vl.scoring import rewards
 
@@ -92,6 +93,7 @@ def verl_overrides(
         "actor_rollout_ref.actor.optim.clip_grad": 1.0,  # transformers TrainingArguments.max_grad_norm default
         "actor_rollout_ref.actor.freeze_vision_tower": getattr(rl, "freeze_vision_tower", False),
         **rollout_correction(rl),
+        **lora_overrides(rl),
         "actor_rollout_ref.actor.ppo_mini_batch_size": mini,  # prompts per optimiser step
         "actor_rollout_ref.actor.use_dynamic_bsz": True,  # micro-batches by tokens, so no per-GPU count to guess
         "actor_rollout_ref.actor.ppo_max_token_len_per_gpu": prompt_len + rl.max_completion_length,
@@ -140,6 +142,20 @@ def rollout_correction(rl: Any) -> dict[str, Any]:
     if IS_MODES[mode] is not None:
         out["algorithm.rollout_correction.rollout_is_threshold"] = rl.is_clip_max
     return out
+
+
+def lora_overrides(rl: Any) -> dict[str, Any]:
+    """The TRL path's LoRA (training/lora.py) in verl's model config (trainer/config/model/hf_model.yaml:
+    lora_rank 0 = off, lora_alpha, target_modules, exclude_modules, which verl hands to peft's LoraConfig)."""
+    lora = getattr(rl, "lora", None)
+    if lora is None:
+        return {"actor_rollout_ref.model.lora_rank": 0}
+    return {
+        "actor_rollout_ref.model.lora_rank": lora.r,
+        "actor_rollout_ref.model.lora_alpha": lora.alpha,
+        "actor_rollout_ref.model.target_modules": lora.target_modules,
+        "actor_rollout_ref.model.exclude_modules": VISUAL if getattr(rl, "freeze_vision_tower", False) else None,
+    }
 
 
 def hydra_value(value: Any) -> str:

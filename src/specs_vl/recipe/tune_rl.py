@@ -1,7 +1,7 @@
 """`specs tune-rl`: the GRPO settings rule, fixed before any test set is read, judged on dev only.
 
 The grid is learning rate x prompts per optimiser step x a frozen vision
-tower. Every setting trains GRPO from the same start for the same number of
+tower x LoRA rank (0: every weight trains). Every setting trains GRPO from the same start for the same number of
 rollout batches, once with the real reward and once with the random-reward
 control (`rl.reward: random`: the same settings, the same reward
 distribution, no information), and is scored on `world-dev`.
@@ -26,14 +26,18 @@ from typing import Any
 
 from specs_vl.recipe.rl import RLConfig, run_rl
 from specs_vl.recipe.tune_rl_config import TuneRLSettings
+from specs_vl.training.lora import LoraSettings
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.progress import say
 
 
-def setting_config(rl: RLConfig, s: TuneRLSettings, lr: float, prompts: int, frozen: bool, reward: str) -> RLConfig:
+def setting_config(
+    rl: RLConfig, s: TuneRLSettings, lr: float, prompts: int, frozen: bool, reward: str, lora_rank: int = 0
+) -> RLConfig:
     """The RL config of one grid point: `prompts` per optimiser step, `mini_batches` of them per rollout batch."""
     return rl.model_copy(
         update={
+            "lora": LoraSettings(r=lora_rank, alpha=s.lora_alpha) if lora_rank else None,
             "learning_rate": lr,
             "mini_batch_prompts": prompts,
             "prompts_per_step": prompts * s.mini_batches,
@@ -71,15 +75,22 @@ def tune_rl(rl: RLConfig, s: TuneRLSettings, start: str | Path, out: Path, world
     out = Path(out)
     t0 = time.time()
     rows, start_acc = [], None
-    grid = [(lr, p, f) for f in s.freeze_vision_tower for p in s.prompts_per_update for lr in s.learning_rates]
-    for i, (lr, prompts, frozen) in enumerate(grid):
-        name = f"lr{lr:g}-p{prompts}-{'frozen' if frozen else 'full'}"
+    grid = [
+        (lr, p, f, r)
+        for r in s.lora_ranks
+        for f in s.freeze_vision_tower
+        for p in s.prompts_per_update
+        for lr in s.learning_rates
+    ]
+    for i, (lr, prompts, frozen, rank) in enumerate(grid):
+        name = f"lr{lr:g}-p{prompts}-{'frozen' if frozen else 'full'}" + (f"-lora{rank}" if rank else "")
         scores = {}
         for reward in ("specs", "random"):
             d = out / name / reward
             if not (d / "result.json").exists():
                 say(f"tune-rl {i + 1}/{len(grid)}: {name} ({reward} reward)")
-                run_rl(setting_config(rl, s, lr, prompts, frozen, reward), start, d, world, label=f"{name} {reward}")
+                cfg = setting_config(rl, s, lr, prompts, frozen, reward, rank)
+                run_rl(cfg, start, d, world, label=f"{name} {reward}")
             scores[reward] = _dev_accuracy(d, -1)
             start_acc = _dev_accuracy(d, 0) if start_acc is None else start_acc
         rows.append(
@@ -88,6 +99,7 @@ def tune_rl(rl: RLConfig, s: TuneRLSettings, start: str | Path, out: Path, world
                 "lr": lr,
                 "prompts": prompts,
                 "frozen": frozen,
+                "lora_rank": rank,
                 "accuracy": scores["specs"],
                 "control": scores["random"],
                 "gain": scores["specs"] - start_acc,

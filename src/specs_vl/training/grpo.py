@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from specs_vl.models.parts import is_visual
 from specs_vl.models.vllm import trl_sampling_kwargs, vllm_available
 from specs_vl.scoring.rewards import make_accuracy_reward, make_format_reward, shuffled_rewards
 from specs_vl.training.lora import peft_lora
@@ -83,7 +84,7 @@ def freeze_vision_tower(model: Any) -> int:
     EasyR1's `freeze_vision_tower`); the Trainer's optimiser then holds only the rest. Returns how many."""
     n = 0
     for name, p in model.named_parameters():
-        if ".visual." in f".{name}":
+        if is_visual(name):
             p.requires_grad_(False)
             n += p.numel()
     if n == 0:

@@ -9,15 +9,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-VISUAL = r".*\.visual\..*"  # Qwen2.5-VL's vision tower and merger (`model.visual.*`), as freeze_vision_tower
+from specs_vl.models.parts import VISUAL
 
 
 class LoraSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    r: int = Field(16, ge=1)
+    r: int = Field(16, ge=1, description="LoRA rank")
     alpha: int = Field(32, ge=1)  # scale alpha / r
-    dropout: float = Field(0.0, ge=0, lt=1)
+    dropout: float = Field(0.0, ge=0, lt=1, description="LoRA dropout")
     target_modules: list[str] | str = "all-linear"  # peft's: every linear layer but the output head
 
 
