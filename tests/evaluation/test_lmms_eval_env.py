@@ -39,12 +39,11 @@ import json
 import os
 import shutil
 import subprocess
-import sysconfig
-import venv
 from pathlib import Path
 
 import pytest
 import torch
+from side_venv import side_python
 
 from specs_vl.world.shipped import SHIPPED_DIR
 
@@ -131,17 +130,7 @@ def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
 
 def lmms_python() -> Path:
     """The cached virtualenv's python, built on first use."""
-    py, marker = VENV / "bin" / "python", VENV / ".specs-ready"
-    if marker.exists():
-        return py
-    venv.create(VENV, with_pip=True, clear=True)
-    site = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
-    (site / "zz_specs_parent.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    r = _run([str(py), "-m", "pip", "install", "-q", "--no-deps", f"lmms-eval=={LMMS_VERSION}", *LMMS_EXTRAS])
-    if r.returncode:
-        pytest.fail(f"installing lmms-eval into {VENV} failed (needs the package index):\n{r.stderr[-2000:]}")
-    marker.write_text(LMMS_VERSION)
-    return py
+    return side_python(VENV, LMMS_VERSION, [["--no-deps", f"lmms-eval=={LMMS_VERSION}", *LMMS_EXTRAS]])
 
 
 def world_examples() -> list[dict]:

@@ -15,11 +15,9 @@ import json
 import os
 import subprocess
 import sys
-import sysconfig
-import venv
 from pathlib import Path
 
-import pytest
+from side_venv import side_python
 
 ROOT = Path(__file__).resolve().parents[2]
 VERL_VERSION = "0.9.1"  # the verl release this was checked against
@@ -34,18 +32,7 @@ def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
 
 def verl_python() -> Path:
     """The cached virtualenv's python, built on first use."""
-    py, marker = VENV / "bin" / "python", VENV / ".specs-ready"
-    if marker.exists():
-        return py
-    venv.create(VENV, with_pip=True, clear=True)
-    site = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
-    (site / "zz_specs_parent.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    for args in (["--no-deps", f"verl=={VERL_VERSION}"], VERL_EXTRAS):
-        r = _run([str(py), "-m", "pip", "install", "-q", *args])
-        if r.returncode:
-            pytest.fail(f"installing {args} into {VENV} failed (needs the package index):\n{r.stderr[-2000:]}")
-    marker.write_text(VERL_VERSION)
-    return py
+    return side_python(VENV, VERL_VERSION, [["--no-deps", f"verl=={VERL_VERSION}"], VERL_EXTRAS])
 
 
 def _specs(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -323,21 +323,6 @@ def test_report_says_when_trust_remote_code_was_on(tmp_path):
     assert "trust_remote_code was ON" in (run / "report" / "report.md").read_text()
 
 
-def test_trust_remote_code_is_off_unless_the_config_turns_it_on(tmp_path, monkeypatch):
-    from specs_vl.config import load_run_config
-    from specs_vl.models.load import trusts_remote_code
-
-    monkeypatch.delenv("SPECS_TRUST_REMOTE_CODE", raising=False)
-    assert trusts_remote_code() is False
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text("trust_remote_code: true\n")
-    load_run_config(cfg)
-    assert trusts_remote_code() is True and trusts_remote_code(False) is False
-    cfg.write_text("name: x\n")
-    load_run_config(cfg)
-    assert trusts_remote_code() is False
-
-
 def test_the_forest_plot_has_a_row_per_finding_in_order_and_leads_the_page(tmp_path):
     from specs_vl.evaluation.forest import finding_rows
 

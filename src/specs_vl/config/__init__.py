@@ -14,14 +14,13 @@ from specs_vl.config.loader import (
     read_yaml,
     validate_model,
 )
-from specs_vl.config.run import EvalSettings, LauncherSettings, RunConfig, apply_run_settings
+from specs_vl.config.run import EvalSettings, LauncherSettings, RunConfig
 
 __all__ = [
     "EvalSettings",
     "LauncherSettings",
     "RunConfig",
     "apply_overrides",
-    "apply_run_settings",
     "demo_config_path",
     "is_named",
     "load_run_config",

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from specs_vl.config.run import RunConfig, apply_run_settings
+from specs_vl.config.run import RunConfig
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.yamlio import load_yaml
 
@@ -100,7 +100,6 @@ def load_run_config(path: Path | None, overrides: list[str] | tuple[str, ...] = 
         data = {**data, "name": Path(path).stem}  # a run is named after its config, never silently "demo"
     cfg = validate_model(data, RunConfig, source)
     cfg._source = str(path) if path else None
-    apply_run_settings(cfg)
     return cfg
 
 

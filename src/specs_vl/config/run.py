@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -125,9 +124,3 @@ class RunConfig(BaseModel):
         if stray:
             raise ValueError(f"rl_methods: {stray} are not in methods {self.methods}; RL needs their cold start")
         return self
-
-
-def apply_run_settings(cfg: RunConfig) -> None:
-    """Settings every stage reads, passed on through the environment (see models.load_vlm)."""
-
-    os.environ["SPECS_TRUST_REMOTE_CODE"] = "1" if cfg.trust_remote_code else "0"

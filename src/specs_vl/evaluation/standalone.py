@@ -75,6 +75,7 @@ def evaluate_path(
     out: Path | None = None,
     data: str | None = None,
     examples: list[dict[str, Any]] | None = None,
+    trust_remote_code: bool = False,
 ) -> tuple[Path, dict[str, Any]]:
     """Load `model`, evaluate it on `suite` (or on `examples` already loaded and checked from it), write
     generations.jsonl and metrics.json; (out dir, metrics)."""
@@ -83,7 +84,7 @@ def evaluate_path(
         cfg.suite_args["path"] = path
     get_suite(spec).load  # noqa: B018 - an unknown suite fails before the model loads
     t0 = time.time()
-    m, proc = load_for_inference(model)  # bf16 on CUDA when there is one
+    m, proc = load_for_inference(model, trust_remote_code)  # bf16 on CUDA when there is one
     records, metrics = evaluate_model(m, proc, spec, cfg, examples)
     out_dir = Path(out) if out else default_eval_dir(model, spec)
     metrics["run"] = {

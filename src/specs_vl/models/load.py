@@ -14,7 +14,6 @@ line.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -151,13 +150,6 @@ def _load_error(path: str | Path, local: bool, e: Exception) -> ModelError:
     return ModelError(f"{path}: could not load as a vision-language model{where}: {e}")
 
 
-def trusts_remote_code(explicit: bool | None = None) -> bool:
-    """An explicit choice wins; otherwise the run config's, via the environment; otherwise off."""
-    if explicit is not None:
-        return explicit
-    return os.environ.get("SPECS_TRUST_REMOTE_CODE", "") == "1"
-
-
 def inference_placement() -> tuple[str, torch.dtype]:
     """Where generation-only stages (distill, eval) put a model: bf16 on CUDA when there is one, else fp32 on CPU.
 
@@ -170,7 +162,7 @@ def inference_placement() -> tuple[str, torch.dtype]:
     return "cpu", torch.float32
 
 
-def load_for_inference(path: str | Path, trust_remote_code: bool | None = None) -> tuple[Any, Any]:
+def load_for_inference(path: str | Path, trust_remote_code: bool = False) -> tuple[Any, Any]:
     """`load_vlm` placed by `inference_placement` (the HF backend of distill and eval)."""
     device, dtype = inference_placement()
     return load_vlm(path, dtype=dtype, device=device, trust_remote_code=trust_remote_code)
@@ -180,18 +172,15 @@ def load_vlm(
     path: str | Path,
     dtype: torch.dtype | str = "float32",
     device: str | None = None,
-    trust_remote_code: bool | None = None,
+    trust_remote_code: bool = False,
 ) -> tuple[Any, Any]:
     """(model, processor) from a local directory or a hub id.
 
-    `trust_remote_code` is off unless asked for, here or by a run config's
-    `trust_remote_code: true` (which the pipeline and the CLI pass on as
-    SPECS_TRUST_REMOTE_CODE=1, so every stage loads alike).
+    `trust_remote_code` is off unless the caller passes the run config's `trust_remote_code: true`
+    (every stage takes it as an argument, so nothing reads it from the environment).
     """
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers import AutoModelForImageTextToText, AutoProcessor
-
-    trust_remote_code = trusts_remote_code(trust_remote_code)
 
     local = Path(path).exists() or _looks_local(str(path))
     tensors = _check_dir(path)[1] if local else {}

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from specs_vl.models.load import trusts_remote_code
 from specs_vl.models.sampling import SampleConfig, chat_prompts
 from specs_vl.models.vllm_settings import VLLMEngineSettings, VLLMSettings
 from specs_vl.util.errors import ConfigError
@@ -66,13 +65,13 @@ def resolve_backend(choice: str, where: str) -> str:
 
 
 def engine_kwargs(
-    model_path: str | Path, settings: VLLMSettings, seed: int = 0, trust_remote_code: bool | None = None
+    model_path: str | Path, settings: VLLMSettings, seed: int = 0, trust_remote_code: bool = False
 ) -> dict[str, Any]:
     """`vllm.LLM(...)` arguments for one model."""
     return {
         "model": str(model_path),
         "seed": seed,
-        "trust_remote_code": trusts_remote_code(trust_remote_code),
+        "trust_remote_code": trust_remote_code,
         "limit_mm_per_prompt": {"image": 1},  # our prompts carry one image
         "gpu_memory_utilization": settings.vllm_gpu_memory_utilization,
         "max_model_len": settings.vllm_max_model_length,
@@ -109,7 +108,7 @@ class VLLMEngine:
         model_path: str | Path,
         settings: VLLMSettings | None = None,
         seed: int = 0,
-        trust_remote_code: bool | None = None,
+        trust_remote_code: bool = False,
     ) -> None:
         self.model_path = Path(model_path)
         self.kwargs = engine_kwargs(model_path, settings or VLLMEngineSettings(), seed, trust_remote_code)
@@ -167,7 +166,8 @@ def generate_vllm(
     examples: Sequence[dict[str, Any]],
     cfg: SampleConfig,
     settings: VLLMSettings | None = None,
+    trust_remote_code: bool = False,
 ) -> list[list[str]]:
     """One-off generation: an engine built, used once and closed (use `VLLMEngine` to reuse one)."""
-    with VLLMEngine(model_path, settings, seed=cfg.seed) as engine:
+    with VLLMEngine(model_path, settings, seed=cfg.seed, trust_remote_code=trust_remote_code) as engine:
         return engine.generate(processor, examples, cfg)

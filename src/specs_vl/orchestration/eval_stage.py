@@ -28,8 +28,11 @@ def evaluate_stage(cfg: RunConfig, model_path: str | Path, out: Path) -> None:
 
     e = cfg.eval
     backend = resolve_backend(e.backend, f"eval {out.name}")
-    model, processor = load_for_inference(model_path) if backend == "hf" else (None, None)
-    engine = VLLMEngine(model_path, e, seed=e.seed) if backend == "vllm" else None  # one engine for all suites
+    trust = cfg.trust_remote_code
+    model, processor = load_for_inference(model_path, trust) if backend == "hf" else (None, None)
+    engine = (
+        VLLMEngine(model_path, e, seed=e.seed, trust_remote_code=trust) if backend == "vllm" else None
+    )  # one engine for all suites
     summary = {}
     with engine or contextlib.nullcontext():
         _evaluate_suites(cfg, model_path, out, backend, model, processor, engine, summary)
@@ -79,7 +82,7 @@ def _evaluate_vllm(engine: VLLMEngine, model_path: str | Path, suite_name: str, 
 
     suite = get_suite(suite_name)
     examples = suite.load(n=ecfg.n, **ecfg.suite_args)
-    processor = AutoProcessor.from_pretrained(str(model_path))
+    processor = AutoProcessor.from_pretrained(str(model_path), trust_remote_code=engine.kwargs["trust_remote_code"])
     scfg = SampleConfig(
         n=ecfg.samples,
         temperature=ecfg.temperature,

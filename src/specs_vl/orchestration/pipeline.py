@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from specs_vl.config import RunConfig, apply_run_settings
+from specs_vl.config import RunConfig
 from specs_vl.models.load import check_vlm_dir
 from specs_vl.orchestration import stages as api
 from specs_vl.orchestration.guard import config_hash
@@ -102,7 +102,6 @@ def run_pipeline(
     """Run (or finish) the whole recipe under `runs_root/cfg.name`; returns the run directory."""
 
     hush_libraries()
-    apply_run_settings(cfg)
     seeds = seeds or list(cfg.seeds)
     run_dir = Path(runs_root) / cfg.name
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -79,7 +79,9 @@ def plan(
                     tdir / "result.json",
                     [cfg.tune_lr.model_dump(mode="json"), ccfg.model_dump(mode="json")],
                     deps,
-                    lambda c=ccfg, t=tdir: tune_lr(c, cfg.tune_lr, base_path(), d / "pairs", t, cfg.world),
+                    lambda c=ccfg, t=tdir: tune_lr(
+                        c, cfg.tune_lr, base_path(), d / "pairs", t, cfg.world, cfg.trust_remote_code
+                    ),
                 )
             )
             deps = ["base", f"tune-lr-{m}"]

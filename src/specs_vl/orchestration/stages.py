@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from specs_vl.config import RunConfig, apply_run_settings, is_named, load_run_config
+from specs_vl.config import RunConfig, is_named, load_run_config
 from specs_vl.evaluation.runner import EvalConfig
 from specs_vl.evaluation.standalone import evaluate_path, resolve_suite
 from specs_vl.orchestration import checks as _checks
@@ -48,7 +48,6 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
 
 def _config(config: Config) -> tuple[RunConfig, bool]:
     cfg = config if isinstance(config, RunConfig) else load_config(config)
-    apply_run_settings(cfg)
     return cfg, is_named(cfg)
 
 
@@ -108,7 +107,7 @@ def run_zero(
         out_dir,
         settings,
         resume,
-        lambda: _zero.run_zero(zcfg, base, out_dir, cfg.world, True),
+        lambda: _zero.run_zero(zcfg, base, out_dir, cfg.world, True, cfg.trust_remote_code),
         (base, zcfg.data or "world train split"),
     )
 
@@ -135,7 +134,7 @@ def run_distill(
         out_dir,
         settings,
         resume,
-        lambda: _distill.run_distill(dcfg, zero_model, base, out_dir, cfg.world),
+        lambda: _distill.run_distill(dcfg, zero_model, base, out_dir, cfg.world, cfg.trust_remote_code),
         None,
     )
 
@@ -170,6 +169,7 @@ def run_coldstart(
             pairs_path,
             out_dir.parent / f"tune-lr-{ccfg.method}",
             cfg.world,
+            cfg.trust_remote_code,
         )
         ccfg = ccfg.model_copy(update={"learning_rate": picked["chosen"]})
     settings = {"coldstart": ccfg.model_dump(mode="json"), "model": base, "pairs": pairs_path}
@@ -178,7 +178,7 @@ def run_coldstart(
         out_dir,
         settings,
         resume,
-        lambda: _coldstart.run_coldstart(ccfg, base, pairs_path, out_dir, cfg.world, True),
+        lambda: _coldstart.run_coldstart(ccfg, base, pairs_path, out_dir, cfg.world, True, cfg.trust_remote_code),
         (base, f"pairs {pairs_path}"),
     )
 
@@ -228,7 +228,9 @@ def run_rl(
         out_dir,
         settings,
         resume,
-        lambda: _rl.run_rl(rcfg, start, out_dir, cfg.world, True, label=label or f"rl {name}"),
+        lambda: _rl.run_rl(
+            rcfg, start, out_dir, cfg.world, True, label=label or f"rl {name}", trust_remote_code=cfg.trust_remote_code
+        ),
         (start, rcfg.data or "world train split"),
     )
 
@@ -253,7 +255,7 @@ def run_tune_rl(
         out_dir,
         settings,
         resume,
-        lambda: _tune_rl.tune_rl(cfg.rl, settings_, start, out_dir, cfg.world),
+        lambda: _tune_rl.tune_rl(cfg.rl, settings_, start, out_dir, cfg.world, cfg.trust_remote_code),
         None,
     )
 
@@ -298,5 +300,7 @@ def evaluate(
         path or (spec if spec.startswith("data:") else None),
     )  # before the model loads
     _checks.model_header(str(model), "MODEL")
-    out_dir, metrics = evaluate_path(str(model), suite, ecfg, Path(out) if out else None, data, examples)
+    out_dir, metrics = evaluate_path(
+        str(model), suite, ecfg, Path(out) if out else None, data, examples, cfg.trust_remote_code
+    )
     return {**metrics, "out": str(out_dir)}

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from specs_vl.config import RunConfig, apply_run_settings, read_yaml, validate_model
+from specs_vl.config import RunConfig, read_yaml, validate_model
 from specs_vl.evaluation.stats import minimal_detectable_difference, required_prompts
 from specs_vl.orchestration.pipeline import run_pipeline
 from specs_vl.report import write_report
@@ -53,7 +53,6 @@ class StudyConfig(BaseModel):
 
 def load_study(path: Path) -> StudyConfig:
     cfg = validate_model(read_yaml(path), StudyConfig, str(path))
-    apply_run_settings(cfg.run)
     return cfg
 
 

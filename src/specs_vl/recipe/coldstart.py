@@ -139,7 +139,13 @@ def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, c
 
 
 def run_coldstart(
-    cfg: ColdstartConfig, base: str | Path, pairs_path: str | Path, out: Path, world: Any = None, resume: bool = True
+    cfg: ColdstartConfig,
+    base: str | Path,
+    pairs_path: str | Path,
+    out: Path,
+    world: Any = None,
+    resume: bool = True,
+    trust_remote_code: bool = False,
 ) -> dict[str, Any]:
     """Train a cold start from `base`; writes `out/{model,log.jsonl,gf_curve.json,gf_curve.png,result.json}`."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
@@ -149,7 +155,7 @@ def run_coldstart(
     pairs = load_pairs(pairs_path)  # validated before anything is written
     batch = batching(cfg)
     _check_batch(len(pairs), cfg, str(pairs_path), "")
-    model, processor = load_vlm(base, dtype=train_dtype())
+    model, processor = load_vlm(base, dtype=train_dtype(), trust_remote_code=trust_remote_code)
     model.config.use_cache = False  # training; the saved model turns it back on
     pairs, too_long = drop_long_pairs(pairs, processor, cfg.max_length)
     _check_batch(len(pairs), cfg, str(pairs_path), f" after dropping {too_long} over max_length={cfg.max_length}")

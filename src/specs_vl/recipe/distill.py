@@ -176,7 +176,14 @@ def to_preference_dataset(pairs: list[dict[str, Any]]):
     )
 
 
-def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Path, world: Any = None) -> dict[str, Any]:
+def run_distill(
+    cfg: DistillConfig,
+    zero: str | Path,
+    base: str | Path,
+    out: Path,
+    world: Any = None,
+    trust_remote_code: bool = False,
+) -> dict[str, Any]:
     """Sample both models, build pairs, write `out/` (a datasets dir with stats.json) atomically."""
 
     t0 = time.time()
@@ -202,10 +209,11 @@ def run_distill(cfg: DistillConfig, zero: str | Path, base: str | Path, out: Pat
             from transformers import AutoProcessor
 
             # one engine per model, closed before the other side's loads (two LLMs would not fit)
-            with VLLMEngine(path, cfg, seed=cfg.seed) as engine:
-                outs[side] = engine.generate(AutoProcessor.from_pretrained(str(path)), examples, scfg)
+            with VLLMEngine(path, cfg, seed=cfg.seed, trust_remote_code=trust_remote_code) as engine:
+                proc = AutoProcessor.from_pretrained(str(path), trust_remote_code=trust_remote_code)
+                outs[side] = engine.generate(proc, examples, scfg)
         else:
-            model, proc = load_for_inference(path)
+            model, proc = load_for_inference(path, trust_remote_code)
             with bar(f"distill: sampling {side} side", len(examples) * cfg.samples) as b:
                 outs[side] = generate(model, proc, examples, scfg, on_batch=b.advance, source=cfg.data)
             del model

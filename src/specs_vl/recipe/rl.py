@@ -87,7 +87,13 @@ def rollout_trend(curve: list[dict[str, Any]], share: float = 0.2) -> dict[str, 
 
 
 def run_rl(
-    cfg: RLConfig, start: str | Path, out: Path, world: Any = None, resume: bool = True, label: str = "rl"
+    cfg: RLConfig,
+    start: str | Path,
+    out: Path,
+    world: Any = None,
+    resume: bool = True,
+    label: str = "rl",
+    trust_remote_code: bool = False,
 ) -> dict[str, Any]:
     """GRPO from `start`; writes `out/{model,log.jsonl,curve.json,eval_curve.json,rl_curve.png,result.json}`."""
 
@@ -97,7 +103,7 @@ def run_rl(
     examples = load_examples(cfg.data, world, cfg.train_size)
     check_enough(examples, cfg.prompts_per_step, cfg.data or "the world's train split")
     cfg.batching()  # a batch that does not split over the processes fails before the model loads
-    model, processor = load_vlm(start, dtype=train_dtype())
+    model, processor = load_vlm(start, dtype=train_dtype(), trust_remote_code=trust_remote_code)
     out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "eval_curve.json"))
     log_path, eval_path = out / "log.jsonl", out / "eval_curve.json"

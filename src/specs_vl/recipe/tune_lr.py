@@ -69,7 +69,13 @@ class DevFormatCheck(TrainerCallback):
 
 
 def tune_lr(
-    cfg: ColdstartConfig, s: TuneLRSettings, base: str | Path, pairs_path: str | Path, out: Path, world: Any = None
+    cfg: ColdstartConfig,
+    s: TuneLRSettings,
+    base: str | Path,
+    pairs_path: str | Path,
+    out: Path,
+    world: Any = None,
+    trust_remote_code: bool = False,
 ) -> dict[str, Any]:
     """Apply the rule for `cfg.method`; writes and returns `out/result.json` ({grid, tried, chosen, reason})."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
@@ -82,7 +88,7 @@ def tune_lr(
     tried = []
     for lr in s.grid:
         one_epoch = cfg.model_copy(update={"learning_rate": lr, "epochs": 1.0, "max_steps": None, "save_steps": 10**9})
-        model, processor = load_vlm(base)
+        model, processor = load_vlm(base, trust_remote_code=trust_remote_code)
         model.config.use_cache = False
         check = DevFormatCheck(s, processor, world, cfg.seed)
         trainer = make_trainer(one_epoch, model, processor, pairs, out / "checkpoints", [check])

@@ -70,7 +70,14 @@ def _dev_accuracy(out: Path, which: int) -> float:
     return float(points[which]["id"]["accuracy"])
 
 
-def tune_rl(rl: RLConfig, s: TuneRLSettings, start: str | Path, out: Path, world: Any = None) -> dict[str, Any]:
+def tune_rl(
+    rl: RLConfig,
+    s: TuneRLSettings,
+    start: str | Path,
+    out: Path,
+    world: Any = None,
+    trust_remote_code: bool = False,
+) -> dict[str, Any]:
     """Run the grid from `start` into `out/<setting>/{specs,random}`; writes and returns `out/result.json`."""
     out = Path(out)
     t0 = time.time()
@@ -90,7 +97,7 @@ def tune_rl(rl: RLConfig, s: TuneRLSettings, start: str | Path, out: Path, world
             if not (d / "result.json").exists():
                 say(f"tune-rl {i + 1}/{len(grid)}: {name} ({reward} reward)")
                 cfg = setting_config(rl, s, lr, prompts, frozen, reward, rank)
-                run_rl(cfg, start, d, world, label=f"{name} {reward}")
+                run_rl(cfg, start, d, world, label=f"{name} {reward}", trust_remote_code=trust_remote_code)
             scores[reward] = _dev_accuracy(d, -1)
             start_acc = _dev_accuracy(d, 0) if start_acc is None else start_acc
         rows.append(

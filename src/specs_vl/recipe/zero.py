@@ -30,7 +30,14 @@ from specs_vl.util.progress import say
 from specs_vl.world import WorldConfig
 
 
-def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, resume: bool = True) -> dict[str, Any]:
+def run_zero(
+    cfg: ZeroConfig,
+    base: str | Path,
+    out: Path,
+    world: Any = None,
+    resume: bool = True,
+    trust_remote_code: bool = False,
+) -> dict[str, Any]:
     """Train zero from `base`; writes `out/model`, `out/log.jsonl`, `out/result.json`."""
 
     out = Path(out)
@@ -38,7 +45,7 @@ def run_zero(cfg: ZeroConfig, base: str | Path, out: Path, world: Any = None, re
     examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
     check_enough(examples, cfg.prompts_per_step, cfg.data or "the world's train split")
     cfg.batching()  # a batch that does not split over the processes fails before the model loads
-    model, processor = load_vlm(base, dtype=train_dtype())
+    model, processor = load_vlm(base, dtype=train_dtype(), trust_remote_code=trust_remote_code)
     out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl",))
     log_path = out / "log.jsonl"

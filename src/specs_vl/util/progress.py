@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 from rich.console import Console
+from rich.highlighter import NullHighlighter
+from rich.logging import RichHandler
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -56,20 +58,34 @@ def bar(description: str, total: float | None) -> Iterator[_Bar]:
         yield _Bar(p, p.add_task(description, total=total))
 
 
-_log_file: list[Path] = []
+# `say` lines go through `logging`: rich's handler prints them on the console the bars share (so a line never
+# tears a bar), and `log_to` adds a FileHandler that keeps the file open, where we used to reopen it per line.
+log = logging.getLogger("specs_vl")
+log.setLevel(logging.INFO)
+log.propagate = False  # the user's root handlers do not print our lines twice
+log.addHandler(
+    RichHandler(
+        console=console, show_time=False, show_level=False, show_path=False, markup=False, highlighter=NullHighlighter()
+    )
+)
+log.handlers[0].setFormatter(logging.Formatter("%(message)s"))
 
 
 def log_to(path: Path | None) -> None:
-    """Also append every `say` line to `path` (the pipeline's logs/pipeline.log)."""
-    _log_file[:] = [Path(path)] if path else []
+    """Also append every `say` line to `path` (the pipeline's logs/pipeline.log); None stops the file."""
+    for h in [h for h in log.handlers if isinstance(h, logging.FileHandler)]:
+        log.removeHandler(h)
+        h.close()
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fh = logging.FileHandler(path, mode="a", encoding="utf-8")
+        fh.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S"))
+        log.addHandler(fh)
 
 
 def say(message: str) -> None:
     """A one-line summary; printed even when quiet."""
-    console.print(message, highlight=False)
-    for path in _log_file:
-        with path.open("a") as f:
-            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
+    log.info(message)
 
 
 def hush_libraries() -> None:
