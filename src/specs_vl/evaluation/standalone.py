@@ -19,6 +19,7 @@ from specs_vl.evaluation.suites import DATA_PREFIX, SUITES, data_suite_spec, get
 from specs_vl.models.load import load_for_inference
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.meta import VERSION, library_versions, model_fingerprint
+from specs_vl.util.outputs import fresh_dir
 
 WORLD_SUITES = tuple(s for s in SUITES if s.startswith("world"))
 
@@ -61,11 +62,7 @@ def default_eval_dir(model: str, suite: str, root: Path = Path("runs") / "eval")
     name = "_".join(_slug(x) for x in parts[-2:])
     suite_name = suite[len(DATA_PREFIX) :] if suite.startswith(DATA_PREFIX) else suite
     suite_slug = ("data-" + Path(suite_name).stem) if suite.startswith(DATA_PREFIX) else suite
-    base = root / f"{name}_{_slug(suite_slug)}"
-    out, n = base, 2
-    while out.exists():
-        out, n = base.with_name(f"{base.name}-{n}"), n + 1
-    return out
+    return fresh_dir(root / f"{name}_{_slug(suite_slug)}")
 
 
 def evaluate_path(

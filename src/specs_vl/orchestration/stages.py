@@ -24,7 +24,7 @@ from specs_vl.recipe.coldstart_config import METHODS
 from specs_vl.recipe.tune_lr_config import TuneLRSettings
 from specs_vl.recipe.tune_rl_config import TuneRLSettings
 from specs_vl.util.errors import ConfigError
-from specs_vl.util.outputs import check_output
+from specs_vl.util.outputs import check_output, fresh_dir
 from specs_vl.world.base_model import build_base_model
 
 __all__ = [
@@ -57,12 +57,7 @@ def stage_dir(cfg: RunConfig, named: bool, stage: str, out: str | Path | None) -
         return Path(out)
     if named:
         return Path("runs") / cfg.name / stage
-    fresh = Path("runs") / f"{stage}-{time.strftime('%Y%m%d-%H%M%S')}"
-    n = 2
-    while fresh.exists():
-        fresh = fresh.with_name(f"{stage}-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
-        n += 1
-    return fresh
+    return fresh_dir(Path("runs") / f"{stage}-{time.strftime('%Y%m%d-%H%M%S')}")
 
 
 def _given(cfg: RunConfig, model: str | Path | None) -> str | None:

@@ -24,3 +24,12 @@ def check_output(path: str | Path, kind: str = "dir", option: str = "--out") -> 
         raise ConfigError(f"{label}: cannot be created, {parent} is a file, not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise ConfigError(f"{label}: cannot be written, {parent} is read-only (permission denied)")
+
+
+def fresh_dir(base: str | Path) -> Path:
+    """`base`, or `base-2`, `base-3`, ... : the first that does not exist, so two runs never share a directory."""
+    base = Path(base)
+    out, n = base, 2
+    while out.exists():
+        out, n = base.with_name(f"{base.name}-{n}"), n + 1
+    return out
