@@ -27,18 +27,28 @@ M = TypeVar("M", bound=BaseModel)
 class EvalSettings(VLLMEngineSettings):
     """How the pipeline evaluates every model. Sampled (T=1) with several samples, for pass@k and RBF."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     suites: list[str] = ["world-id", "world-ood"]
-    n: int | None = Field(None, ge=1)  # prompts per suite; None = all
+    """suites every model is evaluated on: names or data:PATH"""
+    n: int | None = Field(None, ge=1)
+    """prompts per suite; None = all"""
     samples: int = Field(4, ge=1)
+    """responses per prompt"""
     ks: list[int] = [1, 4]
+    """k values of pass@k"""
     temperature: float = Field(1.0, ge=0)
+    """sampling temperature"""
     max_new_tokens: int = Field(64, ge=1)
+    """response length limit (tokens)"""
     batch_size: int = Field(64, ge=1)
+    """prompts per sampling batch"""
     seed: int = 0
-    backend: Literal["auto", "hf", "vllm"] = "auto"  # vllm: no RBF (it needs the logits)
-    suite_args: dict[str, dict[str, Any]] = Field(default_factory=dict)  # e.g. {"mathvista": {"path": ...}}
+    """sampling seed"""
+    backend: Literal["auto", "hf", "vllm"] = "auto"
+    """vllm: no RBF (it needs the logits)"""
+    suite_args: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """e.g. {"mathvista": {"path": ...}}"""
 
     @model_validator(mode="after")
     def _check(self) -> EvalSettings:
@@ -63,10 +73,12 @@ class LauncherSettings(BaseModel):
     8 GPUs for a 7B model (configs/accelerate/deepspeed_zero3.yaml).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
-    config_file: str | None = None  # an accelerate config (configs/accelerate/*.yaml)
-    num_processes: int | None = Field(None, ge=1)  # overrides the accelerate config's num_processes
+    config_file: str | None = None
+    """an accelerate config (configs/accelerate/*.yaml)"""
+    num_processes: int | None = Field(None, ge=1)
+    """overrides the accelerate config's num_processes"""
 
     @property
     def active(self) -> bool:
@@ -76,28 +88,48 @@ class LauncherSettings(BaseModel):
 class RunConfig(BaseModel):
     """One SPECS run. Each stage reads its own section."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
-    name: str = "demo"  # the run directory runs/NAME; a config file without it is named after the file
+    name: str = "demo"
+    """the run directory runs/NAME; a config file without it is named after the file"""
     world: WorldConfig = Field(default_factory=WorldConfig)
+    """the procedural world: the default data when no data is named"""
     base: BaseModelConfig = Field(default_factory=BaseModelConfig)
-    base_model: str | None = None  # a model path or hub id; None = the world's tiny base model
+    """the tiny base model built when base_model is not set"""
+    base_model: str | None = None
+    """a model path or hub id; None = the world's tiny base model"""
     zero: ZeroConfig = Field(default_factory=ZeroConfig)
+    """stage 1a, a short GRPO run from the base (TRL GRPOTrainer)"""
     distill: DistillConfig = Field(default_factory=DistillConfig)
+    """stage 1b, self-distilled preference pairs"""
     coldstart: ColdstartConfig = Field(default_factory=ColdstartConfig)
-    tune_lr: TuneLRSettings | None = None  # the learning-rate rule (recipe/tune_lr.py); None = coldstart.learning_rate
+    """stage 2, the cold start on the pairs (TRL DPOTrainer / SFTTrainer) and its GF curve"""
+    tune_lr: TuneLRSettings | None = None
+    """the learning-rate rule (recipe/tune_lr.py); None = coldstart.learning_rate"""
     rl: RLConfig = Field(default_factory=RLConfig)
-    tune_rl: TuneRLSettings | None = None  # the GRPO settings rule (recipe/tune_rl.py); None = zero/rl as written
-    methods: list[Literal["dpo-sft", "dpo", "sft"]] = ["dpo-sft", "sft", "dpo"]  # cold starts to compare
-    rl_methods: list[Literal["dpo-sft", "dpo", "sft"]] | None = None  # cold starts RL continues from; None = all
-    rl_from_base: bool = True  # the "no cold start" baseline
-    rl_control: bool = False  # also RL from the base with rl.reward=random (rl-random): the noise control
-    recipe: Literal["specs", "rl-only"] = "specs"  # rl-only: RL from the base (and rl-random) only, no pairs
+    """stage 3, GRPO with verifiable rewards (TRL GRPOTrainer); same keys as zero plus evaluation"""
+    tune_rl: TuneRLSettings | None = None
+    """the GRPO settings rule (recipe/tune_rl.py); None = zero/rl as written"""
+    methods: list[Literal["dpo-sft", "dpo", "sft"]] = ["dpo-sft", "sft", "dpo"]
+    """cold starts to compare"""
+    rl_methods: list[Literal["dpo-sft", "dpo", "sft"]] | None = None
+    """cold starts RL continues from; None = all"""
+    rl_from_base: bool = True
+    """the "no cold start" baseline"""
+    rl_control: bool = False
+    """also RL from the base with rl.reward=random (rl-random): the noise control"""
+    recipe: Literal["specs", "rl-only"] = "specs"
+    """rl-only: RL from the base (and rl-random) only, no pairs"""
     eval: EvalSettings = Field(default_factory=EvalSettings)
-    findings: FindingsSettings = Field(default_factory=FindingsSettings)  # verdict rules, fixed before the run
+    """the pipeline's final evaluation of every model"""
+    findings: FindingsSettings = Field(default_factory=FindingsSettings)
+    """verdict rules, fixed before the run"""
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
-    trust_remote_code: bool = False  # run model code from the hub; off unless you trust the repository
-    launcher: LauncherSettings = Field(default_factory=LauncherSettings)  # training stages via accelerate launch
+    """training seeds; with several, one seed-S/ dir each and mean +- std in the report"""
+    trust_remote_code: bool = False
+    """run model code from the hub; off unless you trust the repository"""
+    launcher: LauncherSettings = Field(default_factory=LauncherSettings)
+    """training stages via accelerate launch"""
     _source: str | None = PrivateAttr(None)  # the file it was read from (load_run_config)
 
     @model_validator(mode="after")

@@ -41,16 +41,22 @@ VERDICTS = (HELD, CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE)
 class FindingsSettings(BaseModel):
     """How the report decides its claims; fixed in the run config before the run (pre-registration)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
-    gf_step: int | None = Field(None, ge=1)  # cold-start step where GF is compared; None = end of the first epoch
-    metric: Literal["accuracy", "strict", "format"] = "accuracy"  # what "after RL, A >= B" compares
+    gf_step: int | None = Field(None, ge=1)
+    """cold-start step where GF is compared; None = end of the first epoch"""
+    metric: Literal["accuracy", "strict", "format"] = "accuracy"
+    """what "after RL, A >= B" compares"""
     n_boot: int = Field(2000, ge=100)
+    """bootstrap resamples per interval"""
     level: float = Field(0.95, gt=0.5, lt=1)
-    seed: int = 0  # the bootstrap's RNG
+    """interval coverage (0.95: a 95 % interval)"""
+    seed: int = 0
+    """the bootstrap's RNG"""
     predictions: dict[str, Literal["held", "contradicted", "inconclusive", "not testable"]] = Field(
         default_factory=dict
     )  # claim id -> the verdict predicted before the run
+    """pre-registered predictions, written before the run, shown beside the verdicts"""
 
 
 def mean_difference(seed: Seed) -> float:

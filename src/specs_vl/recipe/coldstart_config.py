@@ -13,33 +13,61 @@ __all__ = ["METHODS", "ColdstartConfig", "LoraSettings"]
 
 
 class ColdstartConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     method: Literal["dpo-sft", "dpo", "sft"] = "dpo-sft"
+    """dpo-sft (SPECS), dpo (lambda 0) or sft"""
     beta: float = Field(0.1, gt=0)
-    sft_weight: float = Field(1.0, ge=0)  # lambda; the dpo method forces 0
+    """DPO beta"""
+    sft_weight: float = Field(1.0, ge=0)
+    """lambda; the dpo method forces 0"""
     learning_rate: float = Field(5e-4, gt=0)
+    """learning rate"""
     epochs: float = Field(2.0, gt=0)
-    max_steps: int | None = Field(None, ge=1)  # overrides epochs
-    batch_size: int = Field(16, ge=1)  # pairs per optimiser step, global (all processes; the paper's 64)
-    micro_batch_size: int | None = Field(None, ge=1)  # pairs per device per forward/backward; None = all of them
-    max_length: int | None = Field(None, ge=16)  # prompt + image + response tokens; longer pairs are dropped
-    precompute_ref: bool = False  # DPO: reference log-probs in one pass before training; no reference copy
-    gradient_checkpointing: bool = False  # recompute activations in the backward pass (long pairs, big models)
+    """epochs over the pairs"""
+    max_steps: int | None = Field(None, ge=1)
+    """overrides epochs"""
+    batch_size: int = Field(16, ge=1)
+    """pairs per optimiser step, global (all processes; the paper's 64)"""
+    micro_batch_size: int | None = Field(None, ge=1)
+    """pairs per device per forward/backward; None = all of them"""
+    max_length: int | None = Field(None, ge=16)
+    """prompt + image + response tokens; longer pairs are dropped"""
+    precompute_ref: bool = False
+    """DPO: reference log-probs in one pass before training; no reference copy"""
+    gradient_checkpointing: bool = False
+    """recompute activations in the backward pass (long pairs, big models)"""
     lora: LoraSettings | None = None
+    """LoRA adapters (peft), merged at the end; null: full fine-tuning"""
     warmup_ratio: float = Field(0.0, ge=0, lt=1)
-    lr_scheduler_type: Literal["constant", "cosine", "linear"] = "constant"  # never transformers' linear default
-    weight_decay: float = Field(0.0, ge=0)  # AdamW's, set explicitly
+    """warmup share of the steps"""
+    lr_scheduler_type: Literal["constant", "cosine", "linear"] = "constant"
+    """never transformers' linear default"""
+    weight_decay: float = Field(0.0, ge=0)
+    """AdamW's, set explicitly"""
     save_steps: int = Field(10, ge=1)
-    curve_every: int = Field(5, ge=0)  # GF-curve evaluation interval; 0 = only start and end
+    """checkpoint every N steps"""
+    curve_every: int = Field(5, ge=0)
+    """GF-curve evaluation interval; 0 = only start and end"""
     psi: Literal["strict", "accuracy", "format"] = "strict"
-    curve_id: str = "world-id"  # the GF curve's ID set: a suite name or data:PATH (your own held-out file)
-    curve_ood: list[str] = Field(default_factory=lambda: ["world-ood"], min_length=1)  # OOD sets, equal-weighted
-    curve_id_n: int | None = Field(120, ge=1)  # prompts of the ID set; None = all
-    curve_ood_n: int | None = Field(200, ge=1)  # prompts of each OOD set; None = all
-    curve_samples: int = Field(4, ge=1)  # responses per prompt for Psi
+    """Psi: strict (right answer in the asked style), accuracy or format"""
+    curve_id: str = "world-id"
+    """the GF curve's ID set: a suite name or data:PATH (your own held-out file)"""
+    curve_ood: list[str] = Field(default_factory=lambda: ["world-ood"], min_length=1)
+    """OOD sets, equal-weighted"""
+    curve_id_n: int | None = Field(120, ge=1)
+    """prompts of the ID set; None = all"""
+    curve_ood_n: int | None = Field(200, ge=1)
+    """prompts of each OOD set; None = all"""
+    curve_samples: int = Field(4, ge=1)
+    """responses per prompt for Psi"""
     curve_temperature: float = Field(1.0, ge=0)
+    """sampling temperature of the GF-curve evaluation"""
     curve_max_new_tokens: int = Field(64, ge=1)
+    """response length limit of the GF-curve evaluation"""
     seed: int = 0
-    trainer_kwargs: dict[str, Any] = Field(default_factory=dict)  # any other DPOConfig/SFTConfig field, passed through
-    report_to: Literal["none", "tensorboard", "wandb", "trackio"] | None = None  # None: tensorboard if installed
+    """training seed"""
+    trainer_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """any other DPOConfig/SFTConfig field, passed through"""
+    report_to: Literal["none", "tensorboard", "wandb", "trackio"] | None = None
+    """None: tensorboard if installed"""

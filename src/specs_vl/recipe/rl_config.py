@@ -12,11 +12,20 @@ from specs_vl.recipe.zero_config import ZeroConfig
 class RLConfig(ZeroConfig):
     section: ClassVar[str] = "rl"
     steps: int = Field(100, ge=1)
-    eval_every: int = Field(0, ge=0)  # 0 = evaluate at the end only
-    eval_id: str = "world-id"  # the ID set evaluated during/after RL: a suite name or data:PATH
-    eval_ood: list[str] = Field(default_factory=lambda: ["world-ood"], min_length=1)  # OOD sets, equal-weighted
-    eval_id_n: int | None = Field(120, ge=1)  # prompts of the ID set; None = all
-    eval_ood_n: int | None = Field(200, ge=1)  # prompts of each OOD set; None = all
-    eval_samples: int = Field(4, ge=1)  # responses per prompt
+    """rollout batches (verl's global steps); optimiser steps = steps x mini-batches"""
+    eval_every: int = Field(0, ge=0)
+    """0 = evaluate at the end only"""
+    eval_id: str = "world-id"
+    """the ID set evaluated during/after RL: a suite name or data:PATH"""
+    eval_ood: list[str] = Field(default_factory=lambda: ["world-ood"], min_length=1)
+    """OOD sets, equal-weighted"""
+    eval_id_n: int | None = Field(120, ge=1)
+    """prompts of the ID set; None = all"""
+    eval_ood_n: int | None = Field(200, ge=1)
+    """prompts of each OOD set; None = all"""
+    eval_samples: int = Field(4, ge=1)
+    """responses per prompt"""
     eval_temperature: float = Field(1.0, ge=0)
-    eval_max_new_tokens: int | None = Field(None, ge=1)  # None = max(64, max_completion_length)
+    """sampling temperature of the ID/OOD evaluation"""
+    eval_max_new_tokens: int | None = Field(None, ge=1)
+    """None = max(64, max_completion_length)"""

@@ -12,17 +12,26 @@ from specs_vl.evaluation.suites import SUITES
 class TuneLRSettings(BaseModel):
     """The learning-rate rule; the same for every method."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     grid: list[float] = Field(default_factory=lambda: [1e-5, 3e-5, 1e-4, 3e-4, 1e-3], min_length=1)
-    target: float = Field(0.9, gt=0, le=1)  # format validity on dev
+    """learning rates tried, smallest first"""
+    target: float = Field(0.9, gt=0, le=1)
+    """format validity on dev"""
     suite: str = "world-dev"
-    n: int | None = Field(64, ge=1)  # dev prompts
-    samples: int = Field(2, ge=1)  # samples per prompt at T=1
-    check_every: int = Field(0, ge=0)  # steps between dev checks inside the epoch; 0 = at its end only
+    """the dev suite the rule is judged on"""
+    n: int | None = Field(64, ge=1)
+    """dev prompts"""
+    samples: int = Field(2, ge=1)
+    """samples per prompt at T=1"""
+    check_every: int = Field(0, ge=0)
+    """steps between dev checks inside the epoch; 0 = at its end only"""
     max_new_tokens: int = Field(64, ge=1)
+    """response length limit of the dev evaluation"""
     batch_size: int = Field(64, ge=1)
-    seeds: Literal["first", "each"] = "first"  # apply the rule on the first seed only, or on every seed
+    """prompts per sampling batch of the dev evaluation"""
+    seeds: Literal["first", "each"] = "first"
+    """apply the rule on the first seed only, or on every seed"""
 
     @field_validator("grid")
     @classmethod

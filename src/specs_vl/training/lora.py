@@ -13,12 +13,16 @@ from specs_vl.models.parts import VISUAL
 
 
 class LoraSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
-    r: int = Field(16, ge=1, description="LoRA rank")
-    alpha: int = Field(32, ge=1)  # scale alpha / r
-    dropout: float = Field(0.0, ge=0, lt=1, description="LoRA dropout")
-    target_modules: list[str] | str = "all-linear"  # peft's: every linear layer but the output head
+    r: int = Field(16, ge=1)
+    """LoRA rank"""
+    alpha: int = Field(32, ge=1)
+    """scale alpha / r"""
+    dropout: float = Field(0.0, ge=0, lt=1)
+    """LoRA dropout"""
+    target_modules: list[str] | str = "all-linear"
+    """peft's: every linear layer but the output head"""
 
 
 def peft_lora(lora: LoraSettings | None, freeze_vision_tower: bool = False) -> Any:

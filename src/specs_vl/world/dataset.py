@@ -50,25 +50,38 @@ PRETRAIN_SHIFTED = 0.20  # share drawn by the shifted renderer, with paraphrased
 class WorldConfig(BaseModel):
     """What the world generates. Unknown keys are errors, so typos surface."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     seed: int = 0
+    """seed of the world's examples (deterministic in seed, split, index)"""
     train_size: int = Field(1000, ge=1)
+    """examples in the world's train split"""
     dev_size: int = Field(200, ge=1)
+    """examples in world-dev (tuning only; disjoint images from train and every test split)"""
     id_test_size: int = Field(1000, ge=1)
-    ood_test_size: int = Field(500, ge=1)  # per OOD set
+    """examples in world-id (held-out, training families, format instruction)"""
+    ood_test_size: int = Field(500, ge=1)
+    """per OOD set"""
     retention_size: int = Field(400, ge=1)
+    """examples in world-retention (full style switches; reported apart, not in GF)"""
     # The first index of every test split that evaluation reads (id_test, the OOD sets, retention). The prefix
     # before it is retired: calibration reads id_test[0:calibration_n] and earlier design steps (base variants,
     # the first studies) read id_test[0:1000] and the OOD sets' first 500, so a verdict that must be read by no
     # design step starts at 1000. Not part of the base's cache key: it moves no example the base trains on.
-    test_start: int = Field(0, ge=0)  # first index of every test split that evaluation reads
+    test_start: int = Field(0, ge=0)
+    """first index of every test split that evaluation reads"""
     test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    """share of image hashes reserved for test splits (train/test images disjoint)"""
     dev_fraction: float = Field(0.1, gt=0.0, lt=1.0)
+    """share of image hashes reserved for dev"""
     train_families: tuple[str, ...] = TRAIN_FAMILIES
+    """task families of train and world-id"""
     ood_families: tuple[str, ...] = OOD_FAMILIES
+    """task families seen only in world-ood"""
     requirement_styles: tuple[str, ...] = REQUIREMENT_STYLES
+    """requirements inside <answer> that world-ood-requirement asks for"""
     retention_styles: tuple[str, ...] = RETENTION_STYLES
+    """full output-style switches of world-retention (boxed, letter, JSON, prose hint)"""
 
     @field_validator("train_families", "ood_families")
     @classmethod
