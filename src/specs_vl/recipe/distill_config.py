@@ -54,7 +54,7 @@ class DistillConfig(VLLMEngineSettings):
     """questions in the example schema (.jsonl/.json/.parquet, save_to_disk folder or hub id); None: the world's train
     split"""
     seed: int = 0
-    """training seed"""
+    """sampling seed of both sides"""
 
     @model_validator(mode="after")
     def _not_greedy_with_samples(self) -> DistillConfig:

@@ -9,11 +9,11 @@ class TuneRLSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     learning_rates: list[float] = Field(default_factory=lambda: [1e-5, 3e-5, 1e-4], min_length=1)
-    """grid"""
+    """learning rates of the grid"""
     prompts_per_update: list[int] = Field(default_factory=lambda: [4, 8], min_length=1)
-    """per optimiser step"""
+    """prompts per optimiser step, the grid's second axis"""
     freeze_vision_tower: list[bool] = Field(default_factory=lambda: [False, True], min_length=1)
-    """grid"""
+    """with and without a frozen vision tower (grid)"""
     lora_ranks: list[int] = Field(default_factory=lambda: [0], min_length=1)
     """grid; 0 = every weight trains"""
     lora_alpha: int = Field(32, ge=1)

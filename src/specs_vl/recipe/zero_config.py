@@ -30,8 +30,8 @@ class ZeroConfig(BaseModel):
     rollout_batch_size: int | None = Field(None, ge=1)
     """completions per rollout batch, global; sets prompts_per_step"""
     mini_batch_prompts: int | None = Field(None, ge=1)
-    """prompts per optimiser step (verl ppo_mini_batch_size);"""
-    #   None = the whole rollout batch: one on-policy step, where the ratio is 1 and clip-higher cannot act
+    """prompts per optimiser step (verl ppo_mini_batch_size); None = the whole rollout batch"""
+    # None makes one on-policy step per rollout batch, where the ratio is 1 and clip-higher cannot act
     micro_batch_size: int | None = Field(None, ge=1)
     """completions per device per forward/backward; None = all"""
     loss_type: Literal["grpo", "dapo", "dr_grpo", "bnpo"] = "dapo"
