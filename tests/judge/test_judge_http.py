@@ -199,7 +199,7 @@ def test_a_fault_that_persists_stops_with_one_error_and_a_rerun_resumes(fault, c
 def test_judge_counts_reach_stats_json(monkeypatch, tmp_path):
     """run_distill with sampling stubbed (no model): the judge's counts land in the pairs' stats.json."""
     sides = iter(sampled()[1:])
-    monkeypatch.setattr(distill, "load_for_inference", lambda path, trust_remote_code=False: (None, None))
+    monkeypatch.setattr(distill, "load_for_inference", lambda path, loading=None: (None, None))
     monkeypatch.setattr(
         distill, "generate", lambda model, proc, examples, scfg, on_batch=None, source=None: next(sides)
     )

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from specs_vl.evaluation.stats import FindingsSettings
 from specs_vl.evaluation.suites import SUITES, is_suite
+from specs_vl.models.loading import ImageSettings, Loading
 from specs_vl.models.requests import greedy_n_problem
 from specs_vl.models.vllm_settings import VLLMEngineSettings
 from specs_vl.recipe.coldstart_config import ColdstartConfig
@@ -128,9 +129,15 @@ class RunConfig(BaseModel):
     """training seeds; with several, one seed-S/ dir each and mean +- std in the report"""
     trust_remote_code: bool = False
     """run model code from the hub; off unless you trust the repository"""
+    images: ImageSettings = Field(default_factory=ImageSettings)
+    """the image-token bound of every processor and vLLM engine (set max_pixels for real checkpoints)"""
     launcher: LauncherSettings = Field(default_factory=LauncherSettings)
     """training stages via accelerate launch"""
     _source: str | None = PrivateAttr(None)  # the file it was read from (load_run_config)
+
+    def loading(self) -> Loading:
+        """How every stage of this run loads a model and its processor."""
+        return Loading(self.trust_remote_code, self.images.min_pixels, self.images.max_pixels)
 
     @model_validator(mode="after")
     def _check_sets_and_passthrough(self) -> RunConfig:

@@ -17,6 +17,7 @@ from typing import Any
 from specs_vl.evaluation.runner import EvalConfig, evaluate_model, write_outputs
 from specs_vl.evaluation.suites import DATA_PREFIX, SUITES, data_suite_spec, get_suite
 from specs_vl.models.load import load_for_inference
+from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.meta import VERSION, library_versions, model_fingerprint
 from specs_vl.util.outputs import fresh_dir
@@ -72,7 +73,7 @@ def evaluate_path(
     out: Path | None = None,
     data: str | None = None,
     examples: list[dict[str, Any]] | None = None,
-    trust_remote_code: bool = False,
+    loading: Loading = DEFAULT_LOADING,
 ) -> tuple[Path, dict[str, Any]]:
     """Load `model`, evaluate it on `suite` (or on `examples` already loaded and checked from it), write
     generations.jsonl and metrics.json; (out dir, metrics)."""
@@ -81,7 +82,7 @@ def evaluate_path(
         cfg.suite_args["path"] = path
     get_suite(spec).load  # noqa: B018 - an unknown suite fails before the model loads
     t0 = time.time()
-    m, proc = load_for_inference(model, trust_remote_code)  # bf16 on CUDA when there is one
+    m, proc = load_for_inference(model, loading)  # bf16 on CUDA when there is one
     records, metrics = evaluate_model(m, proc, spec, cfg, examples)
     out_dir = Path(out) if out else default_eval_dir(model, spec)
     metrics["run"] = {

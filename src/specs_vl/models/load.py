@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.util.errors import ModelError
 
 SAFE_WEIGHTS = "model.safetensors"
@@ -162,23 +163,25 @@ def inference_placement() -> tuple[str, torch.dtype]:
     return "cpu", torch.float32
 
 
-def load_for_inference(path: str | Path, trust_remote_code: bool = False) -> tuple[Any, Any]:
+def load_for_inference(path: str | Path, loading: Loading = DEFAULT_LOADING) -> tuple[Any, Any]:
     """`load_vlm` placed by `inference_placement` (the HF backend of distill and eval)."""
     device, dtype = inference_placement()
-    return load_vlm(path, dtype=dtype, device=device, trust_remote_code=trust_remote_code)
+    return load_vlm(path, dtype=dtype, device=device, loading=loading)
 
 
 def load_vlm(
     path: str | Path,
     dtype: torch.dtype | str = "float32",
     device: str | None = None,
-    trust_remote_code: bool = False,
+    loading: Loading = DEFAULT_LOADING,
 ) -> tuple[Any, Any]:
-    """(model, processor) from a local directory or a hub id.
+    """(model, processor) from a local directory or a hub id, loaded as the run config says (`loading`).
 
-    `trust_remote_code` is off unless the caller passes the run config's `trust_remote_code: true`
-    (every stage takes it as an argument, so nothing reads it from the environment).
+    `trust_remote_code` is off unless the run config says `trust_remote_code: true` (every stage takes
+    `loading` as an argument, so nothing reads it from the environment); the processor gets the run's
+    image-token bound (`images.min_pixels` / `max_pixels`), else the checkpoint's own.
     """
+    trust_remote_code = loading.trust_remote_code
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -200,7 +203,7 @@ def load_vlm(
         raise _load_error(path, local, e) from None
     _check_loading_info(path, model, info, tensors)
     try:
-        processor = AutoProcessor.from_pretrained(path, trust_remote_code=trust_remote_code)
+        processor = load_processor(path, loading)
     except (OSError, ValueError, RuntimeError, KeyError) as e:
         raise _load_error(path, local, e) from None
     # Trainers save `use_cache: false` (they train without a KV cache); generation
@@ -210,3 +213,23 @@ def load_vlm(
         model.to(device)
     model.eval()
     return model, processor
+
+
+def load_processor(path: str | Path, loading: Loading = DEFAULT_LOADING) -> Any:
+    """The checkpoint's processor with the run's image-token bound. The bound is set on the image processor's
+    `size` (shortest_edge / longest_edge, in pixels: transformers 5 deprecates min_pixels / max_pixels kwargs),
+    so a checkpoint saved from it keeps the bound in its preprocessor_config.json."""
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(path, trust_remote_code=loading.trust_remote_code)
+    if loading.pixel_kwargs():
+        ip = getattr(processor, "image_processor", None)
+        size = getattr(ip, "size", None)
+        if size is None or getattr(size, "longest_edge", None) is None:
+            raise ModelError(f"{path}: images.min_pixels/max_pixels need a Qwen-VL-style image processor")
+        from transformers.image_utils import SizeDict
+
+        hi = loading.max_pixels or size.longest_edge
+        ip.size = SizeDict(shortest_edge=min(loading.min_pixels or size.shortest_edge, hi), longest_edge=hi)
+    return processor

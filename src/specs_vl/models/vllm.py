@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.models.sampling import SampleConfig, chat_prompts
 from specs_vl.models.vllm_settings import VLLMEngineSettings, VLLMSettings
 from specs_vl.util.errors import ConfigError
@@ -65,13 +66,15 @@ def resolve_backend(choice: str, where: str) -> str:
 
 
 def engine_kwargs(
-    model_path: str | Path, settings: VLLMSettings, seed: int = 0, trust_remote_code: bool = False
+    model_path: str | Path, settings: VLLMSettings, seed: int = 0, loading: Loading = DEFAULT_LOADING
 ) -> dict[str, Any]:
     """`vllm.LLM(...)` arguments for one model."""
     return {
         "model": str(model_path),
         "seed": seed,
-        "trust_remote_code": trust_remote_code,
+        "trust_remote_code": loading.trust_remote_code,
+        # vLLM passes mm_processor_kwargs to the HF processor: the same image-token bound as ours
+        "mm_processor_kwargs": loading.pixel_kwargs() or None,
         "limit_mm_per_prompt": {"image": 1},  # our prompts carry one image
         "gpu_memory_utilization": settings.vllm_gpu_memory_utilization,
         "max_model_len": settings.vllm_max_model_length,
@@ -108,10 +111,11 @@ class VLLMEngine:
         model_path: str | Path,
         settings: VLLMSettings | None = None,
         seed: int = 0,
-        trust_remote_code: bool = False,
+        loading: Loading = DEFAULT_LOADING,
     ) -> None:
         self.model_path = Path(model_path)
-        self.kwargs = engine_kwargs(model_path, settings or VLLMEngineSettings(), seed, trust_remote_code)
+        self.loading = loading
+        self.kwargs = engine_kwargs(model_path, settings or VLLMEngineSettings(), seed, loading)
         self.llm: Any = None
         self.builds = 0  # how many LLMs this engine made (1 for its whole life)
 
@@ -159,15 +163,3 @@ class VLLMEngine:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-def generate_vllm(
-    model_path: str | Path,
-    processor: Any,
-    examples: Sequence[dict[str, Any]],
-    cfg: SampleConfig,
-    settings: VLLMSettings | None = None,
-    trust_remote_code: bool = False,
-) -> list[list[str]]:
-    """One-off generation: an engine built, used once and closed (use `VLLMEngine` to reuse one)."""
-    with VLLMEngine(model_path, settings, seed=cfg.seed, trust_remote_code=trust_remote_code) as engine:
-        return engine.generate(processor, examples, cfg)

@@ -16,7 +16,7 @@ from specs_vl.evaluation.runner import (
     write_outputs,
 )
 from specs_vl.evaluation.suites import get_suite, suite_dirname
-from specs_vl.models.load import load_for_inference
+from specs_vl.models.load import load_for_inference, load_processor
 from specs_vl.models.sampling import SampleConfig
 from specs_vl.models.vllm import VLLMEngine, resolve_backend
 from specs_vl.util.atomic import atomic_write
@@ -28,11 +28,9 @@ def evaluate_stage(cfg: RunConfig, model_path: str | Path, out: Path) -> None:
 
     e = cfg.eval
     backend = resolve_backend(e.backend, f"eval {out.name}")
-    trust = cfg.trust_remote_code
-    model, processor = load_for_inference(model_path, trust) if backend == "hf" else (None, None)
-    engine = (
-        VLLMEngine(model_path, e, seed=e.seed, trust_remote_code=trust) if backend == "vllm" else None
-    )  # one engine for all suites
+    loading = cfg.loading()
+    model, processor = load_for_inference(model_path, loading) if backend == "hf" else (None, None)
+    engine = VLLMEngine(model_path, e, seed=e.seed, loading=loading) if backend == "vllm" else None  # all suites
     summary = {}
     with engine or contextlib.nullcontext():
         _evaluate_suites(cfg, model_path, out, backend, model, processor, engine, summary)
@@ -77,12 +75,9 @@ def _evaluate_suites(
 
 
 def _evaluate_vllm(engine: VLLMEngine, model_path: str | Path, suite_name: str, ecfg: Any) -> tuple[list, dict]:
-    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
-    from transformers import AutoProcessor
-
     suite = get_suite(suite_name)
     examples = suite.load(n=ecfg.n, **ecfg.suite_args)
-    processor = AutoProcessor.from_pretrained(str(model_path), trust_remote_code=engine.kwargs["trust_remote_code"])
+    processor = load_processor(str(model_path), engine.loading)
     scfg = SampleConfig(
         n=ecfg.samples,
         temperature=ecfg.temperature,

@@ -80,7 +80,7 @@ def plan(
                     [cfg.tune_lr.model_dump(mode="json"), ccfg.model_dump(mode="json")],
                     deps,
                     lambda c=ccfg, t=tdir: tune_lr(
-                        c, cfg.tune_lr, base_path(), d / "pairs", t, cfg.world, cfg.trust_remote_code
+                        c, cfg.tune_lr, base_path(), d / "pairs", t, cfg.world, cfg.loading()
                     ),
                 )
             )

@@ -102,7 +102,7 @@ def run_zero(
         out_dir,
         settings,
         resume,
-        lambda: _zero.run_zero(zcfg, base, out_dir, cfg.world, True, cfg.trust_remote_code),
+        lambda: _zero.run_zero(zcfg, base, out_dir, cfg.world, True, cfg.loading()),
         (base, zcfg.data or "world train split"),
     )
 
@@ -129,7 +129,7 @@ def run_distill(
         out_dir,
         settings,
         resume,
-        lambda: _distill.run_distill(dcfg, zero_model, base, out_dir, cfg.world, cfg.trust_remote_code),
+        lambda: _distill.run_distill(dcfg, zero_model, base, out_dir, cfg.world, cfg.loading()),
         None,
     )
 
@@ -164,7 +164,7 @@ def run_coldstart(
             pairs_path,
             out_dir.parent / f"tune-lr-{ccfg.method}",
             cfg.world,
-            cfg.trust_remote_code,
+            cfg.loading(),
         )
         ccfg = ccfg.model_copy(update={"learning_rate": picked["chosen"]})
     settings = {"coldstart": ccfg.model_dump(mode="json"), "model": base, "pairs": pairs_path}
@@ -173,7 +173,7 @@ def run_coldstart(
         out_dir,
         settings,
         resume,
-        lambda: _coldstart.run_coldstart(ccfg, base, pairs_path, out_dir, cfg.world, True, cfg.trust_remote_code),
+        lambda: _coldstart.run_coldstart(ccfg, base, pairs_path, out_dir, cfg.world, True, cfg.loading()),
         (base, f"pairs {pairs_path}"),
     )
 
@@ -224,7 +224,7 @@ def run_rl(
         settings,
         resume,
         lambda: _rl.run_rl(
-            rcfg, start, out_dir, cfg.world, True, label=label or f"rl {name}", trust_remote_code=cfg.trust_remote_code
+            rcfg, start, out_dir, cfg.world, True, label=label or f"rl {name}", loading=cfg.loading()
         ),
         (start, rcfg.data or "world train split"),
     )
@@ -250,7 +250,7 @@ def run_tune_rl(
         out_dir,
         settings,
         resume,
-        lambda: _tune_rl.tune_rl(cfg.rl, settings_, start, out_dir, cfg.world, cfg.trust_remote_code),
+        lambda: _tune_rl.tune_rl(cfg.rl, settings_, start, out_dir, cfg.world, cfg.loading()),
         None,
     )
 
@@ -296,6 +296,6 @@ def evaluate(
     )  # before the model loads
     _checks.model_header(str(model), "MODEL")
     out_dir, metrics = evaluate_path(
-        str(model), suite, ecfg, Path(out) if out else None, data, examples, cfg.trust_remote_code
+        str(model), suite, ecfg, Path(out) if out else None, data, examples, cfg.loading()
     )
     return {**metrics, "out": str(out_dir)}

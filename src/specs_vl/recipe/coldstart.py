@@ -21,6 +21,7 @@ from specs_vl.data.pairs import load_pairs
 from specs_vl.evaluation.curve import CurveCallback, CurveSettings, start_point_cache
 from specs_vl.evaluation.plots import plot_gf_curve
 from specs_vl.models.load import load_vlm
+from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.recipe.coldstart_config import ColdstartConfig
 from specs_vl.training.batching import PairBatch, pair_batching, pair_steps, world_size
 from specs_vl.training.lora import peft_lora
@@ -145,7 +146,7 @@ def run_coldstart(
     out: Path,
     world: Any = None,
     resume: bool = True,
-    trust_remote_code: bool = False,
+    loading: Loading = DEFAULT_LOADING,
 ) -> dict[str, Any]:
     """Train a cold start from `base`; writes `out/{model,log.jsonl,gf_curve.json,gf_curve.png,result.json}`."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
@@ -155,7 +156,7 @@ def run_coldstart(
     pairs = load_pairs(pairs_path)  # validated before anything is written
     batch = batching(cfg)
     _check_batch(len(pairs), cfg, str(pairs_path), "")
-    model, processor = load_vlm(base, dtype=train_dtype(), trust_remote_code=trust_remote_code)
+    model, processor = load_vlm(base, dtype=train_dtype(), loading=loading)
     model.config.use_cache = False  # training; the saved model turns it back on
     pairs, too_long = drop_long_pairs(pairs, processor, cfg.max_length)
     _check_batch(len(pairs), cfg, str(pairs_path), f" after dropping {too_long} over max_length={cfg.max_length}")

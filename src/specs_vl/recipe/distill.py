@@ -27,7 +27,8 @@ from typing import Any
 
 from specs_vl.data.schema import user_message
 from specs_vl.judge import get_judge, judge_many
-from specs_vl.models.load import load_for_inference
+from specs_vl.models.load import load_for_inference, load_processor
+from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.models.sampling import SampleConfig, generate
 from specs_vl.models.vllm import VLLMEngine, resolve_backend
 from specs_vl.recipe.distill_config import DistillConfig
@@ -182,7 +183,7 @@ def run_distill(
     base: str | Path,
     out: Path,
     world: Any = None,
-    trust_remote_code: bool = False,
+    loading: Loading = DEFAULT_LOADING,
 ) -> dict[str, Any]:
     """Sample both models, build pairs, write `out/` (a datasets dir with stats.json) atomically."""
 
@@ -205,15 +206,12 @@ def run_distill(
     for side, path in (("chosen", cfg.chosen_model or zero), ("rejected", cfg.rejected_model or base)):
         t = time.time()
         if backend == "vllm":
-            # deferred: heavy import, kept off the start-up path of the CLI and of config validation
-            from transformers import AutoProcessor
-
             # one engine per model, closed before the other side's loads (two LLMs would not fit)
-            with VLLMEngine(path, cfg, seed=cfg.seed, trust_remote_code=trust_remote_code) as engine:
-                proc = AutoProcessor.from_pretrained(str(path), trust_remote_code=trust_remote_code)
+            with VLLMEngine(path, cfg, seed=cfg.seed, loading=loading) as engine:
+                proc = load_processor(str(path), loading)
                 outs[side] = engine.generate(proc, examples, scfg)
         else:
-            model, proc = load_for_inference(path, trust_remote_code)
+            model, proc = load_for_inference(path, loading)
             with bar(f"distill: sampling {side} side", len(examples) * cfg.samples) as b:
                 outs[side] = generate(model, proc, examples, scfg, on_batch=b.advance, source=cfg.data)
             del model

@@ -18,8 +18,9 @@ from typing import Any
 from specs_vl.evaluation.curve import CurveCallback, CurveSettings, start_point_cache
 from specs_vl.evaluation.plots import plot_rl_curves
 from specs_vl.models.load import load_vlm
+from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.recipe.rl_config import RLConfig
-from specs_vl.training.grpo import make_grpo_trainer
+from specs_vl.training.grpo import grpo_examples, make_grpo_trainer
 from specs_vl.training.trainer import (
     LogCallback,
     check_enough,
@@ -93,7 +94,7 @@ def run_rl(
     world: Any = None,
     resume: bool = True,
     label: str = "rl",
-    trust_remote_code: bool = False,
+    loading: Loading = DEFAULT_LOADING,
 ) -> dict[str, Any]:
     """GRPO from `start`; writes `out/{model,log.jsonl,curve.json,eval_curve.json,rl_curve.png,result.json}`."""
 
@@ -103,7 +104,8 @@ def run_rl(
     examples = load_examples(cfg.data, world, cfg.train_size)
     check_enough(examples, cfg.prompts_per_step, cfg.data or "the world's train split")
     cfg.batching()  # a batch that does not split over the processes fails before the model loads
-    model, processor = load_vlm(start, dtype=train_dtype(), trust_remote_code=trust_remote_code)
+    model, processor = load_vlm(start, dtype=train_dtype(), loading=loading)
+    examples, dropped = grpo_examples(cfg, processor, examples, cfg.data or "the world's train split")
     out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "eval_curve.json"))
     log_path, eval_path = out / "log.jsonl", out / "eval_curve.json"
@@ -140,6 +142,7 @@ def run_rl(
         "steps": trainer.state.global_step,
         "seconds": round(time.time() - t0, 1),
         "resumed_from": resume_from,
+        "prompts_dropped": dropped,
         "id": final.get("id"),
         "ood": final.get("ood"),
         "initial": {"id": evals.points[0]["id"], "ood": evals.points[0]["ood"]} if evals.points else None,

@@ -25,6 +25,7 @@ from transformers import TrainerCallback
 from specs_vl.data.pairs import load_pairs
 from specs_vl.evaluation.runner import EvalConfig, evaluate_model
 from specs_vl.models.load import load_vlm
+from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.recipe.coldstart import ColdstartConfig, make_trainer
 from specs_vl.recipe.tune_lr_config import TuneLRSettings
 from specs_vl.training.trainer import train
@@ -75,7 +76,7 @@ def tune_lr(
     pairs_path: str | Path,
     out: Path,
     world: Any = None,
-    trust_remote_code: bool = False,
+    loading: Loading = DEFAULT_LOADING,
 ) -> dict[str, Any]:
     """Apply the rule for `cfg.method`; writes and returns `out/result.json` ({grid, tried, chosen, reason})."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
@@ -88,7 +89,7 @@ def tune_lr(
     tried = []
     for lr in s.grid:
         one_epoch = cfg.model_copy(update={"learning_rate": lr, "epochs": 1.0, "max_steps": None, "save_steps": 10**9})
-        model, processor = load_vlm(base, trust_remote_code=trust_remote_code)
+        model, processor = load_vlm(base, loading=loading)
         model.config.use_cache = False
         check = DevFormatCheck(s, processor, world, cfg.seed)
         trainer = make_trainer(one_epoch, model, processor, pairs, out / "checkpoints", [check])

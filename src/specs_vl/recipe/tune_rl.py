@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.recipe.rl import RLConfig, run_rl
 from specs_vl.recipe.tune_rl_config import TuneRLSettings
 from specs_vl.training.lora import LoraSettings
@@ -76,7 +77,7 @@ def tune_rl(
     start: str | Path,
     out: Path,
     world: Any = None,
-    trust_remote_code: bool = False,
+    loading: Loading = DEFAULT_LOADING,
 ) -> dict[str, Any]:
     """Run the grid from `start` into `out/<setting>/{specs,random}`; writes and returns `out/result.json`."""
     out = Path(out)
@@ -97,7 +98,7 @@ def tune_rl(
             if not (d / "result.json").exists():
                 say(f"tune-rl {i + 1}/{len(grid)}: {name} ({reward} reward)")
                 cfg = setting_config(rl, s, lr, prompts, frozen, reward, rank)
-                run_rl(cfg, start, d, world, label=f"{name} {reward}", trust_remote_code=trust_remote_code)
+                run_rl(cfg, start, d, world, label=f"{name} {reward}", loading=loading)
             scores[reward] = _dev_accuracy(d, -1)
             start_acc = _dev_accuracy(d, 0) if start_acc is None else start_acc
         rows.append(

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from specs_vl.models.load import load_vlm
+from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.recipe.zero_config import ZeroConfig
-from specs_vl.training.grpo import make_grpo_trainer
+from specs_vl.training.grpo import grpo_examples, make_grpo_trainer
 from specs_vl.training.trainer import (
     LogCallback,
     check_enough,
@@ -36,7 +37,7 @@ def run_zero(
     out: Path,
     world: Any = None,
     resume: bool = True,
-    trust_remote_code: bool = False,
+    loading: Loading = DEFAULT_LOADING,
 ) -> dict[str, Any]:
     """Train zero from `base`; writes `out/model`, `out/log.jsonl`, `out/result.json`."""
 
@@ -45,7 +46,8 @@ def run_zero(
     examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
     check_enough(examples, cfg.prompts_per_step, cfg.data or "the world's train split")
     cfg.batching()  # a batch that does not split over the processes fails before the model loads
-    model, processor = load_vlm(base, dtype=train_dtype(), trust_remote_code=trust_remote_code)
+    model, processor = load_vlm(base, dtype=train_dtype(), loading=loading)
+    examples, dropped = grpo_examples(cfg, processor, examples, cfg.data or "the world's train split")
     out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl",))
     log_path = out / "log.jsonl"
@@ -62,6 +64,7 @@ def run_zero(
         "steps": trainer.state.global_step,
         "seconds": round(time.time() - t0, 1),
         "resumed_from": resume_from,
+        "prompts_dropped": dropped,
         "final_format_rate": sum(r.get(fmt_key, 0) for r in last) / len(last),
         "final_accuracy": sum(r.get(acc_key, 0) for r in last) / len(last),
     }

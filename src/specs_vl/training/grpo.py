@@ -11,7 +11,8 @@ from specs_vl.models.vllm import trl_sampling_kwargs, vllm_available
 from specs_vl.scoring.rewards import make_accuracy_reward, make_format_reward, shuffled_rewards
 from specs_vl.training.lora import peft_lora
 from specs_vl.training.passthrough import with_trainer_kwargs
-from specs_vl.training.trainer import NonFiniteLossGuard, report_to, rl_dataset, schedule_args
+from specs_vl.training.prompt_length import fit_prompts
+from specs_vl.training.trainer import NonFiniteLossGuard, check_enough, report_to, rl_dataset, schedule_args
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.progress import say
 
@@ -128,6 +129,18 @@ def grpo_rewards(cfg: Any) -> list[Any]:
         say("GRPO: random reward (noise control): each batch's real rewards, shuffled over its completions")
         rewards = shuffled_rewards(rewards, cfg.seed)
     return rewards
+
+
+def grpo_examples(
+    cfg: Any, processor: Any, examples: list[dict[str, Any]], source: str
+) -> tuple[list[dict[str, Any]], int]:
+    """The prompts GRPO trains on: images at the processor's bounded size, and none over `max_prompt_length`
+    (image tokens counted; dropped and counted here, before the first rollout). (examples, how many dropped)"""
+    kept, dropped = fit_prompts(examples, processor, cfg.max_prompt_length)
+    if dropped:
+        say(f"GRPO: dropped {dropped} of {len(examples)} prompts over max_prompt_length {cfg.max_prompt_length}")
+    check_enough(kept, cfg.prompts_per_step, source)
+    return kept, dropped
 
 
 def make_grpo_trainer(
