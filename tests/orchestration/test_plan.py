@@ -71,3 +71,16 @@ def test_plan_bad_input_is_one_error_line(tmp_path):
     bad.write_text("base_model: some/unknown-model\n")
     res = runner.invoke(app, ["plan", str(bad), "--gpus", "2"])
     assert res.exit_code == 2 and "error: base_model 'some/unknown-model'" in res.output
+
+
+def test_plan_counts_image_tokens_from_the_bound_and_warns_without_one(tmp_path):
+    res = runner.invoke(app, ["plan", str(SEVEN_B), "--gpus", "8"])
+    assert "one image <= 1,280 tokens, from images.max_pixels 1,003,520" in res.output
+    assert "logits" not in res.output  # TRL 1.16's fused LM head holds none (fused_lm_head=True)
+    cfg = yaml.safe_load(SEVEN_B.read_text())
+    del cfg["images"]  # the checkpoint's own bound: 12,845,056 pixels, 16,384 tokens, over the 4,096 budget
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    res = runner.invoke(app, ["plan", str(tmp_path / "c.yaml"), "--gpus", "8"])
+    assert res.exit_code == 1
+    assert "one image <= 16,384 tokens, from the checkpoint's own max_pixels" in res.output
+    assert "rl: one image can take 16,384 tokens" in res.output and "set images.max_pixels" in res.output

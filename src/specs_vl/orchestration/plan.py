@@ -11,9 +11,11 @@ weights 2 B/param, gradients 2 B/param, optimizer 12 B/param (fp32 master,
 m, v); ZeRO-1 shards the optimizer, ZeRO-2 also the gradients, ZeRO-3 and
 FSDP also the weights. Activations: with gradient checkpointing, each
 layer's input (2 B x hidden per token) plus one layer recomputed (~34 B x
-hidden per token); without it, ~34 B x hidden per token per layer. GRPO's
-loss also holds fp32 logits over the completion (4 B x vocab per token,
-twice for the log-softmax); TRL's DPO uses a fused LM head and holds none.
+hidden per token); without it, ~34 B x hidden per token per layer. No
+logits term: TRL 1.16's GRPO and DPO losses call the model with
+`fused_lm_head=True` and never hold the full vocabulary's logits.
+Image tokens per image come from `images.max_pixels` (28 x 28 pixels per
+Qwen2.5-VL token), else from the checkpoint's own bound.
 vLLM colocate takes `vllm_gpu_memory_utilization` of the card for its
 weights and KV cache (2 x layers x kv_heads x head_dim x 2 B per token).
 """
@@ -28,6 +30,7 @@ from typing import Any
 import yaml
 
 from specs_vl.config import RunConfig
+from specs_vl.models.loading import PATCH_AREA
 from specs_vl.training.batching import grpo_batching, pair_batching
 from specs_vl.util.errors import ConfigError
 
@@ -46,16 +49,17 @@ class Shape:
     kv_heads: int
     head_dim: int
     vocab: int
-    image_tokens: int  # per image, at the processor's usual resolution
+    image_tokens: int  # per image at most, at the checkpoint's own max_pixels (its preprocessor_config.json)
     prompt_tokens: int = 4096  # assumed prompt + image budget where the config sets none
 
 
 # Hub models we can plan offline (their config.json values); a local model directory is read instead.
 KNOWN = {
-    "qwen2.5-vl-3b": Shape("Qwen2.5-VL-3B", 3.75e9, 36, 2048, 2, 128, 151936, 1280),
-    "qwen2.5-vl-7b": Shape("Qwen2.5-VL-7B", 8.29e9, 28, 3584, 4, 128, 152064, 1280),
-    "qwen2.5-vl-32b": Shape("Qwen2.5-VL-32B", 33.5e9, 64, 5120, 8, 128, 152064, 1280),
-    "qwen2.5-vl-72b": Shape("Qwen2.5-VL-72B", 73.4e9, 80, 8192, 8, 128, 152064, 1280),
+    # image tokens: max_pixels 12,845,056 / (28 x 28) = 16,384 in every Qwen2.5-VL preprocessor_config.json
+    "qwen2.5-vl-3b": Shape("Qwen2.5-VL-3B", 3.75e9, 36, 2048, 2, 128, 151936, 16384),
+    "qwen2.5-vl-7b": Shape("Qwen2.5-VL-7B", 8.29e9, 28, 3584, 4, 128, 152064, 16384),
+    "qwen2.5-vl-32b": Shape("Qwen2.5-VL-32B", 33.5e9, 64, 5120, 8, 128, 152064, 16384),
+    "qwen2.5-vl-72b": Shape("Qwen2.5-VL-72B", 73.4e9, 80, 8192, 8, 128, 152064, 16384),
 }
 
 
@@ -105,8 +109,17 @@ def _local_shape(path: Path) -> Shape:
         text.get("num_key_value_heads", heads),
         text.get("head_dim", text["hidden_size"] // heads),
         text["vocab_size"],
-        256,
+        _checkpoint_image_tokens(path),
     )
+
+
+def _checkpoint_image_tokens(path: Path) -> int:
+    """One image's token bound in a local checkpoint: preprocessor_config.json's size.longest_edge (transformers
+    5) or max_pixels (older saves), over 28 x 28; Qwen2.5-VL's 12,845,056 when the file says neither."""
+    pre = path / "preprocessor_config.json"
+    conf = json.loads(pre.read_text()) if pre.exists() else {}
+    pixels = (conf.get("size") or {}).get("longest_edge") or conf.get("max_pixels") or 12_845_056
+    return max(1, int(pixels) // PATCH_AREA)
 
 
 def sharding(launcher_file: str | None) -> str:
@@ -151,7 +164,14 @@ class StagePlan:
         return sum(self.memory.values())
 
 
-def _grpo(name: str, c: Any, shape: Shape, shard: str, gpus: int, card: float) -> StagePlan:
+def image_tokens(cfg: RunConfig, shape: Shape) -> tuple[int, str]:
+    """Tokens of one image at most, and where the figure comes from."""
+    if cfg.images.max_pixels:
+        return min(cfg.images.max_pixels // PATCH_AREA, shape.image_tokens), f"images.max_pixels {cfg.images.max_pixels:,}"
+    return shape.image_tokens, "the checkpoint's own max_pixels: set images.max_pixels to bound it"
+
+
+def _grpo(name: str, c: Any, shape: Shape, shard: str, gpus: int, card: float, images: tuple[int, str]) -> StagePlan:
     b = grpo_batching(c.prompts_per_step, c.num_generations, gpus, c.mini_batch_prompts, c.micro_batch_size, name)
     plan = StagePlan(name)
     prompt = c.max_prompt_length or shape.prompt_tokens
@@ -166,13 +186,12 @@ def _grpo(name: str, c: Any, shape: Shape, shard: str, gpus: int, card: float) -
         f"steps_per_generation {b.steps_per_generation}",
         f"steps: {c.steps} rollout batches = {c.steps * b.optimizer_steps_per_rollout} optimiser steps; "
         f"{c.steps * b.rollout_completions:,} completions",
-        f"tokens per sequence: prompt + images <= {prompt:,} (one image ~{shape.image_tokens:,}), "
-        f"completion <= {c.max_completion_length:,}; {seq:,} in all",
+        f"tokens per sequence: prompt + images <= {prompt:,} (longer prompts are dropped before training; one "
+        f"image <= {images[0]:,} tokens, from {images[1]}), completion <= {c.max_completion_length:,}; {seq:,} in all",
         f"loss: {c.loss_type}, scale_rewards {c.scale_rewards}, epsilon_high {c.epsilon_high}, beta {c.beta}",
     ]
     plan.memory = _static(shape, shard, gpus)
     plan.memory["activations"] = _activations(shape, b.micro_batch * seq, c.gradient_checkpointing)
-    plan.memory["logits"] = 2 * 4 * shape.vocab * b.micro_batch * c.max_completion_length
     if c.vllm == "colocate":
         tp = c.vllm_tensor_parallel_size
         max_len = c.vllm_max_model_length or seq
@@ -195,6 +214,11 @@ def _grpo(name: str, c: Any, shape: Shape, shard: str, gpus: int, card: float) -
                 f"{name}: vllm_max_model_length {max_len:,} is below prompt + completion {seq:,}; "
                 f"raise {name}.vllm_max_model_length"
             )
+    if images[0] >= prompt:
+        plan.warnings.append(
+            f"{name}: one image can take {images[0]:,} tokens ({images[1]}), over the prompt budget of {prompt:,}: "
+            "every such prompt would be dropped; set images.max_pixels"
+        )
     return plan
 
 
@@ -225,9 +249,9 @@ def plan_run(cfg: RunConfig, gpus: int, gpu_memory_gb: float = 80, n_pairs: int 
     shard = sharding(cfg.launcher.config_file) if gpus > 1 or cfg.launcher.active else "none"
     card = gpu_memory_gb * GB
     plans = [
-        _grpo("zero", cfg.zero, shape, shard, gpus, card),
+        _grpo("zero", cfg.zero, shape, shard, gpus, card, image_tokens(cfg, shape)),
         _coldstart(cfg.coldstart, shape, shard, gpus, n_pairs),
-        _grpo("rl", cfg.rl, shape, shard, gpus, card),
+        _grpo("rl", cfg.rl, shape, shard, gpus, card, image_tokens(cfg, shape)),
     ]
     for p in plans:
         sleep = getattr(getattr(cfg, p.name), "vllm_enable_sleep_mode", False)
