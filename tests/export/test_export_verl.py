@@ -304,3 +304,30 @@ def test_the_verl_command_trains_the_trl_paths_schedule_decay_and_correction(tmp
     assert lv["actor_rollout_ref.model.target_modules"] == "all-linear"
     with pytest.raises(ValueError, match="no masked importance-sampling mode"):
         verl_overrides(RunConfig(rl=RLConfig(is_correction="sequence_mask")), tmp_path, tmp_path, "m")
+
+
+def test_the_verl_command_saves_and_validates_on_the_trl_paths_clock_and_sampling(tmp_path: Path) -> None:
+    """TRL saves (and we evaluate) every N optimiser steps; verl counts rollout steps; its validation samples
+    as ours does, not greedily with n = 1 (its val_kwargs defaults)."""
+    from specs_vl.config import RunConfig
+    from specs_vl.export.verl_command import verl_overrides
+    from specs_vl.recipe.rl import RLConfig
+
+    rl = RLConfig(prompts_per_step=8, mini_batch_prompts=2, save_steps=40, eval_every=20, steps=100)  # 4 per batch
+    verl = verl_overrides(RunConfig(rl=rl), tmp_path / "t.parquet", tmp_path / "v.parquet", "m")
+    assert verl["trainer.save_freq"] == 10 and verl["trainer.test_freq"] == 5  # rollout steps: 40 / 4, 20 / 4
+    assert verl["actor_rollout_ref.rollout.val_kwargs.n"] == rl.eval_samples == 4
+    assert verl["actor_rollout_ref.rollout.val_kwargs.temperature"] == rl.eval_temperature == 1.0
+    assert verl["actor_rollout_ref.rollout.val_kwargs.do_sample"] is True
+    at_end = verl_overrides(RunConfig(rl=rl.model_copy(update={"eval_every": 0})), "t", "v", "m")
+    assert at_end["trainer.test_freq"] == 100  # only at the end, as ours
+
+
+def test_a_vllm_context_shorter_than_prompt_plus_completion_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from specs_vl.recipe.rl import RLConfig
+
+    with pytest.raises(ValidationError, match=r"vllm_max_model_length 4000 is below max_prompt_length 4096 \+ "):
+        RLConfig(max_prompt_length=4096, max_completion_length=1024, vllm_max_model_length=4000)
+    assert RLConfig(max_prompt_length=4096, max_completion_length=1024, vllm_max_model_length=5120)

@@ -133,3 +133,35 @@ def test_distill_stats_and_bad_input(tmp_path, tiny_base_dir):
     (text_only / "config.json").write_text(json.dumps({"model_type": "gpt2"}))
     res = runner.invoke(app, ["distill", "--zero", str(text_only), "--base", str(tiny_base_dir), "--out", str(out)])
     assert res.exit_code == 2 and "text-only" in res.output and not out.exists()
+
+
+def test_the_hf_path_frees_each_models_gpu_cache_before_the_next_loads(monkeypatch, tmp_path):
+    """`del model` alone leaves CUDA's cached blocks reserved: each side's model is freed and the cache
+    emptied before the other side (and then the cold start) loads."""
+    import gc
+    import weakref
+
+    import torch
+
+    from specs_vl.recipe import distill
+
+    class Model:
+        pass
+
+    world = WorldConfig(train_size=10)
+    examples = build_split(world, "train", 10)
+    zero, base = _fake_outputs(examples)
+    sides, loaded, at_empty = iter([zero, base]), [], []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: at_empty.append([r() is None for r in loaded]))
+
+    def load(path, loading=None):
+        m = Model()
+        loaded.append(weakref.ref(m))
+        return m, None
+
+    monkeypatch.setattr(distill, "load_for_inference", load)
+    monkeypatch.setattr(distill, "generate", lambda model, proc, exs, scfg, on_batch=None, source=None: next(sides))
+    gc.collect()
+    distill.run_distill(DistillConfig(train_size=10, samples=2, backend="hf"), "zero", "base", tmp_path / "p", world)
+    assert at_empty == [[True], [True, True]]  # once per side, each time after that side's model was gone

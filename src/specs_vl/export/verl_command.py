@@ -15,6 +15,7 @@ tests/export/test_verl_env.py composes this command with verl's own Hydra config
 from __future__ import annotations
 
 import json
+import math
 import shlex
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,10 @@ def verl_overrides(
     prompt_len = max_prompt_length or getattr(rl, "max_prompt_length", None) or DEFAULT_MAX_PROMPT_LENGTH
     mini = getattr(rl, "mini_batch_prompts", None) or rl.prompts_per_step
     model_len = vllm("vllm_max_model_length") or prompt_len + rl.max_completion_length
+    # TRL's save_steps and our eval_every count optimiser steps (Trainer.state.global_step); verl's
+    # save_freq / test_freq count rollout steps (ray_trainer: `self.global_steps % save_freq`), 1 per batch
+    per_rollout = max(1, rl.prompts_per_step // mini)
+    eval_every = getattr(rl, "eval_every", 0)
     return {
         "algorithm.adv_estimator": "grpo",
         "algorithm.use_kl_in_reward": False,
@@ -116,8 +121,14 @@ def verl_overrides(
         "trainer.total_training_steps": rl.steps,
         "trainer.n_gpus_per_node": gpus,
         "trainer.nnodes": nnodes,
-        "trainer.save_freq": rl.save_steps,
-        "trainer.test_freq": rl.eval_every or rl.steps,
+        "trainer.save_freq": math.ceil(rl.save_steps / per_rollout),
+        "trainer.test_freq": math.ceil(eval_every / per_rollout) if eval_every else rl.steps,
+        # verl's validation is greedy with n = 1 (rollout.yaml val_kwargs) unless told: ours samples
+        "actor_rollout_ref.rollout.val_kwargs.n": getattr(rl, "eval_samples", 1),
+        "actor_rollout_ref.rollout.val_kwargs.temperature": getattr(rl, "eval_temperature", 0.0),
+        "actor_rollout_ref.rollout.val_kwargs.do_sample": getattr(rl, "eval_temperature", 0.0) > 0,
+        "actor_rollout_ref.rollout.val_kwargs.top_p": 1.0,
+        "actor_rollout_ref.rollout.val_kwargs.top_k": -1,
         "trainer.val_before_train": True,
         "trainer.logger": ["console"],
         "trainer.project_name": "specs-vl",

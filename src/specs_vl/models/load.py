@@ -163,6 +163,16 @@ def inference_placement() -> tuple[str, torch.dtype]:
     return "cpu", torch.float32
 
 
+def free_gpu_cache() -> None:
+    """Give the CUDA caching allocator's blocks back once a model is deleted: `del model` alone leaves them
+    reserved, so the next process on the GPU (the cold start after distill) finds the card full."""
+    import gc
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def load_for_inference(path: str | Path, loading: Loading = DEFAULT_LOADING) -> tuple[Any, Any]:
     """`load_vlm` placed by `inference_placement` (the HF backend of distill and eval)."""
     device, dtype = inference_placement()

@@ -27,7 +27,7 @@ from typing import Any
 
 from specs_vl.data.schema import user_message
 from specs_vl.judge import get_judge, judge_many
-from specs_vl.models.load import load_for_inference, load_processor
+from specs_vl.models.load import free_gpu_cache, load_for_inference, load_processor
 from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.models.sampling import SampleConfig, generate
 from specs_vl.models.vllm import VLLMEngine, resolve_backend
@@ -215,6 +215,7 @@ def run_distill(
             with bar(f"distill: sampling {side} side", len(examples) * cfg.samples) as b:
                 outs[side] = generate(model, proc, examples, scfg, on_batch=b.advance, source=cfg.data)
             del model
+            free_gpu_cache()  # before the other side's model loads, and before the cold start launches
         timings[f"sample_{side}_seconds"] = round(time.time() - t, 1)
     judge = make_judge(cfg, cache=Path(out).parent / "judge_cache.jsonl")
     pairs, stats = build_pairs(examples, outs["chosen"], outs["rejected"], cfg, judge)

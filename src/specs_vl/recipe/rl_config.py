@@ -14,7 +14,7 @@ class RLConfig(ZeroConfig):
     steps: int = Field(100, ge=1)
     """rollout batches (verl's global steps); optimiser steps = steps x mini-batches"""
     eval_every: int = Field(0, ge=0)
-    """0 = evaluate at the end only"""
+    """optimiser steps between evaluations (TRL's global_step); 0 = evaluate at the end only"""
     eval_id: str = "world-id"
     """the ID set evaluated during/after RL: a suite name or data:PATH"""
     eval_ood: list[str] = Field(default_factory=lambda: ["world-ood"], min_length=1)

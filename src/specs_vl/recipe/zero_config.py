@@ -124,6 +124,14 @@ class ZeroConfig(BaseModel):
                 f"mini_batch_prompts {self.mini_batch_prompts} does not divide the rollout batch of "
                 f"{self.prompts_per_step} prompts (prompts_per_step)"
             )
+        need = (self.max_prompt_length or 0) + self.max_completion_length
+        if self.vllm_max_model_length is not None and self.max_prompt_length and self.vllm_max_model_length < need:
+            # vLLM raises once prompt + completion reach max_model_len: a rollout would stop mid-run
+            raise ValueError(
+                f"vllm_max_model_length {self.vllm_max_model_length} is below max_prompt_length "
+                f"{self.max_prompt_length} + max_completion_length {self.max_completion_length} = {need}; "
+                f"raise it to {need} or leave it unset (then it is that sum)"
+            )
         return self
 
     def batching(self, world: int | None = None) -> GRPOBatch:
