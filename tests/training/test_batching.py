@@ -148,6 +148,27 @@ def test_launch_command_uses_accelerate_with_the_config_settings():
     assert not LauncherSettings().active and LauncherSettings(num_processes=2).active
 
 
+def test_launch_command_spans_several_nodes_and_refuses_half_a_node_setup():
+    import pytest
+    from pydantic import ValidationError
+
+    from specs_vl.config import LauncherSettings
+    from specs_vl.orchestration.launch import launch_command
+
+    two = LauncherSettings(
+        num_processes=16, num_machines=2, machine_rank=1, main_process_ip="10.0.0.1", main_process_port=29500
+    )
+    cmd = launch_command(two, ["rl"])
+    assert cmd[3:15] == [
+        "--num_processes", "16", "--num_machines", "2", "--machine_rank", "1",
+        "--main_process_ip", "10.0.0.1", "--main_process_port", "29500", "-m", "specs_vl.cli",
+    ]  # fmt: skip
+    with pytest.raises(ValidationError, match="num_machines 2 needs main_process_ip, main_process_port"):
+        LauncherSettings(num_machines=2, machine_rank=0)
+    with pytest.raises(ValidationError, match="machine_rank 2 is not below num_machines 2"):
+        LauncherSettings(num_machines=2, machine_rank=2, main_process_ip="h", main_process_port=1)
+
+
 def test_pipeline_launches_training_stages_through_accelerate(monkeypatch, tmp_path, tiny_base_dir, tiny_world):
     from specs_vl.config import RunConfig
     from specs_vl.orchestration import pipeline, stage_plan

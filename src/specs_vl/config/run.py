@@ -79,11 +79,29 @@ class LauncherSettings(BaseModel):
     config_file: str | None = None
     """an accelerate config (configs/accelerate/*.yaml)"""
     num_processes: int | None = Field(None, ge=1)
-    """overrides the accelerate config's num_processes"""
+    """overrides the accelerate config's num_processes (all machines together, as accelerate counts)"""
+    num_machines: int | None = Field(None, ge=1)
+    """nodes; run `specs pipeline` on each with its own machine_rank"""
+    machine_rank: int | None = Field(None, ge=0)
+    """this node's rank, 0 on the main node (override per node: launcher.machine_rank=1)"""
+    main_process_ip: str | None = None
+    """the main node's address, which every node must reach"""
+    main_process_port: int | None = Field(None, ge=1, le=65535)
+    """the main node's rendezvous port"""
+
+    @model_validator(mode="after")
+    def _nodes(self) -> LauncherSettings:
+        if (self.num_machines or 1) > 1:
+            missing = [k for k in ("machine_rank", "main_process_ip", "main_process_port") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"num_machines {self.num_machines} needs {', '.join(missing)} too (launcher.*)")
+            if self.machine_rank >= self.num_machines:
+                raise ValueError(f"machine_rank {self.machine_rank} is not below num_machines {self.num_machines}")
+        return self
 
     @property
     def active(self) -> bool:
-        return self.config_file is not None or (self.num_processes or 1) > 1
+        return self.config_file is not None or (self.num_processes or 1) > 1 or (self.num_machines or 1) > 1
 
 
 class RunConfig(BaseModel):

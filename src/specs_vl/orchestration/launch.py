@@ -24,6 +24,12 @@ def launch_command(launcher: Any, stage_args: list[str]) -> list[str]:
         cmd += ["--config_file", str(launcher.config_file)]
     if launcher.num_processes:
         cmd += ["--num_processes", str(launcher.num_processes)]
+    # accelerate launch's multi-node flags (accelerate/commands/launch.py: --num_machines, --machine_rank,
+    # --main_process_ip, --main_process_port), each over the config file's value
+    for key in ("num_machines", "machine_rank", "main_process_ip", "main_process_port"):
+        value = getattr(launcher, key, None)
+        if value is not None:
+            cmd += [f"--{key}", str(value)]
     return [*cmd, "-m", "specs_vl.cli", *stage_args]
 
 
