@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
 from specs_vl.cli.app import app
+
+ROOT = Path(__file__).resolve().parents[2]
 
 runner = CliRunner()
 
@@ -104,3 +108,26 @@ def test_no_unsafe_torch_load_in_the_package():
     for f in src.rglob("*.py"):
         for call in re.findall(r"torch\.load\([^)]*\)", f.read_text()):
             assert "weights_only=True" in call, f"{f}: {call}"
+
+
+def test_own_training_data_needs_its_own_held_out_sets(tmp_path):
+    """A config that trains on its own data and leaves the GF curve / RL eval at the toy world's sets (64 new
+    tokens) is refused with how to fix it; naming them, or writing the world's sets out, passes."""
+    from specs_vl.config import load_run_config
+
+    with pytest.raises(Exception, match=r"rl.data is your own data, but coldstart.curve_id, coldstart.curve_ood, "):
+        load_run_config(None, ("rl.data=data/train",))
+    named = (
+        "rl.data=data/train",
+        "coldstart.curve_id=data:held.jsonl",
+        "coldstart.curve_ood=[mathvista]",
+        "rl.eval_id=data:held.jsonl",
+        "rl.eval_ood=[mathvista]",
+    )
+    assert load_run_config(None, named).rl.eval_ood == ["mathvista"]
+    kept = ("zero.data=d", "coldstart.curve_id=world-id", "coldstart.curve_ood=[world-ood]", "rl.eval_id=world-id")
+    with pytest.raises(Exception, match=r"but rl.eval_ood are left"):
+        load_run_config(None, kept)
+    assert load_run_config(None, (*kept, "rl.eval_ood=[world-ood]")).zero.data == "d"
+    seven_b = load_run_config(ROOT / "configs" / "qwen2.5-vl-7b.yaml", ())
+    assert seven_b.coldstart.curve_max_new_tokens == seven_b.rl.eval_max_new_tokens == 10240

@@ -30,8 +30,10 @@ def test_prompt_tokens_count_the_image_as_the_processor_expands_it(tiny_world, w
     ex = {**build_split(tiny_world, "train", 1)[0]}
     ex["image"] = ex["image"].resize(size)
     (fitted,), _ = fit_prompts([ex], wide_processor, None)
-    assert prompt_tokens(fitted, wide_processor) == _as_processed(fitted, wide_processor) == _as_processed(
-        ex, wide_processor
+    assert (
+        prompt_tokens(fitted, wide_processor)
+        == _as_processed(fitted, wide_processor)
+        == _as_processed(ex, wide_processor)
     )  # resizing first changes nothing the processor would not have done itself
 
 

@@ -153,6 +153,24 @@ class RunConfig(BaseModel):
     """training stages via accelerate launch"""
     _source: str | None = PrivateAttr(None)  # the file it was read from (load_run_config)
 
+    def _check_heldout_for_own_data(self) -> None:
+        """Training on your own data, the GF curve and RL's eval must not score the toy world at 64 tokens by
+        default: for a long-reasoning model Psi would be about 0 and GF undefined. Name them, or say world."""
+        own = [f"{s}.data" for s in ("zero", "distill", "rl") if getattr(self, s).data]
+        if not own:
+            return
+        c, r = self.coldstart, self.rl
+        left = [k for k, m in (("curve_id", c), ("curve_ood", c)) if k not in m.model_fields_set]
+        left = [f"coldstart.{k}" for k in left] + [
+            f"rl.{k}" for k in ("eval_id", "eval_ood") if k not in r.model_fields_set
+        ]
+        if left:
+            raise ValueError(
+                f"{own[0]} is your own data, but {', '.join(left)} are left at the toy world's sets (world-id, "
+                "world-ood, 64 new tokens): name held-out sets (data:PATH or a benchmark suite) and their lengths "
+                "(coldstart.curve_max_new_tokens, rl.eval_max_new_tokens), or write world-id/world-ood to keep them"
+            )
+
     def loading(self) -> Loading:
         """How every stage of this run loads a model and its processor."""
         return Loading(self.trust_remote_code, self.images.min_pixels, self.images.max_pixels)
@@ -175,6 +193,7 @@ class RunConfig(BaseModel):
                 check_trainer_kwargs(getattr(self, section).trainer_kwargs, section)
             except ConfigError as e:
                 raise ValueError(str(e)) from None
+        self._check_heldout_for_own_data()
         if self.recipe == "rl-only" and (self.methods or self.rl_methods):
             raise ValueError("recipe: rl-only trains no cold start; set methods: [] (and no rl_methods)")
         stray = sorted(set(self.rl_methods or []) - set(self.methods))

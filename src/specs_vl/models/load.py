@@ -193,7 +193,7 @@ def load_vlm(
     """
     trust_remote_code = loading.trust_remote_code
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
-    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from transformers import AutoModelForImageTextToText
 
     local = Path(path).exists() or _looks_local(str(path))
     tensors = _check_dir(path)[1] if local else {}

@@ -162,4 +162,3 @@ class VLLMEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-

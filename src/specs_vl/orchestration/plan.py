@@ -167,7 +167,9 @@ class StagePlan:
 def image_tokens(cfg: RunConfig, shape: Shape) -> tuple[int, str]:
     """Tokens of one image at most, and where the figure comes from."""
     if cfg.images.max_pixels:
-        return min(cfg.images.max_pixels // PATCH_AREA, shape.image_tokens), f"images.max_pixels {cfg.images.max_pixels:,}"
+        return min(
+            cfg.images.max_pixels // PATCH_AREA, shape.image_tokens
+        ), f"images.max_pixels {cfg.images.max_pixels:,}"
     return shape.image_tokens, "the checkpoint's own max_pixels: set images.max_pixels to bound it"
 
 

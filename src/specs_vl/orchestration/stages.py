@@ -223,9 +223,7 @@ def run_rl(
         out_dir,
         settings,
         resume,
-        lambda: _rl.run_rl(
-            rcfg, start, out_dir, cfg.world, True, label=label or f"rl {name}", loading=cfg.loading()
-        ),
+        lambda: _rl.run_rl(rcfg, start, out_dir, cfg.world, True, label=label or f"rl {name}", loading=cfg.loading()),
         (start, rcfg.data or "world train split"),
     )
 
@@ -295,7 +293,5 @@ def evaluate(
         path or (spec if spec.startswith("data:") else None),
     )  # before the model loads
     _checks.model_header(str(model), "MODEL")
-    out_dir, metrics = evaluate_path(
-        str(model), suite, ecfg, Path(out) if out else None, data, examples, cfg.loading()
-    )
+    out_dir, metrics = evaluate_path(str(model), suite, ecfg, Path(out) if out else None, data, examples, cfg.loading())
     return {**metrics, "out": str(out_dir)}
