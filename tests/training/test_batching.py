@@ -202,3 +202,45 @@ def test_pipeline_launches_training_stages_through_accelerate(monkeypatch, tmp_p
     ]
     written = yaml.safe_load(Path(argv[3]).read_text())
     assert written["zero"] == cfg.zero.model_dump(mode="json") and written["launcher"]["num_processes"] == 2
+
+
+def test_a_finished_run_under_an_engine_is_finished_through_train(monkeypatch, tiny_base_dir, tiny_world, tmp_path):
+    """Killed after its last checkpoint: under DeepSpeed/FSDP the weights load only into the engine `train`
+    prepares, so the finished run goes through `trainer.train(resume)`, which prepares, loads and trains no
+    step; the plain path restores the weights itself and never prepares an engine."""
+    import json
+    import shutil
+
+    from trl import GRPOTrainer
+
+    from specs_vl.recipe.zero import ZeroConfig, run_zero
+    from specs_vl.training import trainer as training
+
+    cfg = ZeroConfig(
+        steps=2, num_generations=2, prompts_per_step=2, max_completion_length=8, save_steps=2, train_size=4
+    )
+    out = tmp_path / "zero"
+    run_zero(cfg, tiny_base_dir, out, tiny_world)
+    trained = [r["step"] for r in map(json.loads, (out / "log.jsonl").read_text().splitlines()) if "loss" in r]
+    calls: list = []
+    real_train = GRPOTrainer.train
+
+    def spy(self, *a, **k):
+        calls.append(k.get("resume_from_checkpoint"))
+        result = real_train(self, *a, **k)
+        calls.append(("optimizer", self.optimizer is not None, self.state.global_step))
+        return result
+
+    monkeypatch.setattr(GRPOTrainer, "train", spy)
+    for engine in (False, True):
+        shutil.rmtree(out / "model")  # the kill: every step saved, the model not yet written
+        monkeypatch.setattr(training, "sharded", lambda t, e=engine: e)
+        calls.clear()
+        res = run_zero(cfg, tiny_base_dir, out, tiny_world)
+        assert res["steps"] == 2 and (out / "model" / "config.json").exists()
+        if engine:
+            assert calls[0].endswith("checkpoint-2") and calls[1] == ("optimizer", True, 2)  # prepared, no step
+        else:
+            assert calls == []
+        log = [r["step"] for r in map(json.loads, (out / "log.jsonl").read_text().splitlines()) if "loss" in r]
+        assert log == trained  # no step trained again

@@ -213,6 +213,11 @@ def strict_reload(model: Any) -> bool:
     return not hasattr(model, "peft_config") and not is_deepspeed_zero3_enabled()
 
 
+def sharded(trainer: Any) -> bool:
+    """Whether the Trainer runs under DeepSpeed or FSDP (its weights then live in an engine it prepares)."""
+    return bool(getattr(trainer, "is_deepspeed_enabled", False) or getattr(trainer, "is_fsdp_enabled", False))
+
+
 def load_checkpoint_weights(model: Any, checkpoint: str | Path) -> None:
     """Load a Trainer checkpoint's weights into `model`, strictly.
 
@@ -252,6 +257,13 @@ def train(trainer: Any, resume_from: str | None) -> bool:
     state = TrainerState.load_from_json(str(state_file)) if state_file.exists() else None
     target = trainer.args.max_steps if trainer.args.max_steps > 0 else (state.max_steps if state else 0)
     if state is not None and target > 0 and state.global_step >= target:
+        if sharded(trainer):
+            # Under DeepSpeed or FSDP the weights load only into the prepared engine (transformers 5
+            # Trainer._prepare_for_training: deepspeed_load_checkpoint / _load_from_checkpoint(model_wrapped)),
+            # so the run is finished through `train`: it prepares, loads, finds every step done and trains
+            # none; without it the curve would sample the unprepared start and save_model would fail.
+            trainer.train(resume_from_checkpoint=resume_from)
+            return False
         if hasattr(trainer.model, "peft_config"):
             trainer._load_from_checkpoint(resume_from)
         trainer.state = state
