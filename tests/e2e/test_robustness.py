@@ -157,6 +157,32 @@ def test_deadline_cuts_slow_sympy_and_restores_an_outer_timer(monkeypatch):
         signal.signal(signal.SIGPROF, previous)
 
 
+def test_the_deadline_counts_this_threads_cpu_not_the_process(monkeypatch):
+    """A training rank's other threads keep the CPUs busy; the deadline must not fire on their time. Here a
+    thread burns CPU without the GIL (hashlib releases it on large buffers) while the main thread waits inside
+    a deadline, using none: a process CPU-time timer (the old ITIMER_PROF) fired there; this one does not.
+    Then the main thread's own work is cut."""
+    import hashlib
+    import threading
+    import time
+
+    import specs_vl.scoring.mathverify as mv
+
+    burned, blob = threading.Event(), b"x" * (1 << 24)
+
+    def burn():
+        while time.thread_time() < 1.0:  # one CPU-second of its own, however long the machine takes
+            hashlib.sha256(blob).digest()
+        burned.set()
+
+    with mv._deadline(0.3):
+        threading.Thread(target=burn, daemon=True).start()
+        burned.wait()  # blocks without CPU until the other thread has used 1.0 s
+    with pytest.raises(mv._Deadline), mv._deadline(0.3):
+        while True:  # this thread's CPU: cut once it has used 0.3 s
+            sum(range(1000))
+
+
 def test_huge_but_equal_numbers_still_match():
     big = "9" * 100_000
     assert is_correct(big, big)

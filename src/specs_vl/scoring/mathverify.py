@@ -95,34 +95,51 @@ class _Deadline(BaseException):
     """Raised by the timer; a BaseException so math-verify's `except Exception` cannot swallow it."""
 
 
+_SIGNAL = getattr(signal, "SIGUSR2", None)  # ours alone: a profiler's SIGPROF/ITIMER_PROF is left as it is
+
+
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
-    """Interrupt the block after `seconds` of this process's CPU time (main thread only; elsewhere a no-op),
-    restoring any outer profiling timer.
+    """Interrupt the block after `seconds` of this thread's CPU time (main thread only; elsewhere a no-op).
 
-    CPU time, not wall time (ITIMER_PROF/SIGPROF): a busy machine slows sympy's wall clock but not the work
-    it does, so the same comparison gets the same verdict whatever else the machine runs.
+    CPU time, not wall time: a busy machine slows sympy's wall clock but not the work it does. This thread's,
+    not the process's: ITIMER_PROF counts every thread, so in a training rank whose other threads keep the
+    CPUs busy it fired early and scored a right answer wrong. A watchdog thread reads the main thread's own
+    clock (`pthread_getcpuclockid`) and signals it (`pthread_kill`) once the budget is spent.
     """
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable or signal.getsignal(signal.SIGPROF) is None:  # None: a handler set from C, not restorable
+    usable = (
+        _SIGNAL is not None
+        and hasattr(time, "pthread_getcpuclockid")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getsignal(_SIGNAL) is not None  # None: a handler set from C, not restorable
+    )
+    if not usable:
         yield
         return
+    target = threading.get_ident()
+    clock = time.pthread_getcpuclockid(target)
+    limit = time.clock_gettime(clock) + seconds
+    done = threading.Event()
 
     def _raise(signum: int, frame: Any) -> None:
-        raise _Deadline
+        if not done.is_set():
+            raise _Deadline
 
-    previous = signal.signal(signal.SIGPROF, _raise)
-    outer, _ = signal.setitimer(signal.ITIMER_PROF, seconds)
-    started = time.process_time()
+    def _watch() -> None:
+        while not done.wait(min(0.01, seconds / 10)):
+            if time.clock_gettime(clock) >= limit:
+                signal.pthread_kill(target, _SIGNAL)
+                return
+
+    previous = signal.signal(_SIGNAL, _raise)
+    watchdog = threading.Thread(target=_watch, name="math-verify-deadline", daemon=True)
+    watchdog.start()
     try:
         yield
     finally:
-        try:
-            signal.setitimer(signal.ITIMER_PROF, 0)
-        finally:  # even if the timer fired just now, inside this `finally`
-            signal.signal(signal.SIGPROF, previous)
-            if outer > 0:
-                signal.setitimer(signal.ITIMER_PROF, max(outer - (time.process_time() - started), 1e-3))
+        done.set()
+        watchdog.join()
+        signal.signal(_SIGNAL, previous)
 
 
 @lru_cache(maxsize=1)
