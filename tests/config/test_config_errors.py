@@ -131,3 +131,16 @@ def test_own_training_data_needs_its_own_held_out_sets(tmp_path):
     assert load_run_config(None, (*kept, "rl.eval_ood=[world-ood]")).zero.data == "d"
     seven_b = load_run_config(ROOT / "configs" / "qwen2.5-vl-7b.yaml", ())
     assert seven_b.coldstart.curve_max_new_tokens == seven_b.rl.eval_max_new_tokens == 10240
+
+
+def test_a_precomputed_reference_under_fsdp_is_refused_before_the_model_loads(
+    tmp_path, monkeypatch, tiny_base_dir, tiny_pairs_dir
+):
+    """TRL computes the reference before `train` prepares the model: under FSDP the policy is still on the CPU."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")  # what `accelerate launch` sets for an FSDP config
+    args = ["coldstart", "-q", "--base", str(tiny_base_dir), "--pairs", str(tiny_pairs_dir), "--out", "out"]
+    res = runner.invoke(app, [*args, "--precompute-ref"])
+    assert res.exit_code == 2, res.output
+    assert "coldstart.precompute_ref under FSDP" in res.output and "deepspeed_zero3.yaml" in res.output
+    assert not (tmp_path / "out").exists()

@@ -83,6 +83,14 @@ def distill_inputs(cfg: Any, world: Any, zero: str, base: str | None, out: Path)
 
 def coldstart_inputs(cfg: Any, pairs: str, base: str | None, out: Path) -> None:
     check_output(out)
+    # accelerate launch sets ACCELERATE_USE_FSDP=true for an FSDP config (accelerate/utils/launch.py)
+    if getattr(cfg, "precompute_ref", False) and os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true":
+        # TRL 1.16 DPOTrainer._precompute_ref_logps runs before `train` prepares the model: under FSDP the
+        # policy is still whole on the CPU there (it wraps DeepSpeed in an inference engine, FSDP in nothing)
+        raise ConfigError(
+            "coldstart.precompute_ref under FSDP: TRL computes the reference before FSDP has sharded the policy "
+            "onto the GPUs; use configs/accelerate/deepspeed_zero3.yaml, or precompute_ref: false"
+        )
     n = len(load_pairs(pairs))
     if n < cfg.batch_size:
         raise DataError(
