@@ -162,3 +162,39 @@ def test_lora_grpo_saves_a_merged_model_and_leaves_a_frozen_tower_alone(tiny_bas
     changed = [k for k in before if k not in visual and (before[k] != after[k]).any()]
     assert changed and all(k.endswith("_proj.weight") for k in changed), changed  # adapters' layers only
     load_vlm(model_dir)  # reloads as the class it was, every weight found
+
+
+def test_lora_under_zero3_merges_from_the_gathered_adapter_to_the_same_weights(
+    monkeypatch, tiny_base_dir, tiny_world, tmp_path
+):
+    """Under ZeRO-3 every rank saves the adapter (the gather is collective) and the main process merges it
+    into a fresh copy of the base: the same weights as the in-place merge of a one-process run."""
+    from pathlib import Path
+
+    import torch
+    from trl import GRPOTrainer
+
+    from specs_vl.training import trainer as training
+    from specs_vl.training.lora import LoraSettings
+
+    cfg = ZeroConfig(
+        steps=2,
+        num_generations=4,
+        prompts_per_step=2,
+        max_completion_length=16,
+        learning_rate=1e-2,
+        save_steps=100,
+        train_size=8,
+        lora=LoraSettings(r=4, alpha=8),
+    )
+    run_zero(cfg, tiny_base_dir, tmp_path / "plain", tiny_world)
+    monkeypatch.setattr(training, "zero3", lambda: True)
+    saved, real_save = [], GRPOTrainer.save_model
+    monkeypatch.setattr(GRPOTrainer, "save_model", lambda self, d=None, **k: saved.append(d) or real_save(self, d, **k))
+    run_zero(cfg, tiny_base_dir, tmp_path / "zero3", tiny_world)
+    assert Path(saved[-1]).name == ".model.partial.adapter"  # the gathered adapter, then the merge
+    plain, gathered = _params(tmp_path / "plain" / "model"), _params(tmp_path / "zero3" / "model")
+    assert set(plain) == set(gathered) == set(_params(tiny_base_dir))  # a plain checkpoint, no adapter keys
+    assert all(torch.allclose(plain[k], gathered[k], atol=1e-6) for k in plain)
+    assert any((plain[k] != _params(tiny_base_dir)[k]).any() for k in plain)  # and it did train
+    assert not list((tmp_path / "zero3").glob(".model*"))  # no adapter or partial dir left behind

@@ -207,10 +207,7 @@ def strict_reload(model: Any) -> bool:
     load_module_strict=True)` from the engine's own files. Not for peft
     adapters, which keep their own names and load fine.
     """
-    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
-    from transformers.integrations.deepspeed import is_deepspeed_zero3_enabled
-
-    return not hasattr(model, "peft_config") and not is_deepspeed_zero3_enabled()
+    return not hasattr(model, "peft_config") and not zero3()
 
 
 def sharded(trainer: Any) -> bool:
@@ -286,10 +283,12 @@ def save_final(trainer: Any, processor: Any, final: Path) -> bool:
         shutil.rmtree(tmp, ignore_errors=True)
     trainer.accelerator.wait_for_everyone()
     model = trainer.accelerator.unwrap_model(trainer.model)
-    if hasattr(model, "merge_and_unload"):
+    if hasattr(model, "merge_and_unload") and zero3():
+        _save_merged_from_adapter(trainer, model, tmp, main)
+    elif hasattr(model, "merge_and_unload"):
         # a peft model: Trainer.save_model would write the adapter alone, and RL, eval and the export load a
         # plain checkpoint, so the adapter is merged into the weights (peft's merge_and_unload, in place: the
-        # run is over). The merge needs whole weights, so the main process does it (no ZeRO-3 sharding here).
+        # run is over). The merge needs whole weights, so the main process does it (ZeRO-3 takes the branch above).
         if main:
             model = model.merge_and_unload()
             model.config.use_cache = True
@@ -306,6 +305,36 @@ def save_final(trainer: Any, processor: Any, final: Path) -> bool:
         shutil.rmtree(old, ignore_errors=True)
     trainer.accelerator.wait_for_everyone()
     return main
+
+
+def zero3() -> bool:
+    """DeepSpeed ZeRO-3 is on (transformers' own test, the one its Trainer uses)."""
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from transformers.integrations.deepspeed import is_deepspeed_zero3_enabled
+
+    return is_deepspeed_zero3_enabled()
+
+
+def _save_merged_from_adapter(trainer: Any, model: Any, tmp: Path, main: bool) -> None:
+    """LoRA under ZeRO-3: each rank holds a shard of every weight, so an in-place merge on the main process
+    would merge partitioned (empty) tensors. Every rank saves the adapter (Trainer.save_model gathers the
+    shards collectively: accelerator.get_state_dict), then the main process merges it into a fresh CPU copy
+    of the base weights (peft PeftModel.from_pretrained + merge_and_unload) and saves that."""
+    adapter = tmp.with_name(f"{tmp.name}.adapter")
+    trainer.save_model(str(adapter))
+    if not main:
+        return
+    # deferred: heavy imports, kept off the start-up path of the CLI and of config validation
+    from peft import PeftModel
+    from transformers import AutoModelForImageTextToText
+
+    base_path = model.peft_config["default"].base_model_name_or_path
+    dtype = next(p for p in model.parameters()).dtype
+    base = AutoModelForImageTextToText.from_pretrained(base_path, dtype=dtype)
+    merged = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    merged.config.use_cache = True
+    merged.save_pretrained(str(tmp))
+    shutil.rmtree(adapter, ignore_errors=True)
 
 
 def resume_point(out: Path, resume: bool, logs: tuple[str, ...]) -> tuple[Path, str | None]:
