@@ -84,3 +84,17 @@ def test_plan_counts_image_tokens_from_the_bound_and_warns_without_one(tmp_path)
     assert res.exit_code == 1
     assert "one image <= 16,384 tokens, from the checkpoint's own max_pixels" in res.output
     assert "rl: one image can take 16,384 tokens" in res.output and "set images.max_pixels" in res.output
+
+
+def test_plan_counts_the_rl_evals_kv_cache_beside_the_training_state_and_vllm(tmp_path):
+    res = runner.invoke(app, ["plan", str(SEVEN_B), "--gpus", "8"])
+    assert "RL eval (HF generate): 16 sequences of <= 14,336 tokens per call, KV cache 12.2 GB" in res.output
+    cfg = yaml.safe_load(SEVEN_B.read_text())
+    cfg["rl"]["eval_batch_size"] = 64  # the old default: 49 GB of KV cache beside 47 GB resident
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    res = runner.invoke(app, ["plan", str(tmp_path / "c.yaml"), "--gpus", "8"])
+    assert res.exit_code == 1
+    assert (
+        "rl: the eval's KV cache (49 GB) does not fit beside the training state and vLLM; set rl.eval_batch_size"
+        in (res.output)
+    )

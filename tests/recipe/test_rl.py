@@ -21,7 +21,7 @@ LOGGED = ("reward", "reward_std", "format_rate", "accuracy", "completion_length"
 
 def test_rl_logs_every_signal_and_evaluates_at_the_end(tiny_base_dir, tiny_world, tmp_path):
     out = tmp_path / "rl"
-    res = run_rl(RLConfig(**TINY, eval_every=2), tiny_base_dir, out, tiny_world, label="rl base")
+    res = run_rl(RLConfig(**TINY, eval_every=2, eval_batch_size=3), tiny_base_dir, out, tiny_world, label="rl base")
     assert res["steps"] == 4
     curve = json.loads((out / "curve.json").read_text())
     assert [r["step"] for r in curve] == [1, 2, 3, 4]
@@ -31,6 +31,7 @@ def test_rl_logs_every_signal_and_evaluates_at_the_end(tiny_base_dir, tiny_world
         assert abs(row["reward"] - (0.5 * row["format_rate"] + row["accuracy"])) < 1e-4  # 0.5 fmt + 1.0 acc
     evals = json.loads((out / "eval_curve.json").read_text())
     assert [p["step"] for p in evals["points"]] == [0, 2, 4]
+    assert evals["settings"]["batch_size"] == 3  # rl.eval_batch_size reaches the eval's generate calls
     for key in ("id", "ood"):
         assert set(res[key]) >= {"accuracy", "format_valid_rate", "strict_success"}
     assert (out / "rl_curve.png").read_bytes()[:4] == b"\x89PNG"

@@ -216,12 +216,34 @@ def _grpo(name: str, c: Any, shape: Shape, shard: str, gpus: int, card: float, i
                 f"{name}: vllm_max_model_length {max_len:,} is below prompt + completion {seq:,}; "
                 f"raise {name}.vllm_max_model_length"
             )
+    if name == "rl":
+        _rl_eval(plan, c, shape, shard, gpus, card, prompt)
     if images[0] >= prompt:
         plan.warnings.append(
             f"{name}: one image can take {images[0]:,} tokens ({images[1]}), over the prompt budget of {prompt:,}: "
             "every such prompt would be dropped; set images.max_pixels"
         )
     return plan
+
+
+def _rl_eval(plan: StagePlan, c: Any, shape: Shape, shard: str, gpus: int, card: float, prompt: int) -> None:
+    """RL's own eval (step 0, every eval_every, the end): HF generate beside the resident training state and
+    vLLM, its KV cache 2 x layers x kv_heads x head_dim x 2 B per token for each sequence of a batch."""
+    new = c.eval_max_new_tokens or max(64, c.max_completion_length)
+    seqs = c.eval_batch_size  # sequences per generate call: sampling.generate batches prompt x sample rows
+    kv = seqs * (prompt + new) * 2 * shape.layers * shape.kv_heads * shape.head_dim * 2
+    static = _static(shape, shard, gpus)
+    resident = sum(static.values()) + plan.vllm
+    plan.lines.append(
+        f"RL eval (HF generate): {seqs} sequences of <= {prompt + new:,} tokens per call, KV cache {kv / GB:.1f} GB beside {resident / GB:.1f} GB of training state and vLLM"
+    )
+    if kv + resident > card * HEADROOM:
+        fit = max(0, int((card * HEADROOM - resident) // (kv / c.eval_batch_size)))
+        plan.warnings.append(
+            f"rl: the eval's KV cache ({kv / GB:.0f} GB) does not fit beside the training state and vLLM; "
+            f"set rl.eval_batch_size to {fit} or less"
+            + (" (none fits: shorten rl.eval_max_new_tokens)" if not fit else "")
+        )
 
 
 def _coldstart(c: Any, shape: Shape, shard: str, gpus: int, n_pairs: int) -> StagePlan:

@@ -114,6 +114,7 @@ def run_rl(
         id_n=cfg.eval_id_n,
         ood_n=cfg.eval_ood_n,
         samples=cfg.eval_samples,
+        batch_size=cfg.eval_batch_size,
         temperature=cfg.eval_temperature,
         seed=cfg.seed,
         max_new_tokens=cfg.eval_max_new_tokens or max(64, cfg.max_completion_length),

@@ -29,3 +29,6 @@ class RLConfig(ZeroConfig):
     """sampling temperature of the ID/OOD evaluation"""
     eval_max_new_tokens: int | None = Field(None, ge=1)
     """None = max(64, max_completion_length)"""
+    eval_batch_size: int = Field(64, ge=1)
+    """sequences (prompt x sample) per HF generate call of the RL eval, per process: its KV cache sits beside
+    the training state and a resident vLLM (`specs plan` counts it)"""
