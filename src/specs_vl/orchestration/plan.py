@@ -235,7 +235,8 @@ def _rl_eval(plan: StagePlan, c: Any, shape: Shape, shard: str, gpus: int, card:
     static = _static(shape, shard, gpus)
     resident = sum(static.values()) + plan.vllm
     plan.lines.append(
-        f"RL eval (HF generate): {seqs} sequences of <= {prompt + new:,} tokens per call, KV cache {kv / GB:.1f} GB beside {resident / GB:.1f} GB of training state and vLLM"
+        f"RL eval (HF generate): {seqs} sequences of <= {prompt + new:,} tokens per call, "
+        f"KV cache {kv / GB:.1f} GB beside {resident / GB:.1f} GB of training state and vLLM"
     )
     if kv + resident > card * HEADROOM:
         fit = max(0, int((card * HEADROOM - resident) // (kv / c.eval_batch_size)))
