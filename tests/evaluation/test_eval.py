@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from specs_vl.cli.app import app
 from specs_vl.evaluation.suites import score_world
+from specs_vl.models.vllm import vllm_available
 
 runner = CliRunner()
 
@@ -173,3 +174,46 @@ def test_eval_with_data_alone_scores_that_file(tiny_base_dir, tiny_world, tmp_pa
     rows = [json.loads(line) for line in (out / "generations.jsonl").read_text().splitlines()]
     assert metrics["suite"] == f"data:{data}" and out.name.endswith("data-mine")
     assert [r["id"] for r in rows] == ["mine-0", "mine-1", "mine-2"]
+
+
+class _HFEngine:
+    """VLLMEngine's interface (`processor()`, `generate(processor, examples, cfg)`) over HF generate, so the
+    engine path of `evaluate` can run on a CPU with responses the HF path also gives."""
+
+    def __init__(self, model, processor):
+        self.model, self._processor = model, processor
+
+    def processor(self):
+        return self._processor
+
+    def generate(self, processor, examples, cfg):
+        from specs_vl.models.sampling import generate
+
+        return generate(self.model, processor, examples, cfg)
+
+
+def test_both_backends_are_scored_by_one_evaluate(tiny_base, tiny_world):
+    from specs_vl.evaluation.runner import EvalConfig, evaluate
+
+    model, proc = tiny_base
+    cfg = EvalConfig(n=6, samples=2, ks=(1, 2), max_new_tokens=12, suite_args={"world": tiny_world})
+    hf_records, hf = evaluate("world-id", cfg, model=model, processor=proc)
+    en_records, en = evaluate("world-id", cfg, engine=_HFEngine(model, proc))
+    assert (hf["backend"], en["backend"]) == ("hf", "vllm")
+    assert [r["response"] for r in en_records] == [r["response"] for r in hf_records]
+    for key in ("accuracy", "format_valid_rate", "strict_success", "pass@2", "maj@2", "mean_length"):
+        assert en["overall"][key] == hf["overall"][key], key
+    assert en["by_family"].keys() == hf["by_family"].keys()
+    assert hf["overall"]["rbf"] >= 1.0 and en["overall"]["rbf"] is None  # RBF needs the logits
+    assert en["config"]["rbf"] is False and hf["config"]["rbf"] is True
+    with pytest.raises(ValueError, match="exactly one"):
+        evaluate("world-id", cfg)
+
+
+@pytest.mark.skipif(vllm_available(), reason="vLLM and a GPU are here: the refusal cannot happen")
+def test_eval_backend_vllm_without_vllm_is_one_clear_line(tiny_base_dir):
+    res = runner.invoke(app, ["eval", str(tiny_base_dir), "--n", "1", "--backend", "vllm"])
+    assert res.exit_code == 2
+    assert "backend 'vllm' needs `pip install vllm` and a CUDA GPU" in res.output
+    res = runner.invoke(app, ["eval", str(tiny_base_dir), "--n", "1", "--backend", "tpu"])
+    assert res.exit_code == 2 and "backend must be auto, hf or vllm" in res.output

@@ -130,8 +130,8 @@ def test_eval_and_distill_use_the_inference_placement(tiny_base_dir, tiny_world,
 
     monkeypatch.setattr(load, "inference_placement", lambda: ("cpu", torch.bfloat16))
     dtypes = []
-    real_eval = pipeline.evaluate_model
-    monkeypatch.setattr(pipeline, "evaluate_model", lambda m, *a, **k: dtypes.append(m.dtype) or real_eval(m, *a, **k))
+    real_eval = pipeline.evaluate
+    monkeypatch.setattr(pipeline, "evaluate", lambda *a, **k: dtypes.append(k["model"].dtype) or real_eval(*a, **k))
     cfg = RunConfig.model_validate(
         {
             "world": tiny_world.model_dump(),

@@ -16,19 +16,19 @@ FAST = {"suite": "world-id", "n": 4, "samples": 1, "max_new_tokens": 8, "check_e
 
 
 def _fake_eval(validities: list[float], calls: list[int]):
-    def evaluate_model(model, processor, suite, cfg):
+    def evaluate(suite, cfg, *, model, processor):
         assert suite == "world-id" and cfg.temperature == 1.0  # dev format validity is measured at T=1
         calls.append(1)
         return [], {"overall": {"format_valid_rate": validities[len(calls) - 1]}}
 
-    return evaluate_model
+    return evaluate
 
 
 def test_the_smallest_rate_reaching_the_target_is_chosen_and_the_search_stops(
     monkeypatch, tiny_base_dir, tiny_pairs_dir, tiny_world, tmp_path
 ):
     calls: list[int] = []
-    monkeypatch.setattr(tl, "evaluate_model", _fake_eval([0.5, 0.93, 0.99], calls))
+    monkeypatch.setattr(tl, "evaluate", _fake_eval([0.5, 0.93, 0.99], calls))
     s = TuneLRSettings(grid=[1e-3, 1e-5, 1e-4], **FAST)
     assert s.grid == [1e-5, 1e-4, 1e-3]  # tried from the smallest up, whatever order the config gives
     res = tl.tune_lr(
@@ -44,7 +44,7 @@ def test_the_smallest_rate_reaching_the_target_is_chosen_and_the_search_stops(
 def test_when_no_rate_reaches_the_target_the_record_says_so(
     monkeypatch, tiny_base_dir, tiny_pairs_dir, tiny_world, tmp_path
 ):
-    monkeypatch.setattr(tl, "evaluate_model", _fake_eval([0.2, 0.6], []))
+    monkeypatch.setattr(tl, "evaluate", _fake_eval([0.2, 0.6], []))
     s = TuneLRSettings(grid=[1e-5, 1e-4], **FAST)
     res = tl.tune_lr(
         ColdstartConfig(method="dpo-sft", batch_size=8), s, tiny_base_dir, tiny_pairs_dir, tmp_path / "t", tiny_world
@@ -62,7 +62,7 @@ def test_settings_are_checked():
 def test_cli_coldstart_tune_lr_trains_at_the_chosen_rate(monkeypatch, tiny_base_dir, tiny_pairs_dir, tmp_path):
     from specs_vl.cli.app import app
 
-    monkeypatch.setattr(tl, "evaluate_model", _fake_eval([0.1, 0.95], []))
+    monkeypatch.setattr(tl, "evaluate", _fake_eval([0.1, 0.95], []))
     seen = {}
     import specs_vl.recipe.coldstart as cs
 

@@ -50,7 +50,7 @@ def test_text_oracle_uses_exact_question_then_family():
 def test_tiny_base_calibration_and_headroom(tiny_base_dir, tiny_base, tiny_world):
     import json
 
-    from specs_vl.evaluation.runner import EvalConfig, evaluate_model
+    from specs_vl.evaluation.runner import EvalConfig, evaluate
 
     calib = json.loads((tiny_base_dir / "calibration.json").read_text())
     fams = calib["per_family"]
@@ -61,5 +61,5 @@ def test_tiny_base_calibration_and_headroom(tiny_base_dir, tiny_base, tiny_world
     model, proc = tiny_base
     for suite in ("world-ood-domain", "world-ood-surface", "world-ood-requirement"):
         cfg = EvalConfig(n=8, samples=2, max_new_tokens=24, rbf=False, suite_args={"world": tiny_world})
-        _, metrics = evaluate_model(model, proc, suite, cfg)
+        _, metrics = evaluate(suite, cfg, model=model, processor=proc)
         assert metrics["overall"]["strict_success"] < 0.9, suite

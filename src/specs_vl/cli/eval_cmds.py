@@ -36,7 +36,12 @@ def eval_cmd(
     temperature: Annotated[float, typer.Option("--temperature")] = 1.0,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 64,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 32,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="Run config (its world section).")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Run config (its world, images and eval vLLM settings).")
+    ] = None,
+    backend: Annotated[
+        str, typer.Option("--backend", help="hf (with RBF), vllm (needs a CUDA GPU; no RBF) or auto.")
+    ] = "hf",
     quiet: Quiet = False,
 ) -> None:
     """Evaluate a model on a suite: writes generations.jsonl and metrics.json (model, its hash, versions, settings)."""
@@ -60,6 +65,7 @@ def eval_cmd(
             temperature=temperature,
             max_new_tokens=max_new_tokens,
             batch_size=batch_size,
+            backend=backend,
         )
         out_dir = metrics["out"]
     except CATCH as e:

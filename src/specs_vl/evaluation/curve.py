@@ -21,7 +21,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from specs_vl.evaluation.metrics import generalization_factor
-from specs_vl.evaluation.runner import EvalConfig, aggregate, evaluate_model
+from specs_vl.evaluation.runner import EvalConfig, aggregate, evaluate
 from specs_vl.evaluation.suites import get_suite
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.meta import model_fingerprint
@@ -72,7 +72,7 @@ def _rank_world() -> tuple[int, int]:
 
 
 def sharded_evaluate(model: Any, processor: Any, suite_name: str, cfg: EvalConfig) -> tuple[list, dict]:
-    """`evaluate_model` with the prompts split over the ranks, every rank generating, results gathered.
+    """`evaluate` with the prompts split over the ranks, every rank generating, results gathered.
 
     Under DeepSpeed ZeRO-3 and FSDP, transformers 5's `generate` is collective
     (it sets `synced_gpus` and every forward gathers the shards), so every
@@ -83,7 +83,7 @@ def sharded_evaluate(model: Any, processor: Any, suite_name: str, cfg: EvalConfi
     """
     rank, world = _rank_world()
     if world == 1:
-        records, metrics = evaluate_model(model, processor, suite_name, cfg)
+        records, metrics = evaluate(suite_name, cfg, model=model, processor=processor)
         return records, {**metrics, "prompts_per_rank": [metrics["overall"]["n_prompts"]]}
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     import torch.distributed as dist
@@ -93,7 +93,7 @@ def sharded_evaluate(model: Any, processor: Any, suite_name: str, cfg: EvalConfi
     mine = examples[rank * size : (rank + 1) * size]
     real = len(mine)
     mine = mine + [examples[-1]] * (size - real)
-    records, _ = evaluate_model(model, processor, suite_name, cfg, examples=mine, first_row=rank * size)
+    records, _ = evaluate(suite_name, cfg, model=model, processor=processor, examples=mine, first_row=rank * size)
     records = records[: real * cfg.samples]  # score_responses: one record per (prompt, sample), in order
     gathered: list[Any] = [None] * world
     dist.all_gather_object(gathered, (real, records))  # gloo and NCCL both carry pickled objects

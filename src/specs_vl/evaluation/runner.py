@@ -1,4 +1,4 @@
-"""`specs eval`: sample a model on a suite, score every response, aggregate.
+"""One evaluation for every caller: sample a model on a suite (HF or vLLM), score every response, aggregate.
 
 Metrics are given overall, per family and per instruction style:
 accuracy (answer right, any format), format-valid rate, strict success,
@@ -45,6 +45,17 @@ class EvalConfig:
         problem = greedy_n_problem(self.temperature, self.samples)  # before any model loads
         if problem:
             raise ValueError(problem)
+
+    def sampling(self) -> SampleConfig:
+        """The one sampling request both backends get: `samples` responses per prompt."""
+        return SampleConfig(
+            n=self.samples,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_new_tokens=self.max_new_tokens,
+            batch_size=self.batch_size,
+            seed=self.seed,
+        )
 
 
 def score_responses(
@@ -124,41 +135,48 @@ def aggregate(records: list[dict[str, Any]], ks: Sequence[int] = (1,)) -> dict[s
     return metrics
 
 
-def evaluate_model(
-    model: Any,
-    processor: Any,
+def evaluate(
     suite_name: str,
     cfg: EvalConfig,
+    *,
+    model: Any = None,
+    processor: Any = None,
+    engine: Any = None,
     examples: list[dict[str, Any]] | None = None,
     first_row: int = 0,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Evaluate an already-loaded model (used by the CLI and the GF-curve callback). `examples`, when given,
-    are the suite's rows from `first_row` on, in order (a too-long prompt of a data: suite names its row)."""
+    """The one evaluation: sample `suite_name` with an HF `model` (and its processor) or a vLLM `engine`
+    (`models/vllm.VLLMEngine`), score every response, aggregate. `specs eval`, the pipeline's eval stage,
+    the GF curve and the learning-rate rule all call it.
+
+    `examples`, when given, are the suite's rows from `first_row` on, in order (a too-long prompt of a data:
+    suite names its row). RBF needs the logits, so only the HF backend gives it."""
+    if (model is None) == (engine is None):
+        raise ValueError("evaluate needs exactly one of model= (HF generate) and engine= (vLLM)")
     suite = get_suite(suite_name)
     if examples is None:
         examples = suite.load(n=cfg.n, **cfg.suite_args)
     if cfg.samples < max(cfg.ks):
         raise ValueError(f"pass@{max(cfg.ks)} needs --samples >= {max(cfg.ks)}, got {cfg.samples}")
-    scfg = SampleConfig(
-        n=cfg.samples,
-        temperature=cfg.temperature,
-        top_p=cfg.top_p,
-        max_new_tokens=cfg.max_new_tokens,
-        batch_size=cfg.batch_size,
-        seed=cfg.seed,
-    )
-    with bar(f"eval {suite_name}", len(examples) * cfg.samples) as b:
-        result = generate(
-            model, processor, examples, scfg, b.advance, cfg.rbf, data_file(suite_name), first_row=first_row
-        )
-    responses, rbfs = result if cfg.rbf else (result, None)
+    scfg = cfg.sampling()
+    rbf = cfg.rbf and engine is None
+    if engine is not None:
+        processor = processor or engine.processor()
+        responses, rbfs = engine.generate(processor, examples, scfg), None
+    else:
+        with bar(f"eval {suite_name}", len(examples) * cfg.samples) as b:
+            result = generate(
+                model, processor, examples, scfg, b.advance, rbf, data_file(suite_name), first_row=first_row
+            )
+        responses, rbfs = result if rbf else (result, None)
     records = score_responses(suite, examples, responses, processor.tokenizer, rbfs)
     official = score_run(suite_name, records, examples)  # MMMU: a run is scored as a whole (seeded fallback)
     metrics = aggregate(records, cfg.ks)
     if official is not None:
         metrics["official"] = official
     metrics["suite"] = suite_name
-    metrics["config"] = {k: v for k, v in asdict(cfg).items() if k != "suite_args"}
+    metrics["backend"] = "hf" if engine is None else "vllm"
+    metrics["config"] = {k: v for k, v in asdict(cfg).items() if k != "suite_args"} | {"rbf": rbf}
     return records, metrics
 
 

@@ -14,10 +14,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from specs_vl.evaluation.runner import EvalConfig, evaluate_model, write_outputs
+from specs_vl.evaluation.runner import EvalConfig, evaluate, write_outputs
 from specs_vl.evaluation.suites import DATA_PREFIX, SUITES, data_suite_spec, get_suite
 from specs_vl.models.load import load_for_inference
 from specs_vl.models.loading import DEFAULT_LOADING, Loading
+from specs_vl.models.vllm import VLLMEngine, resolve_backend
+from specs_vl.models.vllm_settings import VLLMEngineSettings
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.meta import VERSION, library_versions, model_fingerprint
 from specs_vl.util.outputs import fresh_dir
@@ -74,16 +76,24 @@ def evaluate_path(
     data: str | None = None,
     examples: list[dict[str, Any]] | None = None,
     loading: Loading = DEFAULT_LOADING,
+    backend: str = "hf",
+    engine_settings: VLLMEngineSettings | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Load `model`, evaluate it on `suite` (or on `examples` already loaded and checked from it), write
-    generations.jsonl and metrics.json; (out dir, metrics)."""
+    """Load `model` (HF) or start one vLLM engine on it, evaluate it on `suite` (or on `examples` already
+    loaded and checked from it), write generations.jsonl and metrics.json; (out dir, metrics).
+
+    `backend`: auto | hf | vllm, as the run config's `eval.backend` (vLLM needs a CUDA GPU)."""
     spec, path = resolve_suite(suite, data)
     if path:
         cfg.suite_args["path"] = path
     get_suite(spec).load  # noqa: B018 - an unknown suite fails before the model loads
     t0 = time.time()
-    m, proc = load_for_inference(model, loading)  # bf16 on CUDA when there is one
-    records, metrics = evaluate_model(m, proc, spec, cfg, examples)
+    if resolve_backend(backend, "eval") == "vllm":
+        with VLLMEngine(model, engine_settings, seed=cfg.seed, loading=loading) as engine:
+            records, metrics = evaluate(spec, cfg, engine=engine, examples=examples)
+    else:
+        m, proc = load_for_inference(model, loading)  # bf16 on CUDA when there is one
+        records, metrics = evaluate(spec, cfg, model=m, processor=proc, examples=examples)
     out_dir = Path(out) if out else default_eval_dir(model, spec)
     metrics["run"] = {
         "model": str(Path(model).resolve()) if Path(model).exists() else model,

@@ -8,16 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from specs_vl.config import RunConfig
-from specs_vl.evaluation.runner import (
-    EvalConfig,
-    aggregate,
-    evaluate_model,
-    score_responses,
-    write_outputs,
-)
-from specs_vl.evaluation.suites import get_suite, suite_dirname
-from specs_vl.models.load import load_for_inference, load_processor
-from specs_vl.models.sampling import SampleConfig
+from specs_vl.evaluation.runner import EvalConfig, evaluate, write_outputs
+from specs_vl.evaluation.suites import suite_dirname
+from specs_vl.models.load import load_for_inference
 from specs_vl.models.vllm import VLLMEngine, resolve_backend
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.progress import say
@@ -33,15 +26,13 @@ def evaluate_stage(cfg: RunConfig, model_path: str | Path, out: Path) -> None:
     engine = VLLMEngine(model_path, e, seed=e.seed, loading=loading) if backend == "vllm" else None  # all suites
     summary = {}
     with engine or contextlib.nullcontext():
-        _evaluate_suites(cfg, model_path, out, backend, model, processor, engine, summary)
+        _evaluate_suites(cfg, out, model, processor, engine, summary)
     atomic_write(out / "done.json", json.dumps({"model": str(model_path), "suites": summary}, indent=2))
 
 
 def _evaluate_suites(
     cfg: RunConfig,
-    model_path: str | Path,
     out: Path,
-    backend: str,
     model: Any,
     processor: Any,
     engine: Any,
@@ -57,14 +48,10 @@ def _evaluate_suites(
             max_new_tokens=e.max_new_tokens,
             batch_size=e.batch_size,
             seed=e.seed,
-            rbf=backend == "hf",
+            rbf=True,  # evaluate drops it for vLLM (it needs the logits)
             suite_args={"world": cfg.world, **e.suite_args.get(suite, {})},
         )
-        if backend == "hf":
-            records, metrics = evaluate_model(model, processor, suite, ecfg)
-        else:
-            records, metrics = _evaluate_vllm(engine, model_path, suite, ecfg)
-        metrics["backend"] = backend
+        records, metrics = evaluate(suite, ecfg, model=model, processor=processor, engine=engine)
         write_outputs(out / suite_dirname(suite), records, metrics)
         o = metrics["overall"]
         summary[suite] = {k: o.get(k) for k in ("accuracy", "format_valid_rate", "strict_success")}
@@ -72,21 +59,3 @@ def _evaluate_suites(
             f"  eval {out.name} on {suite}: accuracy {o['accuracy']:.1%}, format {o['format_valid_rate']:.1%}, "
             f"strict {o['strict_success']:.1%}"
         )
-
-
-def _evaluate_vllm(engine: VLLMEngine, model_path: str | Path, suite_name: str, ecfg: Any) -> tuple[list, dict]:
-    suite = get_suite(suite_name)
-    examples = suite.load(n=ecfg.n, **ecfg.suite_args)
-    processor = load_processor(str(model_path), engine.loading)
-    scfg = SampleConfig(
-        n=ecfg.samples,
-        temperature=ecfg.temperature,
-        top_p=ecfg.top_p,
-        max_new_tokens=ecfg.max_new_tokens,
-        batch_size=ecfg.batch_size,
-        seed=ecfg.seed,
-    )
-    records = score_responses(suite, examples, engine.generate(processor, examples, scfg), processor.tokenizer)
-    metrics = aggregate(records, ecfg.ks)
-    metrics["suite"] = suite_name
-    return records, metrics

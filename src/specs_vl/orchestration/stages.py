@@ -266,8 +266,12 @@ def evaluate(
     temperature: float = 1.0,
     max_new_tokens: int = 64,
     batch_size: int = 32,
+    backend: str = "hf",
 ) -> dict[str, Any]:
     """Evaluate `model` on `suite` (a world suite, a benchmark, "data" with `data=PATH`, or "data:PATH").
+
+    `backend`: hf (HF generate, with RBF), vllm (one vLLM engine with the config's `eval` vLLM settings) or
+    auto (vLLM when installed and a GPU is there).
 
     With no `suite`, `data=PATH` alone scores that file (the data suite), and neither means world-id.
 
@@ -293,5 +297,7 @@ def evaluate(
         path or (spec if spec.startswith("data:") else None),
     )  # before the model loads
     _checks.model_header(str(model), "MODEL")
-    out_dir, metrics = evaluate_path(str(model), suite, ecfg, Path(out) if out else None, data, examples, cfg.loading())
+    out_dir, metrics = evaluate_path(
+        str(model), suite, ecfg, Path(out) if out else None, data, examples, cfg.loading(), backend, cfg.eval
+    )
     return {**metrics, "out": str(out_dir)}

@@ -23,7 +23,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from specs_vl.data.pairs import load_pairs
-from specs_vl.evaluation.runner import EvalConfig, evaluate_model
+from specs_vl.evaluation.runner import EvalConfig, evaluate
 from specs_vl.models.load import load_vlm
 from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.recipe.coldstart import ColdstartConfig, make_trainer
@@ -54,7 +54,7 @@ class DevFormatCheck(TrainerCallback):
             rbf=False,
             suite_args={"world": self.world} if self.world is not None else {},
         )
-        _, metrics = evaluate_model(model, self.processor, self.s.suite, cfg)
+        _, metrics = evaluate(self.s.suite, cfg, model=model, processor=self.processor)
         valid = metrics["overall"]["format_valid_rate"]
         self.best = max(self.best, (valid, -step))
         if valid >= self.s.target:
