@@ -185,6 +185,12 @@ def test_pipeline_bad_seeds_names_the_option(ws):
     fails(["pipeline", str(write_config(ws / "c.yaml")), "--seeds", "0,x"], "--seeds '0,x'")
 
 
+def test_pipeline_takes_its_config_as_c_too(ws):
+    fails(["pipeline"], "specs pipeline needs a run config", "-c CONFIG.yaml")
+    # with -c the positional word is an override, read (and refused) as one
+    fails(["pipeline", "-c", str(write_config(ws / "c.yaml")), "rl.steps=0"], "command-line overrides: rl.steps")
+
+
 # --- eval ---
 
 

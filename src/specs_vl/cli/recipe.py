@@ -21,6 +21,7 @@ from specs_vl.cli.shared import (
     flag_overrides,
     setup,
 )
+from specs_vl.util.errors import ConfigError
 
 
 def base(
@@ -243,8 +244,11 @@ def _pipeline(config: Path, name: str | None, seeds: str | None, runs: Path, ove
 
 
 def pipeline(
-    config: Annotated[Path, typer.Argument(help="Run config YAML.")],
+    config: Annotated[Path | None, typer.Argument(help="Run config YAML (or -c, as every other command).")] = None,
     overrides: Overrides = None,
+    config_opt: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Run config YAML, instead of the first argument.")
+    ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Run name (default: the config's name).")] = None,
     seeds: Annotated[str | None, typer.Option("--seeds", help="Comma-separated seeds, e.g. 0,1,2.")] = None,
     runs: Annotated[Path, typer.Option("--runs", help="Directory that holds run directories.")] = Path("runs"),
@@ -252,8 +256,15 @@ def pipeline(
 ) -> None:
     """The whole recipe: base, zero, distill, cold starts, RL, eval, report. Resumes; skips what is done."""
     setup(quiet)
+    overrides = list(overrides or ())
+    if config_opt is not None:
+        if config is not None:  # with -c, the first positional word is an override
+            overrides.insert(0, str(config))
+        config = config_opt
+    if config is None:
+        fail(ConfigError("specs pipeline needs a run config: `specs pipeline CONFIG.yaml` or `-c CONFIG.yaml`"))
     try:
-        _pipeline(config, name, seeds, runs, tuple(overrides or ()))
+        _pipeline(config, name, seeds, runs, tuple(overrides))
     except CATCH as e:
         fail(e)
 

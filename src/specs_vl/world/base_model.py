@@ -191,6 +191,9 @@ def pretrain(model, processor, corpus, cfg: BaseModelConfig, on_step: Callable[[
     trainable = [p for p in model.parameters() if p.requires_grad]  # a frozen vision tower stays out
     opt = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=0.01, betas=(0.9, 0.98))
     warmup = max(1, cfg.steps // 20)
+    # Not transformers' get_cosine_schedule_with_warmup: that one starts at lr 0 and begins its cosine after
+    # the warm-up, this one multiplies the two. The shipped base's weights (world/shipped, sha256-tested) were
+    # trained under this exact schedule; changing it changes the base every measured number stands on.
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / cfg.steps)))
     )
