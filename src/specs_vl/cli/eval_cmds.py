@@ -16,7 +16,7 @@ def eval_cmd(
         str | None,
         typer.Option(
             "--suite",
-            help="world-dev, world-id (the default), world-ood (all three OOD sets), world-ood-domain, world-ood-surface, world-ood-requirement, world-retention, mathvista, mathverse, mathvision, mmmu, or data:PATH for your own file (--data PATH alone means the same).",  # noqa: E501
+            help="world-dev, world-dev-ood (OOD before world.test_start), world-id (the default), world-ood (all three OOD sets), world-ood-domain, world-ood-surface, world-ood-requirement, world-retention, mathvista, mathverse, mathvision, mmmu, or data:PATH for your own file (--data PATH alone means the same).",  # noqa: E501
             show_default=False,
         ),
     ] = None,

@@ -194,6 +194,13 @@ class RunConfig(BaseModel):
             except ConfigError as e:
                 raise ValueError(str(e)) from None
         self._check_heldout_for_own_data()
+        c = self.coldstart
+        judged = sorted(set([c.curve_id, *c.curve_ood]) & set(self.eval.suites)) if c.select == "gf" else []
+        if judged:
+            raise ValueError(
+                f"coldstart.select: gf decides on {judged}, which eval.suites also scores for the verdicts; "
+                "give the GF curve held-out sets of its own (world-dev, world-dev-ood, or data: files)"
+            )
         if self.recipe == "rl-only" and (self.methods or self.rl_methods):
             raise ValueError("recipe: rl-only trains no cold start; set methods: [] (and no rl_methods)")
         stray = sorted(set(self.rl_methods or []) - set(self.methods))

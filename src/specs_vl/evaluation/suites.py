@@ -15,6 +15,7 @@ from typing import Any
 from specs_vl.data.examples import load_examples_from
 from specs_vl.evaluation.benchmarks import load_benchmark, score_example
 from specs_vl.scoring.answers import extract_answer, is_correct
+from specs_vl.util.errors import ConfigError
 from specs_vl.world import WorldConfig, build_split
 from specs_vl.world.styles import strict_answer
 
@@ -62,6 +63,19 @@ def _world_loader(split: str) -> Callable[..., list[dict[str, Any]]]:
     return load
 
 
+def _dev_ood_loader(n: int | None = None, world=None, **_: Any) -> list[dict[str, Any]]:
+    """The three OOD sets interleaved, from index 0: the part before `world.test_start`, which no verdict
+    reads, so a design step (coldstart.select: gf) can read OOD data too."""
+    world = world or WorldConfig()
+    n = n if n is not None else world.test_start
+    if n > world.test_start:
+        raise ConfigError(
+            f"world-dev-ood reads OOD indices [0, world.test_start={world.test_start}), below the verdicts' "
+            f"range; {n} prompts do not fit: lower the count or raise world.test_start"
+        )
+    return build_split(world, "ood_test", n, start=0)
+
+
 def _benchmark_loader(name: str) -> Callable[..., list[dict[str, Any]]]:
     def load(n: int | None = None, path: str | None = None, split: str | None = None, **_: Any):
         return load_benchmark(name, path, split, n)
@@ -84,6 +98,7 @@ OOD_SUITES: tuple[str, ...] = ("world-ood-domain", "world-ood-surface", "world-o
 
 SUITES: dict[str, Suite] = {
     **{name: Suite(name, _world_loader(split), score_world) for name, split in WORLD_SUITES.items()},
+    "world-dev-ood": Suite("world-dev-ood", _dev_ood_loader, score_world),
     **{
         b: Suite(b, _benchmark_loader(b), _benchmark_scorer(b))
         for b in ("mathvista", "mathverse", "mathvision", "mmmu")

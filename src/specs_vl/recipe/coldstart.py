@@ -23,6 +23,7 @@ from specs_vl.evaluation.plots import plot_gf_curve
 from specs_vl.models.load import load_vlm
 from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.recipe.coldstart_config import ColdstartConfig
+from specs_vl.recipe.select import choose_step
 from specs_vl.training.batching import PairBatch, pair_batching, pair_steps, world_size
 from specs_vl.training.lora import peft_lora
 from specs_vl.training.pair_length import drop_long_pairs
@@ -33,6 +34,7 @@ from specs_vl.training.trainer import (
     NonFiniteLossGuard,
     read_log,
     report_to,
+    restore_checkpoint,
     resume_point,
     save_final,
     schedule_args,
@@ -64,8 +66,9 @@ def _common_args(cfg: ColdstartConfig, output_dir: Path) -> dict[str, Any]:
         gradient_checkpointing=cfg.gradient_checkpointing,
         logging_steps=1,
         save_strategy="steps",
-        save_steps=cfg.save_steps,
-        save_total_limit=2,
+        # select: gf restores the checkpoint of a curve point: one at every point, none deleted
+        save_steps=cfg.curve_every if cfg.select == "gf" else cfg.save_steps,
+        save_total_limit=None if cfg.select == "gf" else 2,
         report_to=report_to(cfg.report_to),
         use_cpu=not cuda,
         bf16=cuda,
@@ -189,6 +192,10 @@ def run_coldstart(
     trainer.remove_callback(PrinterCallback)
     if not train(trainer, resume_from):
         curve.complete(trainer.model, trainer.state.global_step)
+    # every rank holds the whole curve (psi_point gathers), so every rank takes the same choice
+    selected = choose_step(curve.points, cfg.select)
+    if selected["step"] != trainer.state.global_step:
+        restore_checkpoint(trainer, ckpt_dir / f"checkpoint-{selected['step']}")
     if not save_final(trainer, processor, out / "model"):
         return {"steps": trainer.state.global_step}  # not the main process: it writes the rest
     points = curve.points
@@ -205,6 +212,7 @@ def run_coldstart(
         "first_loss": next((r["loss"] for r in log if "loss" in r), None),
         "last_loss": next((r["loss"] for r in reversed(log) if "loss" in r), None),
         "final": points[-1] if points else None,
+        "selected": selected,  # the step saved as model/ and the curve it was chosen from (gf_curve.json)
     }
     atomic_write(out / "result.json", json.dumps(result, indent=2))
     fin = result["final"] or {}
@@ -213,6 +221,12 @@ def run_coldstart(
         f"Psi_OOD {fin.get('psi_ood', 0):.1f} (gains {fin.get('g_id', 0):+.1f}/{fin.get('g_ood', 0):+.1f}), "
         "GF " + ("— (a gain <= 0)" if fin.get("gf") is None else f"{fin['gf']:.1f}")
     )
+    if cfg.select != "last":
+        gf = selected["gf"]
+        say(
+            f"coldstart {cfg.method}: select {cfg.select} kept step {selected['step']} "
+            f"(GF {'—' if gf is None else f'{gf:.1f}'}): {selected['why']}"
+        )
     return result
 
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from specs_vl.training.lora import LoraSettings
 
 METHODS = ("dpo-sft", "dpo", "sft")
+# The world's suites whose examples a verdict reads (the test splits, from world.test_start on)
+VERDICT_SUITES = (
+    "world-id",
+    "world-ood",
+    "world-ood-domain",
+    "world-ood-surface",
+    "world-ood-requirement",
+    "world-retention",
+)
 __all__ = ["METHODS", "ColdstartConfig", "LoraSettings"]
 
 
@@ -65,9 +74,27 @@ class ColdstartConfig(BaseModel):
     """sampling temperature of the GF-curve evaluation"""
     curve_max_new_tokens: int = Field(64, ge=1)
     """response length limit of the GF-curve evaluation"""
+    select: Literal["last", "gf"] = "last"
+    """the stage's model: the last step, or the curve point of highest GF (recipe/select.py; the curve then
+    reads dev sets only, e.g. world-dev and world-dev-ood)"""
     seed: int = 0
     """training seed"""
     trainer_kwargs: dict[str, Any] = Field(default_factory=dict)
     """any other DPOConfig/SFTConfig field, passed through"""
     report_to: Literal["none", "tensorboard", "wandb", "trackio"] | None = None
     """None: tensorboard if installed"""
+
+    @model_validator(mode="after")
+    def _select_reads_no_verdict_split(self) -> ColdstartConfig:
+        """select: gf makes the curve a design step, so it must read no split a verdict reads."""
+        if self.select != "gf":
+            return self
+        if not self.curve_every:
+            raise ValueError("select: gf needs curve points between start and end; set coldstart.curve_every > 0")
+        read = [s for s in [self.curve_id, *self.curve_ood] if s in VERDICT_SUITES]
+        if read:
+            raise ValueError(
+                f"coldstart.select: gf decides on the GF curve, which reads {read}, a split the verdicts read; "
+                "set coldstart.curve_id: world-dev and curve_ood: [world-dev-ood] (or data: sets no verdict reads)"
+            )
+        return self

@@ -233,6 +233,26 @@ def load_checkpoint_weights(model: Any, checkpoint: str | Path) -> None:
     del fresh
 
 
+def restore_checkpoint(trainer: Any, checkpoint: str | Path) -> None:
+    """Put a checkpoint's weights back into the trainer's model after training (a selected step); every rank
+    calls it. Each branch is how transformers 5's `Trainer.train` restores a resume's weights, except the plain
+    model, which gets the strict reload above (`_load_from_checkpoint` would load it with strict=False)."""
+    if getattr(trainer, "is_deepspeed_enabled", False):
+        # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+        from transformers.integrations.deepspeed import deepspeed_load_checkpoint
+
+        # the engine reads its own files, collectively (Trainer._inner_training_loop's resume)
+        deepspeed_load_checkpoint(
+            trainer.model_wrapped, str(checkpoint), load_module_strict=not hasattr(trainer.model, "peft_config")
+        )
+    elif getattr(trainer, "is_fsdp_enabled", False):
+        trainer._load_from_checkpoint(str(checkpoint), trainer.model_wrapped)  # FSDP shards (Trainer's resume)
+    elif hasattr(trainer.model, "peft_config"):
+        trainer._load_from_checkpoint(str(checkpoint))  # the adapter only (peft load_adapter)
+    else:
+        load_checkpoint_weights(trainer.model, checkpoint)
+
+
 def train(trainer: Any, resume_from: str | None) -> bool:
     """`trainer.train`, with resumes that really restore the weights.
 
