@@ -53,7 +53,8 @@ def memory() -> None:
     import torch
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
-    from specs_vl.orchestration.plan import KNOWN, _activations
+    from specs_vl.orchestration.model_shape import KNOWN
+    from specs_vl.orchestration.plan import _activations
 
     if not torch.cuda.is_available():
         emit("memory", skipped="no CUDA")

@@ -177,14 +177,11 @@ def test_eval_with_data_alone_scores_that_file(tiny_base_dir, tiny_world, tmp_pa
 
 
 class _HFEngine:
-    """VLLMEngine's interface (`processor()`, `generate(processor, examples, cfg)`) over HF generate, so the
-    engine path of `evaluate` can run on a CPU with responses the HF path also gives."""
+    """VLLMEngine's `generate(processor, examples, cfg)` over HF generate, so the engine path of `evaluate`
+    can run on a CPU with responses the HF path also gives."""
 
-    def __init__(self, model, processor):
-        self.model, self._processor = model, processor
-
-    def processor(self):
-        return self._processor
+    def __init__(self, model):
+        self.model = model
 
     def generate(self, processor, examples, cfg):
         from specs_vl.models.sampling import generate
@@ -198,7 +195,7 @@ def test_both_backends_are_scored_by_one_evaluate(tiny_base, tiny_world):
     model, proc = tiny_base
     cfg = EvalConfig(n=6, samples=2, ks=(1, 2), max_new_tokens=12, suite_args={"world": tiny_world})
     hf_records, hf = evaluate("world-id", cfg, model=model, processor=proc)
-    en_records, en = evaluate("world-id", cfg, engine=_HFEngine(model, proc))
+    en_records, en = evaluate("world-id", cfg, engine=_HFEngine(model), processor=proc)
     assert (hf["backend"], en["backend"]) == ("hf", "vllm")
     assert [r["response"] for r in en_records] == [r["response"] for r in hf_records]
     for key in ("accuracy", "format_valid_rate", "strict_success", "pass@2", "maj@2", "mean_length"):

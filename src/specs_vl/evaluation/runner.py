@@ -21,6 +21,7 @@ from typing import Any
 from specs_vl.evaluation.benchmarks import score_run
 from specs_vl.evaluation.suites import Suite, data_file, get_suite
 from specs_vl.evaluation.voting import prompt_at_k
+from specs_vl.models.load import load_processor
 from specs_vl.models.requests import greedy_n_problem
 from specs_vl.models.sampling import SampleConfig, generate
 from specs_vl.scoring.format import parse
@@ -161,7 +162,7 @@ def evaluate(
     scfg = cfg.sampling()
     rbf = cfg.rbf and engine is None
     if engine is not None:
-        processor = processor or engine.processor()
+        processor = processor or load_processor(str(engine.model_path), engine.loading)  # vLLM's image bound
         responses, rbfs = engine.generate(processor, examples, scfg), None
     else:
         with bar(f"eval {suite_name}", len(examples) * cfg.samples) as b:

@@ -13,6 +13,7 @@ line.
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,6 @@ def inference_placement() -> tuple[str, torch.dtype]:
 def free_gpu_cache() -> None:
     """Give the CUDA caching allocator's blocks back once a model is deleted: `del model` alone leaves them
     reserved, so the next process on the GPU (the cold start after distill) finds the card full."""
-    import gc
 
     gc.collect()
     if torch.cuda.is_available():
@@ -238,6 +238,7 @@ def load_processor(path: str | Path, loading: Loading = DEFAULT_LOADING) -> Any:
         size = getattr(ip, "size", None)
         if size is None or getattr(size, "longest_edge", None) is None:
             raise ModelError(f"{path}: images.min_pixels/max_pixels need a Qwen-VL-style image processor")
+        # deferred: heavy import, kept off the start-up path of the CLI and of config validation
         from transformers.image_utils import SizeDict
 
         hi = loading.max_pixels or size.longest_edge

@@ -87,6 +87,7 @@ def bound_image(image: Any, processor: Any) -> Any:
     new_h, new_w = smart_resize(h, w, factor=factor, min_pixels=lo, max_pixels=hi)
     if (new_w, new_h) == (w, h):
         return image
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from PIL import Image
 
     return image.resize((new_w, new_h), Image.Resampling.BICUBIC)  # the processor's own resample for Qwen2-VL

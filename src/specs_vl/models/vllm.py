@@ -118,16 +118,6 @@ class VLLMEngine:
         self.kwargs = engine_kwargs(model_path, settings or VLLMEngineSettings(), seed, loading)
         self.llm: Any = None
         self.builds = 0  # how many LLMs this engine made (1 for its whole life)
-        self._processor: Any = None
-
-    def processor(self) -> Any:
-        """The model's processor under the same image bound vLLM applies (it builds the chat prompts)."""
-        if self._processor is None:
-            # deferred: heavy import, kept off the start-up path of the CLI and of config validation
-            from specs_vl.models.load import load_processor
-
-            self._processor = load_processor(str(self.model_path), self.loading)
-        return self._processor
 
     def _engine(self) -> Any:
         if self.llm is None:

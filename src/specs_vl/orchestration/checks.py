@@ -13,7 +13,7 @@ from specs_vl.evaluation.runner import EvalConfig
 from specs_vl.evaluation.suites import get_suite
 from specs_vl.models.load import _looks_local, check_vlm_dir
 from specs_vl.recipe.coldstart_config import METHODS
-from specs_vl.training.trainer import check_enough, load_examples
+from specs_vl.training.train_split import check_enough, load_examples
 from specs_vl.util.errors import ConfigError, DataError, ModelError, SpecsError
 from specs_vl.util.outputs import check_output
 

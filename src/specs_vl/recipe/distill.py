@@ -34,7 +34,7 @@ from specs_vl.models.vllm import VLLMEngine, resolve_backend
 from specs_vl.recipe.distill_config import DistillConfig
 from specs_vl.scoring.answers import extract_answer, is_correct
 from specs_vl.scoring.format import KINDS, corrupt_with_kind, parse
-from specs_vl.training.trainer import load_examples
+from specs_vl.training.train_split import load_examples
 from specs_vl.util.atomic import atomic_dir
 from specs_vl.util.progress import bar, say
 from specs_vl.world import WorldConfig

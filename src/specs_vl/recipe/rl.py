@@ -21,10 +21,9 @@ from specs_vl.models.load import load_vlm
 from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.recipe.rl_config import RLConfig
 from specs_vl.training.grpo import grpo_examples, make_grpo_trainer
+from specs_vl.training.train_split import check_enough, load_examples
 from specs_vl.training.trainer import (
     LogCallback,
-    check_enough,
-    load_examples,
     read_log,
     resume_point,
     save_final,

@@ -12,7 +12,8 @@ from specs_vl.scoring.rewards import make_accuracy_reward, make_format_reward, s
 from specs_vl.training.lora import peft_lora
 from specs_vl.training.passthrough import with_trainer_kwargs
 from specs_vl.training.prompt_length import fit_prompts
-from specs_vl.training.trainer import NonFiniteLossGuard, check_enough, report_to, rl_dataset, schedule_args
+from specs_vl.training.train_split import check_enough, rl_dataset
+from specs_vl.training.trainer import NonFiniteLossGuard, report_to, schedule_args
 from specs_vl.util.errors import ConfigError
 from specs_vl.util.progress import say
 
