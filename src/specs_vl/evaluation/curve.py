@@ -25,6 +25,7 @@ from specs_vl.evaluation.runner import EvalConfig, aggregate, evaluate
 from specs_vl.evaluation.suites import get_suite
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.meta import model_fingerprint
+from specs_vl.world.dataset import OOD_SETS
 
 PSI_METRICS = {"strict": "strict", "accuracy": "correct", "format": "valid"}  # the per-sample record key Psi means
 RAW_KEYS = ("accuracy", "format_valid_rate", "strict_success", "mean_length")
@@ -45,11 +46,15 @@ class CurveSettings:
     seed: int = 0
     id_set: str = "world-id"  # a suite name or "data:PATH" (evaluation/suites.py)
     ood_sets: tuple[str, ...] = ("world-ood",)  # Psi_OOD is their equal-weight mean
+    # the OOD parts whose requirement or format differs from training, as the paper's OOD sets do (the world's
+    # ood_domain and ood_surface keep the training instruction): GF_changed reads only these
+    ood_changed: tuple[str, ...] = ("ood_requirement",)
 
     def as_json(self) -> dict[str, Any]:
         return {
             **asdict(self),
             "ood_sets": list(self.ood_sets),
+            "ood_changed": list(self.ood_changed),
             "sets": {self.id_set: "id", **{name: "ood" for name in self.ood_sets}},
         }
 
@@ -139,6 +144,8 @@ def psi_point(model: Any, processor: Any, s: CurveSettings, world: Any, step: in
             "per_prompt": {"psi": psi, "format_valid": valid},
         }
         raw[role].append({k: metrics["overall"][k] for k in RAW_KEYS})
+        if role == "ood":
+            point.setdefault("ood_parts", {}).update(_parts(records, PSI_METRICS[s.psi]))
     oods = [v["psi"] for v in point["sets"].values() if v["role"] == "ood"]
     point["psi_id"] = point["sets"][s.id_set]["psi"]
     point["psi_ood"] = sum(oods) / len(oods)
@@ -147,15 +154,38 @@ def psi_point(model: Any, processor: Any, s: CurveSettings, world: Any, step: in
     return point
 
 
-def with_gains(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add G_ID, G_OOD and GF to every point, against the step-0 point; GF is null unless both gains are > 0."""
+def _parts(records: list[dict[str, Any]], key: str) -> dict[str, float]:
+    """Psi (percent) of each world OOD set inside an OOD suite (world-ood interleaves three), read from the
+    example ids (`<set>-<seed>-<index>`, world/dataset.py); {} for other data."""
+    by_part: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        part = str(r["id"]).split("-")[0]
+        if part in OOD_SETS:
+            by_part.setdefault(part, []).append(r)
+    return {part: 100.0 * sum(_per_prompt(rs, key)) / len(_per_prompt(rs, key)) for part, rs in by_part.items()}
+
+
+def _gf(g_id: float, g_ood: float) -> float | None:
+    return generalization_factor(g_id, g_ood) if g_id > 0 and g_ood > 0 else None
+
+
+def with_gains(points: list[dict[str, Any]], changed: tuple[str, ...] = ("ood_requirement",)) -> list[dict[str, Any]]:
+    """Add G_ID, G_OOD and GF to every point, against the step-0 point; GF is null unless both gains are > 0.
+
+    Where the points hold the OOD parts `changed` names, also Psi_OOD, G_OOD and GF over those parts alone
+    (`psi_ood_changed`, `g_ood_changed`, `gf_changed`): how much of G_OOD survives a changed requirement."""
     if not points:
         return points
     first = min(points, key=lambda p: p["step"])
     for p in points:
         p["g_id"] = p["psi_id"] - first["psi_id"]
         p["g_ood"] = p["psi_ood"] - first["psi_ood"]
-        p["gf"] = generalization_factor(p["g_id"], p["g_ood"]) if p["g_id"] > 0 and p["g_ood"] > 0 else None
+        p["gf"] = _gf(p["g_id"], p["g_ood"])
+        parts, first_parts = p.get("ood_parts") or {}, first.get("ood_parts") or {}
+        if changed and all(c in parts and c in first_parts for c in changed):
+            p["psi_ood_changed"] = sum(parts[c] for c in changed) / len(changed)
+            p["g_ood_changed"] = p["psi_ood_changed"] - sum(first_parts[c] for c in changed) / len(changed)
+            p["gf_changed"] = _gf(p["g_id"], p["g_ood_changed"])
     return points
 
 
@@ -225,7 +255,7 @@ class CurveCallback(TrainerCallback):
             "psi_metric": PSI_METRICS[self.s.psi],
             "every": self.s.every,
             "settings": self.s.as_json(),
-            "points": with_gains(self.points),
+            "points": with_gains(self.points, self.s.ood_changed),
         }
         if _rank_world()[0] == 0:
             atomic_write(self.path, json.dumps(doc, indent=2))

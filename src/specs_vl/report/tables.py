@@ -167,6 +167,8 @@ def gf_table(dirs: list[Path], run_dir: Path, s: FindingsSettings) -> tuple[Tabl
     """Each cold start at the GF step fixed in the config (default: end of the first epoch), GF "—" where
     it is undefined (a gain <= 0), its 95 % interval, and compliance at that step; plus the full curves."""
     header = ["method", "step", "Psi_ID", "Psi_OOD", "G_ID", "G_OOD", "GF", "GF 95% CI", "format ID", "format OOD"]
+    # G_OOD and GF over the OOD sets whose requirement changes (curve.with_gains): format carried is not in it
+    header += ["G_OOD changed", "GF changed"]
     rows, curves = [], {}
     for method in ("dpo-sft", "sft", "dpo"):
         picked = []
@@ -180,7 +182,7 @@ def gf_table(dirs: list[Path], run_dir: Path, s: FindingsSettings) -> tuple[Tabl
                 picked.append(pts[1])
         if not picked:
             if method in curves:
-                rows.append([method] + ["no point after step 0"] + [""] * 8)
+                rows.append([method] + ["no point after step 0"] + [""] * 10)
             continue
         gfs = [p.get("gf") for p in picked]
         seeds, roles, _, why = gf_seeds(dirs, run_dir, [method], s.gf_step)
@@ -190,8 +192,20 @@ def gf_table(dirs: list[Path], run_dir: Path, s: FindingsSettings) -> tuple[Tabl
             + [fmt(_agg([p.get(k) for p in picked]), 1) for k in ("psi_id", "psi_ood", "g_id", "g_ood")]
             + ["—" if any(g is None for g in gfs) else fmt(_agg(gfs), 1), _ci(iv)]
             + [fmt(_agg([_compliance(p, r) for p in picked]), 1, "—") for r in ("id", "ood")]
+            + _changed(picked)
         )
     return (header, rows), curves
+
+
+def _changed(picked: list[dict[str, Any]]) -> list[str]:
+    """G_OOD and GF over the requirement-changed OOD sets; n/a where the curve has no such parts (own data)."""
+    if not any("g_ood_changed" in p for p in picked):
+        return ["n/a", "n/a"]
+    gfs = [p.get("gf_changed") for p in picked]
+    return [
+        fmt(_agg([p.get("g_ood_changed") for p in picked]), 1, "—"),
+        "—" if any(g is None for g in gfs) else fmt(_agg(gfs), 1),
+    ]
 
 
 def psi_note(dirs: list[Path]) -> str:
