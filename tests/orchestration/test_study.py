@@ -56,8 +56,10 @@ def test_the_study_reuses_the_demo_base_and_its_grpo_batching():
             if d[k] != s[k] and None not in (d[k], s[k]):
                 assert d[k] < s[k], f"{stage}.{k}: demo {d[k]} > study {s[k]}"
     for stage in ("zero", "rl"):
-        assert getattr(study, stage).mini_batch_prompts == getattr(demo, stage).mini_batch_prompts == 2
-        assert getattr(study, stage).learning_rate == getattr(demo, stage).learning_rate
+        st, de = getattr(study, stage), getattr(demo, stage)
+        assert st.mini_batch_prompts == de.mini_batch_prompts and st.prompts_per_step == de.prompts_per_step
+        assert st.prompts_per_step // st.mini_batch_prompts == 2  # two optimiser steps per rollout batch
+        assert st.learning_rate == de.learning_rate
     # the cold-start rate is the one the study's rule chose, from the study's grid
     assert demo.coldstart.epochs == study.coldstart.epochs == 1.0 and demo.coldstart.learning_rate in study.tune_lr.grid
     assert demo.rl_methods == study.rl_methods and demo.methods == study.methods
