@@ -98,3 +98,11 @@ def test_plan_counts_the_rl_evals_kv_cache_beside_the_training_state_and_vllm(tm
         "rl: the eval's KV cache (49 GB) does not fit beside the training state and vLLM; set rl.eval_batch_size"
         in (res.output)
     )
+
+
+def test_plan_reads_the_gpu_count_from_the_launcher_and_takes_c():
+    res = runner.invoke(app, ["plan", "-c", str(SEVEN_B)])  # launcher.num_processes: 8
+    assert res.exit_code == 0, res.output
+    assert "fits on 8 x 80 GB" in res.output
+    res = runner.invoke(app, ["plan"])
+    assert res.exit_code == 2 and "needs a run config" in res.output

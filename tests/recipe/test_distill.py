@@ -143,7 +143,7 @@ def test_the_hf_path_frees_each_models_gpu_cache_before_the_next_loads(monkeypat
 
     import torch
 
-    from specs_vl.recipe import distill
+    from specs_vl.recipe import distill, distill_sampling
 
     class Model:
         pass
@@ -160,8 +160,50 @@ def test_the_hf_path_frees_each_models_gpu_cache_before_the_next_loads(monkeypat
         loaded.append(weakref.ref(m))
         return m, None
 
-    monkeypatch.setattr(distill, "load_for_inference", load)
-    monkeypatch.setattr(distill, "generate", lambda model, proc, exs, scfg, on_batch=None, source=None: next(sides))
+    monkeypatch.setattr(distill_sampling, "load_for_inference", load)
+    monkeypatch.setattr(
+        distill_sampling, "generate", lambda model, proc, exs, scfg, on_batch=None, source=None: next(sides)
+    )
     gc.collect()
     distill.run_distill(DistillConfig(train_size=10, samples=2, backend="hf"), "zero", "base", tmp_path / "p", world)
     assert at_empty == [[True], [True, True]]  # once per side, each time after that side's model was gone
+
+
+def test_shards_cover_every_question_once_in_order():
+    from specs_vl.recipe.distill_sampling import shard_bounds
+
+    for n, k in [(10, 3), (5, 2), (2, 4), (8, 8)]:
+        spans = [shard_bounds(n, k, i) for i in range(k)]
+        assert spans[0][0] == 0 and spans[-1][1] == n and all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        assert max(b - a for a, b in spans) - min(b - a for a, b in spans) <= 1
+
+
+def test_data_parallel_sampling_gathers_each_shards_own_samples_in_question_order(tiny_base_dir, tmp_path):
+    """Two worker processes, each its share of the questions with seed + shard, concatenated in order: the
+    same responses as sampling each share here with that seed."""
+    from specs_vl.models.loading import DEFAULT_LOADING
+    from specs_vl.recipe.distill_sampling import sample_here, sample_sharded, shard_bounds
+    from specs_vl.training.train_split import load_examples
+
+    world = WorldConfig(train_size=5)
+    cfg = DistillConfig(train_size=5, samples=2, max_new_tokens=12, backend="hf", data_parallel_size=2, seed=3)
+    work = tmp_path / "shards"
+    got = sample_sharded("hf", tiny_base_dir, cfg, world, DEFAULT_LOADING, work, 5)
+    examples = load_examples(None, world, 5)
+    want = []
+    for i in range(2):
+        lo, hi = shard_bounds(5, 2, i)
+        want += sample_here("hf", tiny_base_dir, examples[lo:hi], cfg, DEFAULT_LOADING, shard=i)
+    assert got == want and len(got) == 5 and all(len(r) == 2 for r in got)
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")
+    try:
+        sample_sharded("hf", broken, cfg, world, DEFAULT_LOADING, tmp_path / "bad", 5)
+    except Exception as e:  # noqa: BLE001 - the type is checked below
+        from specs_vl.util.errors import TrainingError
+
+        assert isinstance(e, TrainingError) and "shard(s) [0, 1] of 2 failed" in str(e) and "shard-0.log" in str(e)
+    else:
+        raise AssertionError("a failing shard must stop distill")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import statistics
 import time
 from collections import Counter
@@ -27,16 +28,15 @@ from typing import Any
 
 from specs_vl.data.schema import user_message
 from specs_vl.judge import get_judge, judge_many
-from specs_vl.models.load import free_gpu_cache, load_for_inference, load_processor
 from specs_vl.models.loading import DEFAULT_LOADING, Loading
-from specs_vl.models.sampling import SampleConfig, generate
-from specs_vl.models.vllm import VLLMEngine, resolve_backend
+from specs_vl.models.vllm import resolve_backend
 from specs_vl.recipe.distill_config import DistillConfig
+from specs_vl.recipe.distill_sampling import sample_here, sample_sharded
 from specs_vl.scoring.answers import extract_answer, is_correct
 from specs_vl.scoring.format import KINDS, corrupt_with_kind, parse
 from specs_vl.training.train_split import load_examples
 from specs_vl.util.atomic import atomic_dir
-from specs_vl.util.progress import bar, say
+from specs_vl.util.progress import say
 from specs_vl.world import WorldConfig
 from specs_vl.world.dataset import prompt_text
 
@@ -192,30 +192,15 @@ def run_distill(
     if hasattr(probe, "check"):
         probe.check()
     examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
-    scfg = SampleConfig(
-        n=cfg.samples,
-        temperature=cfg.temperature,
-        top_p=cfg.top_p,
-        max_new_tokens=cfg.max_new_tokens,
-        batch_size=cfg.batch_size,
-        seed=cfg.seed,
-    )
-
     backend = resolve_backend(cfg.backend, "distill")
-    outs, timings = {}, {"backend": backend}
+    outs, timings = {}, {"backend": backend, "data_parallel_size": cfg.data_parallel_size}
     for side, path in (("chosen", cfg.chosen_model or zero), ("rejected", cfg.rejected_model or base)):
         t = time.time()
-        if backend == "vllm":
-            # one engine per model, closed before the other side's loads (two LLMs would not fit)
-            with VLLMEngine(path, cfg, seed=cfg.seed, loading=loading) as engine:
-                proc = load_processor(str(path), loading)
-                outs[side] = engine.generate(proc, examples, scfg)
+        if cfg.data_parallel_size > 1:
+            work = Path(out).parent / f".{Path(out).name}.shards" / side
+            outs[side] = sample_sharded(backend, path, cfg, world or WorldConfig(), loading, work, len(examples))
         else:
-            model, proc = load_for_inference(path, loading)
-            with bar(f"distill: sampling {side} side", len(examples) * cfg.samples) as b:
-                outs[side] = generate(model, proc, examples, scfg, on_batch=b.advance, source=cfg.data)
-            del model
-            free_gpu_cache()  # before the other side's model loads, and before the cold start launches
+            outs[side] = sample_here(backend, path, examples, cfg, loading)
         timings[f"sample_{side}_seconds"] = round(time.time() - t, 1)
     judge = make_judge(cfg, cache=Path(out).parent / "judge_cache.jsonl")
     pairs, stats = build_pairs(examples, outs["chosen"], outs["rejected"], cfg, judge)
@@ -228,6 +213,7 @@ def run_distill(
     with atomic_dir(Path(out)) as tmp:
         to_preference_dataset(pairs).save_to_disk(str(tmp))
         (tmp / "stats.json").write_text(json.dumps(stats, indent=2))
+    shutil.rmtree(Path(out).parent / f".{Path(out).name}.shards", ignore_errors=True)  # the shards' responses
     say(
         f"distill: {stats['pairs']} pairs from {stats['questions']} questions in {stats['seconds']}s; "
         f"drops {stats['drop_reasons']}; corruptions {stats['corruption_histogram']} "

@@ -55,6 +55,8 @@ class DistillConfig(VLLMEngineSettings):
     split"""
     seed: int = 0
     """sampling seed of both sides"""
+    data_parallel_size: int = Field(1, ge=1)
+    """sampling processes, one GPU each, each with its share of the questions (recipe/distill_sampling.py)"""
 
     @model_validator(mode="after")
     def _not_greedy_with_samples(self) -> DistillConfig:
