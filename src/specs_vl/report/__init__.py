@@ -21,7 +21,7 @@ from specs_vl.evaluation.plots import plot_gf_curve, plot_rl_curves
 from specs_vl.report.figures import draw_first_screen
 from specs_vl.report.findings import findings, settings
 from specs_vl.report.html import render_html, render_markdown
-from specs_vl.report.rl_gains import rl_gain_table, tune_rl_table
+from specs_vl.report.rl_gains import rl_gain_table, rollout_rise_table, tune_rl_table
 from specs_vl.report.tables import (
     calibration_table,
     example_pairs,
@@ -75,6 +75,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
             "findings": found,
             "tune_rl": tune_rl_table(run_dir),
             "rl_gains": rl_gain_table(dirs, fs),
+            "rollout_rise": rollout_rise_table(dirs),
             "config": mask_secrets(config.read_text()) if config.exists() else "(no config.yaml)",
             "trust_remote_code": bool(re.search(r"(?m)^trust_remote_code:\s*true\s*$", config.read_text()))
             if config.exists()

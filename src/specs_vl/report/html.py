@@ -155,6 +155,11 @@ def sections(doc: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
             ("p", "Where RL's gain comes from, on world-id accuracy (estimate [95 % interval]):"),
             ("table", doc["rl_gains"]),
         ]
+    if doc.get("rollout_rise"):
+        rl += [
+            ("p", "Rollout accuracy on the training prompts, first and last 20 % of each RL run's rollout batches:"),
+            ("table", doc["rollout_rise"]),
+        ]
     if doc.get("tune_rl"):
         rl += [("p", doc["tune_rl"][1]), ("table", doc["tune_rl"][0])]
     if rl:

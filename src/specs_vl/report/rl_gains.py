@@ -9,6 +9,7 @@ whose format is valid, so a gain there is not format alone.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +75,41 @@ def rl_gain_table(dirs: list[Path], fs: Any) -> Table | None:
         for name, keep in groups
     ]
     return ["world-id", "rl-base - base (points)", "rl-base - rl-random (points)"], rows
+
+
+def _rollout_accuracy(log: Path, share: float = 0.2) -> tuple[float, float] | None:
+    """Mean rollout accuracy over the first and the last `share` of a GRPO run's rollout batches (log.jsonl: TRL
+    logs the rewards once per generation). The random control logs its shuffled rewards, whose mean is the
+    batch's true accuracy (a permutation keeps the mean)."""
+    if not log.exists():
+        return None
+    accs = []
+    for line in log.read_text().splitlines():
+        row = json.loads(line)
+        if "rewards/accuracy_reward/mean" in row:
+            accs.append(row["rewards/accuracy_reward/mean"])
+    k = max(1, int(len(accs) * share))
+    if len(accs) < 2 * k:
+        return None
+    return float(np.mean(accs[:k])), float(np.mean(accs[-k:]))
+
+
+def rollout_rise_table(dirs: list[Path]) -> Table | None:
+    """Per seed, rollout accuracy over the first and last 20 % of rollout batches of every RL run, and the rise
+    of rl-base over rl-random's: the two see the same prompts in the same order (TRL shuffles with the seed),
+    so the difference of rises leaves out what the prompt order does to both."""
+    rows = []
+    for d in dirs:
+        runs = sorted(p.name for p in d.glob("rl-*") if (p / "log.jsonl").exists())
+        rise = {}
+        for name in runs:
+            fl = _rollout_accuracy(d / name / "log.jsonl")
+            if fl is None:
+                continue
+            rise[name] = 100 * (fl[1] - fl[0])
+            rows.append([d.name, name, f"{100 * fl[0]:.1f}", f"{100 * fl[1]:.1f}", f"{rise[name]:+.1f}", ""])
+        if "rl-base" in rise and "rl-random" in rise:
+            rows[-1][-1] = f"rl-base {rise['rl-base'] - rise['rl-random']:+.1f}"
+    if not rows:
+        return None
+    return ["seed", "run", "first 20 % (%)", "last 20 % (%)", "rise (points)", "rise over rl-random"], rows
