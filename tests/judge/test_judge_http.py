@@ -14,7 +14,7 @@ from judge_server import JudgeServer
 from typer.testing import CliRunner
 
 from specs_vl.judge.http import HttpJudge, JudgeError, base_url
-from specs_vl.recipe import distill
+from specs_vl.recipe import distill, distill_sampling
 from specs_vl.recipe.distill import DistillConfig, build_pairs, make_judge
 from specs_vl.world import WorldConfig, build_split
 
@@ -199,9 +199,9 @@ def test_a_fault_that_persists_stops_with_one_error_and_a_rerun_resumes(fault, c
 def test_judge_counts_reach_stats_json(monkeypatch, tmp_path):
     """run_distill with sampling stubbed (no model): the judge's counts land in the pairs' stats.json."""
     sides = iter(sampled()[1:])
-    monkeypatch.setattr(distill, "load_for_inference", lambda path, loading=None: (None, None))
+    monkeypatch.setattr(distill_sampling, "load_for_inference", lambda path, loading=None: (None, None))
     monkeypatch.setattr(
-        distill, "generate", lambda model, proc, examples, scfg, on_batch=None, source=None: next(sides)
+        distill_sampling, "generate", lambda model, proc, examples, scfg, on_batch=None, source=None: next(sides)
     )
     with JudgeServer(faults=["500"]) as srv:
         cfg = DistillConfig(judge="http", judge_url=srv.url, judge_retries=1, train_size=N, backend="hf")

@@ -127,6 +127,7 @@ def test_eval_and_distill_use_the_inference_placement(tiny_base_dir, tiny_world,
     import specs_vl.models.load as load
     import specs_vl.orchestration.eval_stage as pipeline
     import specs_vl.recipe.distill as distill
+    import specs_vl.recipe.distill_sampling as distill_sampling
 
     monkeypatch.setattr(load, "inference_placement", lambda: ("cpu", torch.bfloat16))
     dtypes = []
@@ -148,7 +149,7 @@ def test_eval_and_distill_use_the_inference_placement(tiny_base_dir, tiny_world,
         dtypes.append(model.dtype)
         raise Stop
 
-    monkeypatch.setattr(distill, "generate", spy)
+    monkeypatch.setattr(distill_sampling, "generate", spy)
     with pytest.raises(Stop):
         distill.run_distill(
             DistillConfig(backend="hf", train_size=2, judge="none"),
