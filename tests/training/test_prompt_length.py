@@ -1,4 +1,4 @@
-"""GRPO's prompts: images at the bounded processor's size, over-long prompts (image tokens counted) dropped."""
+"""GRPO's prompts: images read at the bounded processor's size, over-long prompts (image tokens counted) dropped."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from specs_vl.data.schema import user_message
 from specs_vl.models.load import load_processor
 from specs_vl.models.loading import Loading
 from specs_vl.training.prompt_length import fit_prompts, prompt_tokens
+from specs_vl.training.train_split import rl_dataset
 from specs_vl.world import build_split
 
 
@@ -26,14 +27,17 @@ def _as_processed(example, processor) -> int:
 
 
 @pytest.mark.parametrize("size", [(112, 112), (4000, 3000), (300, 90)])
-def test_prompt_tokens_count_the_image_as_the_processor_expands_it(tiny_world, wide_processor, size):
+def test_prompt_tokens_count_the_image_as_the_processor_expands_it(tiny_world, wide_processor, size, tmp_path):
     ex = {**build_split(tiny_world, "train", 1)[0]}
     ex["image"] = ex["image"].resize(size)
-    (fitted,), _ = fit_prompts([ex], wide_processor, None)
+    ex["image"].save(tmp_path / "img.png")
+    stored = {**ex, "image": {"bytes": None, "path": str(tmp_path / "img.png")}}  # as a user's training set holds it
+    as_read = {**ex, "image": rl_dataset([stored], wide_processor)[0]["image"]}  # decoded and bounded, as TRL reads it
     assert (
-        prompt_tokens(fitted, wide_processor)
-        == _as_processed(fitted, wide_processor)
+        prompt_tokens(ex, wide_processor)
+        == prompt_tokens(stored, wide_processor)  # counted from the header alone
         == _as_processed(ex, wide_processor)
+        == _as_processed(as_read, wide_processor)
     )  # resizing first changes nothing the processor would not have done itself
 
 

@@ -6,7 +6,9 @@ folder, or a hub dataset id, and checks every row before it returns: required
 fields present and non-empty, `answer_type` one of `ANSWER_TYPES`, `choices` a
 list, every image opened and decoded. The first bad row stops it with a
 DataError that names the source, the 0-based row and the field. Training
-(zero, distill, rl) and the `data:` evaluation suite both read through here.
+(zero, distill, rl) and the `data:` evaluation suite both read through here:
+evaluation keeps the decoded RGB images; training (`decode=False`) keeps each
+image as stored (a path or its bytes), decoded batch by batch when used.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from specs_vl.data.images import RowContext, load_image
+from specs_vl.data.images import RowContext, load_image, stored_image
 from specs_vl.data.schema import REQUIRED_FIELDS, fill_defaults
 from specs_vl.data.sources import dataset_rows, open_source
 from specs_vl.scoring.answers import ANSWER_TYPES
@@ -47,8 +49,11 @@ def _hub_rows(spec: str, split: str) -> tuple[Any, Path | None]:
     return dataset_rows(ds), None
 
 
-def load_examples_from(spec: str | Path, split: str = "external", n: int | None = None) -> list[dict[str, Any]]:
-    """Rows of a user dataset as checked examples with decoded RGB images; `n` keeps the first n."""
+def load_examples_from(
+    spec: str | Path, split: str = "external", n: int | None = None, decode: bool = True
+) -> list[dict[str, Any]]:
+    """Rows of a user dataset as checked examples; `n` keeps the first n. Images decoded to RGB, or with
+    `decode=False` checked and kept as stored (data/images.stored_image), so memory holds no pixels."""
     source = str(spec)
     p = Path(spec).expanduser()
     if p.exists():
@@ -61,13 +66,13 @@ def load_examples_from(spec: str | Path, split: str = "external", n: int | None 
     for i, row in enumerate(rows):
         if n is not None and i >= n:
             break
-        out.append(check_row(row, RowContext(source, i, base_dir, split)))
+        out.append(check_row(row, RowContext(source, i, base_dir, split), decode))
     if not out:
         raise DataError(source, None, None, "dataset is empty")
     return out
 
 
-def check_row(row: dict[str, Any], ctx: RowContext) -> dict[str, Any]:
+def check_row(row: dict[str, Any], ctx: RowContext, decode: bool = True) -> dict[str, Any]:
     """One row checked and completed with the schema's optional fields."""
     for f in REQUIRED_FIELDS:
         v = row.get(f)
@@ -84,5 +89,9 @@ def check_row(row: dict[str, Any], ctx: RowContext) -> dict[str, Any]:
     if isinstance(row["answer"], (dict, list)):
         raise ctx.error("answer", f"expected text or a number, got {type(row['answer']).__name__}")
     clean = {k: v for k, v in row.items() if v is not None}
-    clean["image"] = load_image(row["image"], ctx, "image")
+    image = row["image"]
+    if decode or not isinstance(image, (dict, str, Path)):  # an in-memory PIL image stays as it is
+        clean["image"] = load_image(image, ctx, "image")
+    else:
+        clean["image"] = stored_image(image, ctx, "image")
     return fill_defaults(clean, ctx.index, ctx.split)

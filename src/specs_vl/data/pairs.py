@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import math
 import re
-import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
-from specs_vl.data.images import RowContext, open_image
+from specs_vl.data.images import RowContext, stored_image
 from specs_vl.data.sources import open_source
 from specs_vl.util.errors import DataError
 
@@ -36,8 +34,6 @@ IMAGE_PLACEHOLDER = "<image>"
 ROLES = ("system", "user", "assistant")
 
 _PLACEHOLDER = re.compile(re.escape(IMAGE_PLACEHOLDER))
-_BYTES_REPR = re.compile(r"<_io\.BytesIO object at 0x[0-9a-fA-F]+>")
-_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, zlib.error)
 
 
 def pair_features() -> Any:
@@ -226,42 +222,9 @@ def _image_values(row: dict[str, Any], ctx: RowContext) -> tuple[str, list[Any]]
 
 
 def _image(value: Any, ctx: RowContext, field: str, max_pixels: int) -> dict[str, Any]:
-    """Check one image (exists, not empty, a real image, not a decompression bomb, decodes); its encoded bytes."""
-    data, path = (value.get("bytes"), value.get("path")) if isinstance(value, dict) else (None, value)
-    if data is not None:
-        if not data:
-            raise ctx.error(field, "image bytes are empty")
-        opened = {"bytes": data}
-    elif isinstance(path, (str, Path)) and str(path).strip():
-        p = Path(path).expanduser()
-        if not p.is_absolute() and ctx.base_dir is not None:
-            p = ctx.base_dir / p
-        if not p.is_file():
-            raise ctx.error(field, f"image file not found: {p}")
-        if p.stat().st_size == 0:
-            raise ctx.error(field, f"image file is empty (0 bytes): {p}")
-        opened = str(p)
-    else:
-        raise ctx.error(field, f"expected an image path or an image dict, got {_kind(value)}")
-    try:
-        img = open_image(opened, ctx, field)  # header only: refuses non-images and huge bombs unallocated
-    except DataError as e:  # PIL names embedded bytes by their BytesIO's address; say what they are
-        raise ctx.error(field, _BYTES_REPR.sub(f"<{len(data or b'')} embedded bytes>", e.problem)) from None
-    try:
-        w, h = img.size
-        if w * h > max_pixels:
-            raise ctx.error(
-                field,
-                f"image of {w}x{h} pixels is over the {max_pixels:,} pixel limit "
-                "(a decompression bomb?); refused before decoding",
-            )
-        try:
-            img.load()
-        except _DECODE_ERRORS as e:
-            raise ctx.error(field, f"cannot decode image{'' if data else f' {opened}'}: {e}") from None
-    finally:
-        img.close()
-    return {"bytes": data if data is not None else Path(opened).read_bytes(), "path": None}
+    """One image checked (data/images.stored_image), as its encoded bytes: a pairs dataset is self-contained."""
+    stored = stored_image(value, ctx, field, max_pixels)
+    return {"bytes": stored["bytes"] or Path(stored["path"]).read_bytes(), "path": None}
 
 
 def _put_images_first(prompt: list[dict[str, Any]], n: int) -> None:

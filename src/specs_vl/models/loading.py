@@ -74,20 +74,26 @@ def processor_bounds(processor: Any) -> tuple[int, int, int] | None:
     return patch * merge, lo, hi
 
 
-def bound_image(image: Any, processor: Any) -> Any:
-    """`image` resized to the size the processor would pick (a no-op when it already has it)."""
+def bounded_size(size: tuple[int, int], processor: Any) -> tuple[int, int]:
+    """(width, height) the processor resizes an image of `size` to (`size` itself for another processor kind)."""
     bounds = processor_bounds(processor)
     if bounds is None:
-        return image
+        return size
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers.models.qwen2_vl.image_processing_qwen2_vl import smart_resize
 
     factor, lo, hi = bounds
-    w, h = image.size
+    w, h = size
     new_h, new_w = smart_resize(h, w, factor=factor, min_pixels=lo, max_pixels=hi)
-    if (new_w, new_h) == (w, h):
+    return new_w, new_h
+
+
+def bound_image(image: Any, processor: Any) -> Any:
+    """`image` resized to the size the processor would pick (a no-op when it already has it)."""
+    new = bounded_size(image.size, processor)
+    if new == image.size:
         return image
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from PIL import Image
 
-    return image.resize((new_w, new_h), Image.Resampling.BICUBIC)  # the processor's own resample for Qwen2-VL
+    return image.resize(new, Image.Resampling.BICUBIC)  # the processor's own resample for Qwen2-VL

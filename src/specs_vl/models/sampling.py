@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from specs_vl.data.images import decode_image
 from specs_vl.data.schema import user_message
 from specs_vl.models.context import check_prompt_lengths
 from specs_vl.models.nucleus import nucleus_size
@@ -132,7 +133,7 @@ def encode(processor: Any, examples: Sequence[dict[str, Any]]) -> dict[str, torc
     try:
         return processor(
             text=chat_prompts(processor, examples),
-            images=[ex["image"].convert("RGB") for ex in examples],
+            images=[decode_image(ex["image"]) for ex in examples],  # decoded per batch (data/images.py)
             return_tensors="pt",
             padding=True,
         )

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from specs_vl.data.images import decode_image
 from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.models.sampling import SampleConfig, chat_prompts
 from specs_vl.models.vllm_settings import VLLMEngineSettings, VLLMSettings
@@ -135,7 +136,7 @@ class VLLMEngine:
 
         llm = self._engine()
         requests = [
-            {"prompt": text, "multi_modal_data": {"image": ex["image"].convert("RGB")}}
+            {"prompt": text, "multi_modal_data": {"image": decode_image(ex["image"])}}
             for text, ex in zip(chat_prompts(processor, examples), examples)
         ]
         outs = llm.generate(requests, SamplingParams(**sampling_params_kwargs(cfg)))

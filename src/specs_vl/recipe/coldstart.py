@@ -89,16 +89,16 @@ def sft_dataset(pairs: Any) -> Any:
     )
 
 
-def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, ckpt_dir: Path, callbacks: list):
-    """The TRL trainer for `cfg.method`; public so benchmarks time exactly what the stage runs."""
-
-    callbacks = [*callbacks, NonFiniteLossGuard()]
-    peft_config = peft_lora(cfg.lora)
+def trainer_args(cfg: ColdstartConfig, ckpt_dir: Path) -> Any:
+    """The TRL config of `cfg.method` (SFTConfig or DPOConfig). Built before the model loads: under accelerate
+    with DeepSpeed, TrainingArguments.__post_init__ registers the HfDeepSpeedConfig (transformers 5
+    training_args.py: DeepSpeedPlugin().set_deepspeed_weakref()), so `from_pretrained` then builds ZeRO-3
+    partitions (zero.Init) instead of a full CPU copy of the weights on every rank."""
     if cfg.method == "sft":
         # deferred: heavy import, kept off the start-up path of the CLI and of config validation
-        from trl import SFTConfig, SFTTrainer
+        from trl import SFTConfig
 
-        args = SFTConfig(
+        return SFTConfig(
             **with_trainer_kwargs(
                 {**_common_args(cfg, ckpt_dir), "completion_only_loss": True},
                 cfg.trainer_kwargs,
@@ -106,6 +106,34 @@ def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, c
                 "SFTConfig",
             )
         )
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from trl import DPOConfig
+
+    lam = 0.0 if cfg.method == "dpo" else cfg.sft_weight
+    losses = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, lam]} if lam > 0 else {"loss_type": ["sigmoid"]}
+    return DPOConfig(
+        **with_trainer_kwargs(
+            {**_common_args(cfg, ckpt_dir), "beta": cfg.beta, "precompute_ref_log_probs": cfg.precompute_ref, **losses},
+            cfg.trainer_kwargs,
+            "coldstart",
+            "DPOConfig",
+        )
+    )
+
+
+def make_trainer(
+    cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, ckpt_dir: Path, callbacks: list, args: Any = None
+):
+    """The TRL trainer for `cfg.method` (`args`: its trainer_args, built before the model where it matters);
+    public so benchmarks time exactly what the stage runs."""
+
+    callbacks = [*callbacks, NonFiniteLossGuard()]
+    peft_config = peft_lora(cfg.lora)
+    args = args if args is not None else trainer_args(cfg, ckpt_dir)
+    if cfg.method == "sft":
+        # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+        from trl import SFTTrainer
+
         return SFTTrainer(
             model=model,
             args=args,
@@ -114,19 +142,6 @@ def make_trainer(cfg: ColdstartConfig, model: Any, processor: Any, pairs: Any, c
             peft_config=peft_config,
             callbacks=callbacks,
         )
-    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
-    from trl import DPOConfig
-
-    lam = 0.0 if cfg.method == "dpo" else cfg.sft_weight
-    losses = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, lam]} if lam > 0 else {"loss_type": ["sigmoid"]}
-    args = DPOConfig(
-        **with_trainer_kwargs(
-            {**_common_args(cfg, ckpt_dir), "beta": cfg.beta, "precompute_ref_log_probs": cfg.precompute_ref, **losses},
-            cfg.trainer_kwargs,
-            "coldstart",
-            "DPOConfig",
-        )
-    )
     pairs = pairs.select_columns(["prompt", "chosen", "rejected", "images"])
     # ref_model=None: TRL copies the policy at step 0, which is the base model (or, with
     # LoRA, disables the adapters), so the reference is the base as the paper has it.
@@ -159,11 +174,12 @@ def run_coldstart(
     pairs = load_pairs(pairs_path)  # validated before anything is written
     batch = batching(cfg)
     _check_batch(len(pairs), cfg, str(pairs_path), "")
+    out = Path(out)
+    args = trainer_args(cfg, out / "checkpoints")  # before the model: ZeRO-3 init (trainer_args)
     model, processor = load_vlm(base, dtype=train_dtype(), loading=loading)
     model.config.use_cache = False  # training; the saved model turns it back on
     pairs, too_long = drop_long_pairs(pairs, processor, cfg.max_length)
     _check_batch(len(pairs), cfg, str(pairs_path), f" after dropping {too_long} over max_length={cfg.max_length}")
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl", "gf_curve.json"))
     log_path, curve_path = out / "log.jsonl", out / "gf_curve.json"
@@ -188,7 +204,7 @@ def run_coldstart(
         say(f"coldstart: dropped {too_long} of {len(pairs) + too_long} pairs longer than max_length={cfg.max_length}")
         with log_path.open("a") as f:
             f.write(json.dumps({"step": 0, "pairs_dropped_too_long": too_long, "pairs": len(pairs)}) + "\n")
-    trainer = make_trainer(cfg, model, processor, pairs, ckpt_dir, callbacks)
+    trainer = make_trainer(cfg, model, processor, pairs, ckpt_dir, callbacks, args)
     trainer.remove_callback(PrinterCallback)
     if not train(trainer, resume_from):
         curve.complete(trainer.model, trainer.state.global_step)

@@ -156,17 +156,19 @@ def _length_stats(texts: list[str]) -> dict[str, float]:
 
 
 def to_preference_dataset(pairs: list[dict[str, Any]]):
-    """TRL's conversational preference format with images, plus metadata columns."""
+    """TRL's conversational preference format with images, plus metadata columns. Each image is stored as its
+    file's own bytes (an in-memory one is encoded once), so the pairs folder stands alone."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
-    from datasets import Dataset
+    from datasets import Dataset, List
+    from datasets import Image as ImageFeature
 
-    return Dataset.from_list(
+    ds = Dataset.from_list(
         [
             {
                 "prompt": user_message(p["example"]),
                 "chosen": [{"role": "assistant", "content": p["chosen"]}],
                 "rejected": [{"role": "assistant", "content": p["rejected"]}],
-                "images": [p["example"]["image"]],
+                "images": [_embedded(p["example"]["image"])],
                 "id": p["example"]["id"],
                 "answer": p["example"]["answer"],
                 "family": p["example"].get("family", ""),
@@ -175,6 +177,14 @@ def to_preference_dataset(pairs: list[dict[str, Any]]):
             for p in pairs
         ]
     )
+    return ds.cast_column("images", List(ImageFeature(mode="RGB")))  # stored {bytes, path} dicts are images
+
+
+def _embedded(image: Any) -> Any:
+    """A decoded image as is; a stored one (data/images.stored_image) as its file's bytes."""
+    if isinstance(image, dict) and not image.get("bytes"):
+        return {"bytes": Path(image["path"]).read_bytes(), "path": None}
+    return image
 
 
 def run_distill(

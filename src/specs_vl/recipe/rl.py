@@ -20,7 +20,7 @@ from specs_vl.evaluation.plots import plot_rl_curves
 from specs_vl.models.load import load_vlm
 from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.recipe.rl_config import RLConfig
-from specs_vl.training.grpo import grpo_examples, make_grpo_trainer
+from specs_vl.training.grpo import grpo_args, grpo_examples, make_grpo_trainer
 from specs_vl.training.train_split import check_enough, load_examples
 from specs_vl.training.trainer import (
     LogCallback,
@@ -103,6 +103,7 @@ def run_rl(
     examples = load_examples(cfg.data, world, cfg.train_size)
     check_enough(examples, cfg.prompts_per_step, cfg.data or "the world's train split")
     cfg.batching()  # a batch that does not split over the processes fails before the model loads
+    args = grpo_args(cfg, out / "checkpoints")  # before the model: ZeRO-3 init (training/grpo.grpo_args)
     model, processor = load_vlm(start, dtype=train_dtype(), loading=loading)
     examples, dropped = grpo_examples(cfg, processor, examples, cfg.data or "the world's train split")
     out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
@@ -126,7 +127,13 @@ def run_rl(
         eval_path, settings, processor, world, meta={"run": label, "start": str(start)}, start_cache=cache
     )
     trainer = make_grpo_trainer(
-        cfg, model, processor, examples, ckpt_dir, [LogCallback(log_path, label, cfg.optimizer_steps()), evals]
+        cfg,
+        model,
+        processor,
+        examples,
+        ckpt_dir,
+        [LogCallback(log_path, label, cfg.optimizer_steps()), evals],
+        args,
     )
     if not train(trainer, resume_from):
         evals.complete(trainer.model, trainer.state.global_step)

@@ -15,7 +15,7 @@ from typing import Any
 from specs_vl.models.load import load_vlm
 from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.recipe.zero_config import ZeroConfig
-from specs_vl.training.grpo import grpo_examples, make_grpo_trainer
+from specs_vl.training.grpo import grpo_args, grpo_examples, make_grpo_trainer
 from specs_vl.training.train_split import check_enough, load_examples
 from specs_vl.training.trainer import (
     LogCallback,
@@ -45,13 +45,14 @@ def run_zero(
     examples = load_examples(cfg.data, world or WorldConfig(), cfg.train_size)
     check_enough(examples, cfg.prompts_per_step, cfg.data or "the world's train split")
     cfg.batching()  # a batch that does not split over the processes fails before the model loads
+    args = grpo_args(cfg, out / "checkpoints")  # before the model: ZeRO-3 init (training/grpo.grpo_args)
     model, processor = load_vlm(base, dtype=train_dtype(), loading=loading)
     examples, dropped = grpo_examples(cfg, processor, examples, cfg.data or "the world's train split")
     out.mkdir(parents=True, exist_ok=True)  # only once the inputs are good: no empty dir on bad input
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl",))
     log_path = out / "log.jsonl"
     trainer = make_grpo_trainer(
-        cfg, model, processor, examples, ckpt_dir, [LogCallback(log_path, "zero (GRPO)", cfg.optimizer_steps())]
+        cfg, model, processor, examples, ckpt_dir, [LogCallback(log_path, "zero (GRPO)", cfg.optimizer_steps())], args
     )
     train(trainer, resume_from)
     if not save_final(trainer, processor, out / "model"):

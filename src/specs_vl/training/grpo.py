@@ -19,7 +19,10 @@ from specs_vl.util.progress import say
 
 
 def grpo_args(cfg: Any, output_dir: Path, max_steps: int | None = None):
-    """The GRPOConfig both GRPO stages use (zero and rl); `max_steps` counts optimiser steps."""
+    """The GRPOConfig both GRPO stages use (zero and rl); `max_steps` counts optimiser steps. The stages build it
+    before the model loads: under accelerate with DeepSpeed, TrainingArguments.__post_init__ registers the
+    HfDeepSpeedConfig (transformers 5 training_args.py: DeepSpeedPlugin().set_deepspeed_weakref()), so
+    `from_pretrained` builds ZeRO-3 partitions (zero.Init) instead of a full CPU copy on every rank."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from trl import GRPOConfig
 
@@ -145,9 +148,16 @@ def grpo_examples(
 
 
 def make_grpo_trainer(
-    cfg: Any, model: Any, processor: Any, examples: list[dict[str, Any]], ckpt_dir: Path, callbacks: list
+    cfg: Any,
+    model: Any,
+    processor: Any,
+    examples: list[dict[str, Any]],
+    ckpt_dir: Path,
+    callbacks: list,
+    args: Any = None,
 ) -> Any:
-    """TRL's GRPOTrainer with our rewards and data; public so benchmarks time exactly what the stages run."""
+    """TRL's GRPOTrainer with our rewards and data (`args`: grpo_args, built before the model where it
+    matters); public so benchmarks time exactly what the stages run."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers.trainer_callback import PrinterCallback
     from trl import GRPOTrainer
@@ -163,9 +173,9 @@ def make_grpo_trainer(
     trainer = GRPOTrainer(
         model=model,
         processing_class=processor,
-        args=grpo_args(cfg, ckpt_dir),
+        args=args if args is not None else grpo_args(cfg, ckpt_dir),
         reward_funcs=rewards,
-        train_dataset=rl_dataset(examples),
+        train_dataset=rl_dataset(examples, processor),
         # TRL 1.16 GRPOTrainer wraps the model with get_peft_model(model, peft_config); with beta > 0 the
         # reference is the same model with its adapters disabled, no copy
         peft_config=peft_lora(cfg.lora, cfg.freeze_vision_tower),

@@ -1,5 +1,6 @@
-"""GRPO prompts at a bounded size: every image resized to what the (bounded) processor keeps, and prompts over
-`max_prompt_length`, image tokens counted, dropped and counted before training.
+"""GRPO prompts at a bounded size: prompts over `max_prompt_length`, image tokens counted at the size the
+(bounded) processor resizes to, dropped and counted before training. Counting reads each image's header only;
+the images themselves are resized as TRL reads them (train_split.rl_dataset).
 
 TRL 1.16's GRPOConfig has no prompt cut of its own for vision data, and vLLM
 raises once a prompt reaches `max_model_len`; verl's `data.filter_overlong_prompts`
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from specs_vl.data.images import decode_image, image_size
 from specs_vl.data.schema import user_message
-from specs_vl.models.loading import bound_image, processor_bounds
+from specs_vl.models.loading import bounded_size, processor_bounds
 from specs_vl.util.progress import bar
 
 
@@ -25,23 +27,22 @@ def prompt_tokens(example: dict[str, Any], processor: Any) -> int:
     n = len(processor.tokenizer(text, add_special_tokens=False)["input_ids"])
     bounds = processor_bounds(processor)
     if bounds is None:  # another processor kind: let it count
-        return int(processor(text=[text], images=[example["image"]], return_tensors="pt")["input_ids"].shape[1])
-    factor = bounds[0]
-    w, h = example["image"].size  # already bounded (fit_prompts resizes first)
-    return n - 1 + (w // factor) * (h // factor)
+        images = [decode_image(example["image"])]
+        return int(processor(text=[text], images=images, return_tensors="pt")["input_ids"].shape[1])
+    w, h = bounded_size(image_size(example["image"]), processor)
+    return n - 1 + (w // bounds[0]) * (h // bounds[0])
 
 
 def fit_prompts(
     examples: list[dict[str, Any]], processor: Any, max_prompt_length: int | None
 ) -> tuple[list[dict[str, Any]], int]:
-    """(examples with bounded images that fit `max_prompt_length`, how many were dropped)."""
-    fitted = [{**e, "image": bound_image(e["image"], processor)} for e in examples]
+    """(the examples that fit `max_prompt_length`, how many were dropped)."""
     if max_prompt_length is None:
-        return fitted, 0
+        return list(examples), 0
     keep = []
-    with bar("GRPO: prompt lengths", len(fitted)) as b:
-        for e in fitted:
+    with bar("GRPO: prompt lengths", len(examples)) as b:
+        for e in examples:
             if prompt_tokens(e, processor) <= max_prompt_length:
                 keep.append(e)
             b.advance(1)
-    return keep, len(fitted) - len(keep)
+    return keep, len(examples) - len(keep)
