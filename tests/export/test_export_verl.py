@@ -331,3 +331,31 @@ def test_a_vllm_context_shorter_than_prompt_plus_completion_is_refused() -> None
     with pytest.raises(ValidationError, match=r"vllm_max_model_length 4000 is below max_prompt_length 4096 \+ "):
         RLConfig(max_prompt_length=4096, max_completion_length=1024, vllm_max_model_length=4000)
     assert RLConfig(max_prompt_length=4096, max_completion_length=1024, vllm_max_model_length=5120)
+
+
+def test_the_export_bounds_images_as_the_trl_path_does(tmp_path: Path) -> None:
+    """verl's process_image does not resize a decoded image, so the export writes them at the run's bound."""
+    from specs_vl.export.verl import bounded, image_bound
+    from specs_vl.models.loading import Loading
+
+    big, small = Image.new("RGB", (640, 480), "red"), Image.new("RGB", (56, 56), "blue")
+    rows = build_split(WORLD, "train", 2)
+    rows = [{**rows[0], "image": big}, {**rows[1], "image": small}]
+    Dataset.from_list(rows, features=FEATURES).save_to_disk(str(tmp_path / "rl"))
+    stored = load_dataset("arrow", data_files=str(next((tmp_path / "rl").glob("*.arrow"))))["train"]
+    small_bytes = stored.cast_column("image", stored.features["image"].__class__(decode=False))[1]["image"]["bytes"]
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("images: {max_pixels: 50176}\n")  # 64 tokens of 28 x 28
+    out = tmp_path / "rl.parquet"
+    args = ["verl", "--rl-data", str(tmp_path / "rl"), "-c", str(cfg), str(out), "-q"]
+    res = CliRunner().invoke(export_app, args)
+    assert res.exit_code == 0, res.output
+    df = check_verl_parquet(out, 2)
+    first, second = (Image.open(io.BytesIO(df["images"][i][0]["bytes"])) for i in (0, 1))
+    assert first.size == bounded(big, image_bound(Loading(max_pixels=50_176))).size
+    w, h = first.size
+    assert w * h <= 50_176 and w % 28 == 0 and h % 28 == 0 and first.size != big.size
+    assert df["images"][1][0]["bytes"] == small_bytes and second.size == (56, 56)  # inside the bound: untouched
+    out2 = tmp_path / "unbounded.parquet"
+    assert CliRunner().invoke(export_app, ["verl", "--rl-data", str(tmp_path / "rl"), str(out2), "-q"]).exit_code == 0
+    assert Image.open(io.BytesIO(pd.read_parquet(out2)["images"][0][0]["bytes"])).size == (640, 480)

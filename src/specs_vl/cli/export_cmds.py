@@ -84,7 +84,7 @@ def export_verl_cmd(
         # deferred: pulls in torch/transformers/PIL; `specs --help` stays fast
         from specs_vl.config import load_run_config
         from specs_vl.export.verl import export_verl
-        from specs_vl.export.verl_command import verl_command, verl_overrides
+        from specs_vl.export.verl_command import image_patch_size, verl_command, verl_overrides
 
         cfg = load_run_config(config)
         if print_command:  # every check before anything is written
@@ -106,6 +106,8 @@ def export_verl_cmd(
                 data_source=data_source,
                 overwrite=force,
                 split=split,
+                loading=cfg.loading(),  # images over the run's images.max_pixels resized, as on the TRL path
+                patch=image_patch_size(model or cfg.base_model or ""),
             )
         if print_command:
             overrides = verl_overrides(

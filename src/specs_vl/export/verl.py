@@ -12,6 +12,8 @@ Sources: examples in our schema (a `datasets.save_to_disk` directory, or the
 embedded world's train split) or the preference pairs `specs distill` writes
 (prompt, images and gold answer, one row per unique id). Every row is checked
 before anything is written; the parquet appears in one rename or not at all.
+With the run's `images.max_pixels`/`min_pixels` set, images outside the bound are resized to
+the size our processors pick (`bounded`), so verl sees the image tokens TRL sees.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 from specs_vl.data.pairs import load_pairs
 from specs_vl.data.schema import fill_defaults
+from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.util.atomic import atomic_path
 from specs_vl.util.errors import ConfigError, DataError
 from specs_vl.util.outputs import check_output
@@ -222,13 +225,48 @@ def rows_from_pairs(path: Path, data_source: str = DATA_SOURCE, n: int | None = 
 # --- writing ---
 
 
-def write_parquet(rows: list[dict[str, Any]], out: Path) -> Path:
-    """Encode with the verl schema and write `out` atomically (a temp file, then one rename)."""
+def image_bound(loading: Loading, patch: int = 14) -> tuple[int, int, int] | None:
+    """(factor, min_pixels, max_pixels) of the run's image bound for a model with vision patch `patch`; None when
+    the run sets none. verl's process_image passes a decoded image on with convert("RGB") alone
+    (verl/utils/dataset/vision_utils.py), so without this the checkpoint's processor bound decides verl's
+    image tokens (12,845,056 pixels for Qwen2.5-VL-7B), not `images.max_pixels` as on the TRL path."""
+    if loading.min_pixels is None and loading.max_pixels is None:
+        return None
+    factor = 2 * patch  # Qwen-VL merges 2 x 2 patches into one token
+    return factor, loading.min_pixels or 56 * 56, loading.max_pixels or 16384 * factor * factor
+
+
+def bounded(img: Any, bound: tuple[int, int, int] | None) -> Any:
+    """`img` (PIL or {bytes, path}) at the size the bounded processor picks (smart_resize, as our processors and
+    qwen_vl_utils.fetch_image do); an image already at that size is kept as it is, its bytes not re-encoded."""
+    if bound is None:
+        return img
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    from PIL import Image
+    from transformers.models.qwen2_vl.image_processing_qwen2_vl import smart_resize
+
+    factor, lo, hi = bound
+    im = img if isinstance(img, Image.Image) else Image.open(io.BytesIO(img["bytes"]))
+    w, h = im.size
+    new_h, new_w = smart_resize(h, w, factor=factor, min_pixels=lo, max_pixels=hi)
+    if (new_w, new_h) == (w, h):
+        return img
+    resized = im.convert("RGB").resize((new_w, new_h), Image.Resampling.BICUBIC)  # Qwen2-VL's own resample
+    if isinstance(img, Image.Image):
+        return resized
+    buf = io.BytesIO()
+    resized.save(buf, format="PNG")
+    return {"bytes": buf.getvalue(), "path": None}
+
+
+def write_parquet(rows: list[dict[str, Any]], out: Path, bound: tuple[int, int, int] | None = None) -> Path:
+    """Encode with the verl schema (images at `bound`) and write `out` atomically (a temp file, then one rename)."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from datasets import Dataset
 
     if not rows:
         raise DataError(str(out), None, None, "nothing to export")
+    rows = [{**r, "images": [bounded(im, bound) for im in r["images"]]} for r in rows]
     ds = Dataset.from_list(rows, features=verl_features())
     with atomic_path(Path(out)) as tmp:
         ds.to_parquet(str(tmp))
@@ -244,11 +282,15 @@ def export_verl(
     data_source: str = DATA_SOURCE,
     overwrite: bool = False,
     split: str = "train",
+    loading: Loading = DEFAULT_LOADING,
+    patch: int = 14,
 ) -> dict[str, Any]:
     """Write `out` (.parquet) from pairs, a dataset directory, or a world split; returns a summary.
 
     `split` picks the world's split (or a DatasetDict's), so a validation file
-    for verl's `data.val_files` comes from held-out prompts.
+    for verl's `data.val_files` comes from held-out prompts. `loading`'s image
+    bound (the run's `images` section) resizes images over it (`bounded`), for a
+    model with vision patch `patch`.
     """
     out = Path(out)
     if rl_data is not None and pairs is not None:
@@ -273,5 +315,5 @@ def export_verl(
         world = world or WorldConfig()
         source = f"world:{split}"
         rows = rows_from_examples(build_split(world, split, n), source, data_source, split=split)
-    write_parquet(rows, out)
+    write_parquet(rows, out, image_bound(loading, patch))
     return {"path": str(out), "rows": len(rows), "source": source}
