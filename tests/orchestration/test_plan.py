@@ -25,7 +25,7 @@ def test_plan_says_the_papers_7b_settings_fit_on_8_gpus():
     assert "batch: 64 pairs per optimiser step (global); per GPU: micro-batch 1 pairs, gradient accumulation 8" in out
     assert "completion <= 10,240" in out and "<= 16,384" in out
     assert "vLLM colocate: 40% of the card, max length 14,336" in out
-    assert "warning" not in out and out.count("\n  fits") == 3
+    assert "warning" not in out and out.count("\n  fits") == 4
     assert out.strip().endswith("every training stage fits on 8 x 80 GB: the paper's settings fit")
 
 
@@ -106,3 +106,24 @@ def test_plan_reads_the_gpu_count_from_the_launcher_and_takes_c():
     assert "fits on 8 x 80 GB" in res.output
     res = runner.invoke(app, ["plan"])
     assert res.exit_code == 2 and "needs a run config" in res.output
+
+
+def test_plan_counts_distills_workers_beside_the_judge_and_the_host_ram(tmp_path):
+    res = runner.invoke(app, ["plan", str(SEVEN_B), "--gpus", "8"])
+    assert res.exit_code == 0, res.output
+    assert "[distill]" in res.output and "GPUs: 4 sampling + 4 judge of 8" in res.output
+    # ZeRO-3 with the TRL config built before the model (zero.Init): one bf16 copy per node, partitioned
+    assert "host RAM while loading: ~15 GB per node (ZeRO-3 builds the weights partitioned: 1.9 GB per rank)" in (
+        res.output
+    )
+    cfg = yaml.safe_load(SEVEN_B.read_text())
+    cfg["distill"]["data_parallel_size"] = 6  # 6 + 4 judge GPUs on an 8-GPU node
+    cfg["launcher"]["config_file"] = str(ROOT / "configs/accelerate/deepspeed_zero2.yaml")
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    res = runner.invoke(app, ["plan", str(tmp_path / "c.yaml"), "--gpus", "8"])
+    assert "distill: 6 sampling GPUs and 4 judge GPUs are more than the node's 8" in res.output
+    assert "host RAM while loading: ~124 GB per node (8 full copies of 15.4 GB, one per rank)" in res.output
+    cfg["distill"]["data_parallel_size"], cfg["distill"]["judge_gpus"] = 4, 0  # the judge on 127.0.0.1, uncounted
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    res = runner.invoke(app, ["plan", str(tmp_path / "c.yaml"), "--gpus", "8"])
+    assert "runs on this node but distill.judge_gpus is 0" in res.output

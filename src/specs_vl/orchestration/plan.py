@@ -18,6 +18,12 @@ Image tokens per image come from `images.max_pixels` (28 x 28 pixels per
 Qwen2.5-VL token), else from the checkpoint's own bound.
 vLLM colocate takes `vllm_gpu_memory_utilization` of the card for its
 weights and KV cache (2 x layers x kv_heads x head_dim x 2 B per token).
+Distill's sampling workers take one GPU each, beside a judge served on the
+same node (`distill.judge_gpus`). Host RAM per node while a stage loads its
+model: bf16 weights, one full copy per rank unless ZeRO-3 builds them
+partitioned (the TRL config exists before the model, so zero.Init acts) or
+FSDP loads them on rank 0 only (`fsdp_cpu_ram_efficient_loading`); training
+images are kept as stored and decoded per batch, so they add no copy.
 """
 
 from __future__ import annotations
@@ -50,6 +56,25 @@ def sharding(launcher_file: str | None) -> str:
     if kind == "DEEPSPEED":
         return f"zero{(acc.get('deepspeed_config') or {}).get('zero_stage', 0)}".replace("zero0", "ddp")
     return {"FSDP": "fsdp", "MULTI_GPU": "ddp", "MULTI_CPU": "ddp"}.get(kind, "none")
+
+
+def _cpu_ram_efficient(launcher_file: str | None) -> bool:
+    """accelerate's fsdp_cpu_ram_efficient_loading: rank 0 loads the weights, the others get them by broadcast."""
+    if not launcher_file or not Path(launcher_file).exists():
+        return False
+    acc = yaml.safe_load(Path(launcher_file).read_text()) or {}
+    return bool((acc.get("fsdp_config") or {}).get("fsdp_cpu_ram_efficient_loading"))
+
+
+def host_ram(shape: Shape, shard: str, gpus: int, launcher_file: str | None) -> tuple[float, str]:
+    """(bytes of host RAM per node while the model loads, how), for `gpus` ranks on one node."""
+    full = 2 * shape.params  # bf16: train_dtype() under DeepSpeed/FSDP
+    if shard == "zero3":  # transformers 5 from_pretrained under the HfDeepSpeedConfig weakref: zero.Init
+        return full, f"ZeRO-3 builds the weights partitioned: {full / gpus / GB:.1f} GB per rank"
+    if shard == "fsdp" and _cpu_ram_efficient(launcher_file):
+        return full, "FSDP loads on rank 0 only (fsdp_cpu_ram_efficient_loading)"
+    ranks = max(gpus, 1)
+    return ranks * full, f"{ranks} full copies of {full / GB:.1f} GB, one per rank"
 
 
 def _static(shape: Shape, shard: str, gpus: int, trains: bool = True) -> dict[str, float]:
@@ -163,6 +188,42 @@ def _rl_eval(plan: StagePlan, c: Any, shape: Shape, shard: str, gpus: int, card:
         )
 
 
+def _distill(c: Any, shape: Shape, gpus: int, card: float) -> StagePlan:
+    """Distill's sampling workers (one GPU each, recipe/distill_sampling.py) and a judge on the same node."""
+    plan = StagePlan("distill")
+    workers, judge = c.data_parallel_size, c.judge_gpus if c.judge == "http" else 0
+    if c.backend == "hf":
+        plan.lines.append(f"sampling: HF generate, {workers} worker(s), one GPU each")
+    else:
+        plan.vllm = c.vllm_gpu_memory_utilization * card
+        kv = plan.vllm - 2 * shape.params - 2 * GB
+        plan.lines.append(
+            f"sampling: {workers} vLLM worker(s), one GPU each, {c.vllm_gpu_memory_utilization:.0%} of the card: "
+            f"weights {2 * shape.params / GB:.1f} GB, KV cache {max(kv, 0) / GB:.1f} GB"
+        )
+        if kv <= 0:
+            plan.warnings.append(
+                f"distill: {c.vllm_gpu_memory_utilization:.0%} of the card does not hold the weights; raise "
+                "distill.vllm_gpu_memory_utilization"
+            )
+    where = f"{judge} GPU(s) of this node (distill.judge_gpus)" if judge else "served elsewhere"
+    if c.judge == "http":
+        plan.lines.append(f"judge: http at {c.judge_url}, {where}")
+    plan.lines.append(f"GPUs: {workers} sampling + {judge} judge of {gpus}")
+    if workers + judge > gpus:
+        plan.warnings.append(
+            f"distill: {workers} sampling GPUs and {judge} judge GPUs are more than the node's {gpus}; lower "
+            "distill.data_parallel_size"
+        )
+    local = c.judge_url and any(h in c.judge_url for h in ("//127.0.0.1", "//localhost", "//0.0.0.0"))
+    if c.judge == "http" and local and not judge:
+        plan.warnings.append(
+            f"distill: the judge at {c.judge_url} runs on this node but distill.judge_gpus is 0; say how many GPUs "
+            "it holds, and start distill with CUDA_VISIBLE_DEVICES on the others"
+        )
+    return plan
+
+
 def _coldstart(c: Any, shape: Shape, shard: str, gpus: int, n_pairs: int) -> StagePlan:
     b = pair_batching(c.batch_size, gpus, c.micro_batch_size)
     plan = StagePlan("coldstart")
@@ -191,10 +252,20 @@ def plan_run(cfg: RunConfig, gpus: int, gpu_memory_gb: float = 80, n_pairs: int 
     card = gpu_memory_gb * GB
     plans = [
         _grpo("zero", cfg.zero, shape, shard, gpus, card, image_tokens(cfg, shape)),
+        _distill(cfg.distill, shape, gpus, card),
         _coldstart(cfg.coldstart, shape, shard, gpus, n_pairs),
         _grpo("rl", cfg.rl, shape, shard, gpus, card, image_tokens(cfg, shape)),
     ]
+    ram, how = host_ram(shape, shard, gpus, cfg.launcher.config_file)
     for p in plans:
+        if p.name != "distill":
+            p.lines.append(
+                f"host RAM while loading: ~{ram / GB:.0f} GB per node ({how}); training images stay as stored "
+                "and are decoded per batch"
+            )
+    for p in plans:
+        if p.name == "distill":
+            continue
         sleep = getattr(getattr(cfg, p.name), "vllm_enable_sleep_mode", False)
         room = card * HEADROOM - (0 if sleep else p.vllm)
         if p.peak > room:
@@ -263,7 +334,10 @@ def render(cfg: RunConfig, plans: list[StagePlan], gpus: int, gpu_memory_gb: flo
         out += [f"  {line}" for line in p.lines]
         mem = ", ".join(f"{k} {v / GB:.1f}" for k, v in p.memory.items())
         vllm = f" + vLLM {p.vllm / GB:.1f}" if p.vllm else ""
-        out.append(f"  memory per GPU (GB): {mem}; training peak {p.peak / GB:.1f}{vllm} of {gpu_memory_gb:g}")
+        if p.memory:
+            out.append(f"  memory per GPU (GB): {mem}; training peak {p.peak / GB:.1f}{vllm} of {gpu_memory_gb:g}")
+        elif p.vllm:
+            out.append(f"  memory per GPU (GB): vLLM {p.vllm / GB:.1f} of {gpu_memory_gb:g}")
         out += [f"  warning: {w}" for w in p.warnings]
         if not p.warnings:
             out.append("  fits")

@@ -42,6 +42,9 @@ class DistillConfig(VLLMEngineSettings):
     """retries with backoff per judge request (HTTP 408/409/429/5xx, timeouts, bad replies)"""
     judge_concurrency: int = Field(8, ge=1)
     """judge requests in flight"""
+    judge_gpus: int = Field(0, ge=0)
+    """GPUs of this node the http judge is served on (0: served elsewhere); `specs plan` counts them beside the
+    sampling workers, which take the GPUs CUDA_VISIBLE_DEVICES leaves them (docs/gpus.md)"""
     backend: str = Field("auto", pattern="^(auto|hf|vllm)$")
     """sampling engine; vllm needs a GPU"""
     chosen_model: str | None = None
