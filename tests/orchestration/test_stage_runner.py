@@ -110,6 +110,7 @@ def test_the_pipeline_writes_the_same_record_and_card_in_process_and_under_a_lau
     common = dict(
         base_model=str(tiny_base_dir),
         world=tiny_world,
+        recipe="rl-only",  # rl-base alone: zero and distill take the same path through the stage runner
         methods=[],
         rl=rl,
         eval={"suites": ["world-id"], "n": 2, "samples": 1, "ks": [1]},
