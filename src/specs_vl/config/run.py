@@ -11,7 +11,7 @@ from specs_vl.evaluation.suites import SUITES, is_suite
 from specs_vl.models.loading import ImageSettings, Loading
 from specs_vl.models.requests import greedy_n_problem
 from specs_vl.models.vllm_settings import VLLMEngineSettings
-from specs_vl.recipe.coldstart_config import ColdstartConfig
+from specs_vl.recipe.coldstart_config import VERDICT_SUITES, ColdstartConfig
 from specs_vl.recipe.distill_config import DistillConfig
 from specs_vl.recipe.rl_config import RLConfig
 from specs_vl.recipe.tune_lr_config import TuneLRSettings
@@ -131,8 +131,9 @@ class RunConfig(BaseModel):
     """the GRPO settings rule (recipe/tune_rl.py); None = zero/rl as written"""
     methods: list[Literal["dpo-sft", "dpo", "sft"]] = ["dpo-sft", "sft", "dpo"]
     """cold starts to compare"""
-    rl_methods: list[Literal["dpo-sft", "dpo", "sft"]] | None = None
-    """cold starts RL continues from; None = all"""
+    rl_methods: list[Literal["dpo-sft", "dpo", "sft", "best-gf"]] | None = None
+    """cold starts RL continues from; None = all; best-gf: the one whose saved model has the highest GF
+    (recipe/select.choose_method), the choice and the runner-up in rl-best-gf/choice.json and the report"""
     rl_from_base: bool = True
     """the "no cold start" baseline"""
     rl_control: bool = False
@@ -203,7 +204,16 @@ class RunConfig(BaseModel):
             )
         if self.recipe == "rl-only" and (self.methods or self.rl_methods):
             raise ValueError("recipe: rl-only trains no cold start; set methods: [] (and no rl_methods)")
-        stray = sorted(set(self.rl_methods or []) - set(self.methods))
+        if "best-gf" in (self.rl_methods or []):
+            if not self.methods:
+                raise ValueError("rl_methods: best-gf chooses among the cold starts; methods is empty")
+            read = sorted({c.curve_id, *c.curve_ood} & set(VERDICT_SUITES))
+            if read:
+                raise ValueError(
+                    f"rl_methods: best-gf decides on the GF curve, which reads {read}, a split the verdicts read; "
+                    "set coldstart.curve_id: world-dev and curve_ood: [world-dev-ood] (or data: sets no verdict reads)"
+                )
+        stray = sorted(set(self.rl_methods or []) - set(self.methods) - {"best-gf"})
         if stray:
             raise ValueError(f"rl_methods: {stray} are not in methods {self.methods}; RL needs their cold start")
         return self

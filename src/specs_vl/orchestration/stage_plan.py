@@ -6,6 +6,7 @@ Every training stage runs through the API (and so the one stage runner), in this
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from specs_vl.config import RunConfig
 from specs_vl.orchestration import stages as api
 from specs_vl.orchestration.eval_stage import evaluate_stage
 from specs_vl.orchestration.launch import launch_stage
+from specs_vl.recipe.select import choose_method
 from specs_vl.recipe.tune_lr import chosen_lr, tune_lr
 from specs_vl.util.atomic import atomic_write
 from specs_vl.util.yamlio import public
@@ -120,6 +122,10 @@ def plan(
     starts += [("random", "base")] if cfg.rl_control else []  # the same RL with an uninformative reward
     for label, dep in starts:
         start = (lambda: base_path()) if dep == "base" else (lambda p=d / dep / "model": str(p))
+        deps = [dep]
+        if label == "best-gf":  # decided once every cold start is done, from their saved models' GF
+            start = lambda m=list(cfg.methods): str(best_gf_start(d, m))  # noqa: E731
+            deps = [f"coldstart-{m}" for m in cfg.methods]
         out = d / f"rl-{label}"
         rcfg = (
             cfg if label != "random" else cfg.model_copy(update={"rl": cfg.rl.model_copy(update={"reward": "random"})})
@@ -130,7 +136,7 @@ def plan(
                 f"rl-{label}",
                 out / "result.json",
                 rcfg.rl.model_dump(mode="json"),
-                [dep, "tune-rl"] if cfg.tune_rl is not None else [dep],
+                [*deps, "tune-rl"] if cfg.tune_rl is not None else deps,
                 lambda s=start, lab=label, out=out, rc=rcfg, extra=extra: train(
                     f"rl-{lab}",
                     lambda: api.run_rl(rc, out=out, model=s(), label=f"rl {lab}", resume=RESUME),
@@ -151,6 +157,22 @@ def plan(
             )
         )
     return stages
+
+
+def best_gf_start(seed_dir: Path, methods: list[str]) -> Path:
+    """The model `rl_methods: [best-gf]` starts from: the cold start whose saved model has the highest GF
+    (recipe/select.choose_method). The choice, the runner-up and every candidate go to rl-best-gf/choice.json
+    before RL starts, so the report and a reader see what was decided and from what."""
+    gfs = {}
+    for m in methods:
+        result = json.loads((seed_dir / f"coldstart-{m}" / "result.json").read_text())
+        saved = result.get("selected") or result.get("final") or {}  # runs before `selected` saved the last step
+        gfs[m] = saved.get("gf")
+    choice = choose_method(gfs)
+    out = seed_dir / "rl-best-gf"
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "choice.json", json.dumps(choice, indent=2))
+    return seed_dir / f"coldstart-{choice['method']}" / "model"
 
 
 def _trainer_runner(cfg: RunConfig, seed_dir: Path) -> Callable[[str, Callable[[], Any], Callable[[], list[str]]], Any]:

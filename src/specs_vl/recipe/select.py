@@ -39,3 +39,31 @@ def choose_step(points: list[dict[str, Any]], rule: str, tie: float = 1e-9) -> d
     pick = min((p for p in defined if p["gf"] >= best - tie), key=lambda p: p["step"])
     why = "the highest GF" + ("" if pick["gf"] == best else " (tied, the earliest step)")
     return {"rule": rule, "step": pick["step"], "gf": pick["gf"], "why": why, "candidates": candidates}
+
+
+def choose_method(gfs: dict[str, float | None], tie: float = 1e-9) -> dict[str, Any]:
+    """`rl_methods: [best-gf]`: the cold start RL continues from, by the GF of each method's saved model.
+
+    {"method", "gf", "runner_up", "why", "candidates"}. `gfs` maps each method, in the config's `methods` order,
+    to the GF at the step it saved (`result.json["selected"]["gf"]`). The highest defined GF wins; within `tie`,
+    the method listed first; with no GF defined, the first method, and `why` says so.
+    """
+    if not gfs:
+        raise ValueError("best-gf needs at least one cold start; methods is empty")
+    candidates = [{"method": m, "gf": g} for m, g in gfs.items()]
+    defined = [c for c in candidates if c["gf"] is not None]
+    if not defined:
+        first = candidates[0]
+        why = "no cold start has a GF (a gain <= 0 in each): the first in methods"
+        return {"method": first["method"], "gf": None, "runner_up": None, "why": why, "candidates": candidates}
+    best = max(c["gf"] for c in defined)
+    pick = next(c for c in defined if c["gf"] >= best - tie)  # the first listed among the tied
+    rest = sorted((c for c in defined if c is not pick), key=lambda c: -c["gf"])
+    why = "the highest GF" + ("" if pick["gf"] == best else " (tied, the first in methods)")
+    return {
+        "method": pick["method"],
+        "gf": pick["gf"],
+        "runner_up": rest[0] if rest else None,
+        "why": why,
+        "candidates": candidates,
+    }

@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 from specs_vl.evaluation.plots import plot_gf_curve, plot_rl_curves
+from specs_vl.report.decisions import decision_table
 from specs_vl.report.figures import draw_first_screen
 from specs_vl.report.findings import findings, settings
 from specs_vl.report.html import render_html, render_markdown
@@ -63,6 +64,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
             "per_set": per_set_tables(dirs),
             "exploration": exploration_table(dirs),
             "gf": gf,
+            "decisions": decision_table(dirs),
             "plots": plots,
             "gf_step": f"step {fs.gf_step}" if fs.gf_step else "the end of the first epoch",
             "psi_note": psi_note(dirs),

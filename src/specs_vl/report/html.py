@@ -148,6 +148,8 @@ def sections(doc: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
     ]
     gf += [("table", doc["gf"])] if doc["gf"][1] else [("p", "not run")]
     gf += [("img", (doc["plots"]["gf"], "GF curves"))] if "gf" in doc["plots"] else []
+    if doc.get("decisions"):
+        gf += [("p", "What GF decided (the rule is fixed in the config before the run):"), ("table", doc["decisions"])]
     out = [("Findings", found)]
     rl: list[tuple[str, Any]] = []
     if doc.get("rl_gains"):
