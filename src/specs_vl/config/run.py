@@ -134,6 +134,10 @@ class RunConfig(BaseModel):
     rl_methods: list[Literal["dpo-sft", "dpo", "sft", "best-gf"]] | None = None
     """cold starts RL continues from; None = all; best-gf: the one whose saved model has the highest GF
     (recipe/select.choose_method), the choice and the runner-up in rl-best-gf/choice.json and the report"""
+    rl_checkpoints: list[int] = Field(default_factory=list)
+    """cold-start steps RL also starts from (the GF prediction study, configs/gf-prediction.yaml):
+    rl-{m}-step{N} from coldstart-{m}'s checkpoint N, for each m in rl_methods; N a GF-curve step
+    (a multiple of coldstart.curve_every), kept by coldstart.select: gf"""
     rl_from_base: bool = True
     """the "no cold start" baseline"""
     rl_control: bool = False
@@ -213,6 +217,16 @@ class RunConfig(BaseModel):
                     f"rl_methods: best-gf decides on the GF curve, which reads {read}, a split the verdicts read; "
                     "set coldstart.curve_id: world-dev and curve_ood: [world-dev-ood] (or data: sets no verdict reads)"
                 )
+        if self.rl_checkpoints:
+            every = c.curve_every
+            if c.select != "gf" or c.lora is not None:
+                raise ValueError(
+                    "rl_checkpoints: RL from cold-start checkpoints needs coldstart.select: gf (which keeps a "
+                    "full checkpoint at every curve step) and no coldstart.lora"
+                )
+            off = [n for n in self.rl_checkpoints if n <= 0 or n % every]
+            if off:
+                raise ValueError(f"rl_checkpoints: {off} are not GF-curve steps (positive multiples of {every})")
         stray = sorted(set(self.rl_methods or []) - set(self.methods) - {"best-gf"})
         if stray:
             raise ValueError(f"rl_methods: {stray} are not in methods {self.methods}; RL needs their cold start")

@@ -120,8 +120,13 @@ def plan(
     rl_methods = cfg.methods if cfg.rl_methods is None else cfg.rl_methods
     starts = [(m, f"coldstart-{m}") for m in rl_methods] + ([("base", "base")] if cfg.rl_from_base else [])
     starts += [("random", "base")] if cfg.rl_control else []  # the same RL with an uninformative reward
+    # the GF prediction study: RL from intermediate checkpoints too (TRL's checkpoints hold the processor)
+    starts += [(f"{m}-step{n}", f"coldstart-{m}") for m in rl_methods if m != "best-gf" for n in cfg.rl_checkpoints]
     for label, dep in starts:
         start = (lambda: base_path()) if dep == "base" else (lambda p=d / dep / "model": str(p))
+        if "-step" in label:
+            step = label.rsplit("-step", 1)[1]
+            start = lambda p=d / dep / "checkpoints" / f"checkpoint-{step}": str(p)  # noqa: E731
         deps = [dep]
         if label == "best-gf":  # decided once every cold start is done, from their saved models' GF
             start = lambda m=list(cfg.methods): str(best_gf_start(d, m))  # noqa: E731

@@ -21,6 +21,7 @@ from specs_vl.evaluation.plots import plot_gf_curve, plot_rl_curves
 from specs_vl.report.decisions import decision_table
 from specs_vl.report.figures import draw_first_screen
 from specs_vl.report.findings import findings, settings
+from specs_vl.report.gf_prediction import prediction_table
 from specs_vl.report.html import render_html, render_markdown
 from specs_vl.report.rl_gains import rl_gain_table, rollout_rise_table, tune_rl_table
 from specs_vl.report.tables import (
@@ -65,6 +66,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
             "exploration": exploration_table(dirs),
             "gf": gf,
             "decisions": decision_table(dirs),
+            "gf_prediction": prediction_table(dirs),
             "plots": plots,
             "gf_step": f"step {fs.gf_step}" if fs.gf_step else "the end of the first epoch",
             "psi_note": psi_note(dirs),
