@@ -37,6 +37,7 @@ import yaml
 from specs_vl.config import RunConfig
 from specs_vl.models.loading import PATCH_AREA
 from specs_vl.orchestration.model_shape import Shape, model_shape
+from specs_vl.orchestration.paper import paper_differences
 from specs_vl.training.batching import grpo_batching, pair_batching
 from specs_vl.util.errors import ConfigError
 
@@ -297,29 +298,6 @@ def _advice(p: StagePlan, cfg: RunConfig, shard: str, gpus: int, room: float) ->
         + f"lower {p.name}.micro_batch_size"
         + ("" if p.name == "coldstart" else f" or {p.name}.vllm_gpu_memory_utilization")
     )
-
-
-# The paper's stated settings (SPECS_METHOD.md), for the line that says whether this config runs them.
-PAPER = {
-    "rl": {
-        "prompts_per_step": 128,
-        "num_generations": 8,
-        "max_completion_length": 10240,
-        "learning_rate": 1e-6,
-        "beta": 0.0,
-        "steps": 800,
-    },
-    "coldstart": {"batch_size": 64, "max_length": 16384, "learning_rate": 1e-6, "sft_weight": 1.0},
-}
-
-
-def paper_differences(cfg: RunConfig) -> list[str]:
-    return [
-        f"{sec}.{k} {getattr(getattr(cfg, sec), k)} (paper {v})"
-        for sec, vals in PAPER.items()
-        for k, v in vals.items()
-        if getattr(getattr(cfg, sec), k) != v
-    ]
 
 
 def render(cfg: RunConfig, plans: list[StagePlan], gpus: int, gpu_memory_gb: float) -> str:
