@@ -3,6 +3,8 @@ runs them and, if not, which keys differ."""
 
 from __future__ import annotations
 
+from specs_vl.config import RunConfig
+
 PAPER: dict[str, dict[str, float | int]] = {
     "rl": {
         "prompts_per_step": 128,
