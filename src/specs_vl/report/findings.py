@@ -208,6 +208,22 @@ def findings(run_dir: Path) -> list[dict[str, Any]]:
             "format validity",
         )
     )
+    out += [
+        _compare(
+            dirs, s, "zero-strict", "zero >> base on strict success", "zero", "base", ["world-id"], "strict", "strict"
+        ),
+        _compare(
+            dirs,
+            s,
+            "zero-accuracy",
+            "zero keeps the base's ID accuracy (zero - base; contradicted: the interval lies below 0)",
+            "zero",
+            "base",
+            ["world-id"],
+            "correct",
+            "accuracy",
+        ),
+    ]
     out += [_gf_claim(dirs, run_dir, s, other) for other in ("sft", "dpo")]
     for base_model, label in (("rl-sft", "the SFT cold start"), ("rl-base", "no cold start (RL from the base)")):
         tag = "sft" if base_model == "rl-sft" else "base"
