@@ -66,6 +66,15 @@ def test_the_study_reuses_the_demo_base_and_its_grpo_batching():
     assert demo.rl_control == study.rl_control  # the primary claim's control runs in both
 
 
+def test_the_cold_start_half_of_the_study_is_the_study_without_rl_base_and_its_control():
+    """configs/coldstart-rl.yaml (README "RL from the cold starts") must stay configs/study.yaml's recipe: only
+    the run's name, the two RL-from-base runs (configs/rl-study.yaml trains them) and the eval size may differ."""
+    half, study = load_study(ROOT / "configs" / "coldstart-rl.yaml"), load_study(study_config_path())
+    a, b = half.run.model_dump(), study.run.model_dump()
+    assert {k for k in a if a[k] != b[k]} == {"name", "rl_from_base", "rl_control"}
+    assert half.study.max_prompts >= 500 and half.study.seeds == study.study.seeds
+
+
 def test_the_gpu_check_runs_every_stage_on_the_demo_base_under_fsdp():
     """configs/gpu-check.yaml (docs/gpus.md) reuses the cached demo base and launches the training stages with an
     accelerate config that exists, on one process."""
