@@ -190,7 +190,7 @@ def test_a_non_finite_loss_stops_the_stage_naming_the_step_and_keeps_the_checkpo
                     next(model.parameters()).fill_(float("nan"))
 
     real = coldstart.make_trainer
-    monkeypatch.setattr(coldstart, "make_trainer", lambda *a: real(*a[:-1], [*a[-1], PoisonAtStep3()]))
+    monkeypatch.setattr(coldstart, "make_trainer", lambda *a, **k: real(*a[:-1], [*a[-1], PoisonAtStep3()], **k))
     cfg = ColdstartConfig(batch_size=2, max_steps=6, save_steps=2, curve_every=0, curve_id_n=4, curve_ood_n=4)
     out = tmp_path / "cs"
     with pytest.raises(TrainingError, match=r"step 3: the loss is nan.*checkpoint-2"):

@@ -204,7 +204,7 @@ def run_coldstart(
         say(f"coldstart: dropped {too_long} of {len(pairs) + too_long} pairs longer than max_length={cfg.max_length}")
         with log_path.open("a") as f:
             f.write(json.dumps({"step": 0, "pairs_dropped_too_long": too_long, "pairs": len(pairs)}) + "\n")
-    trainer = make_trainer(cfg, model, processor, pairs, ckpt_dir, callbacks, args)
+    trainer = make_trainer(cfg, model, processor, pairs, ckpt_dir, callbacks, args=args)
     trainer.remove_callback(PrinterCallback)
     if not train(trainer, resume_from):
         curve.complete(trainer.model, trainer.state.global_step)

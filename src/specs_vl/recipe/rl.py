@@ -133,7 +133,7 @@ def run_rl(
         examples,
         ckpt_dir,
         [LogCallback(log_path, label, cfg.optimizer_steps()), evals],
-        args,
+        args=args,
     )
     if not train(trainer, resume_from):
         evals.complete(trainer.model, trainer.state.global_step)

@@ -52,7 +52,13 @@ def run_zero(
     ckpt_dir, resume_from = resume_point(out, resume, ("log.jsonl",))
     log_path = out / "log.jsonl"
     trainer = make_grpo_trainer(
-        cfg, model, processor, examples, ckpt_dir, [LogCallback(log_path, "zero (GRPO)", cfg.optimizer_steps())], args
+        cfg,
+        model,
+        processor,
+        examples,
+        ckpt_dir,
+        [LogCallback(log_path, "zero (GRPO)", cfg.optimizer_steps())],
+        args=args,
     )
     train(trainer, resume_from)
     if not save_final(trainer, processor, out / "model"):
