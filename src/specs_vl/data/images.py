@@ -132,11 +132,15 @@ def stored_image(value: Any, ctx: RowContext, field: str, max_pixels: int = MAX_
     return {"bytes": data, "path": None} if data is not None else {"bytes": None, "path": opened}
 
 
+def _open_stored(value: dict[str, Any]) -> Image.Image:
+    return Image.open(io.BytesIO(value["bytes"]) if value.get("bytes") else value["path"])
+
+
 def decode_image(value: Any) -> Image.Image:
     """An RGB image from a decoded one or from `stored_image`'s storage (already checked, so not re-checked)."""
     if isinstance(value, Image.Image):
         return value if value.mode == "RGB" else value.convert("RGB")
-    with Image.open(io.BytesIO(value["bytes"]) if value.get("bytes") else value["path"]) as img:
+    with _open_stored(value) as img:
         return img.convert("RGB")
 
 
@@ -144,5 +148,5 @@ def image_size(value: Any) -> tuple[int, int]:
     """(width, height) of a decoded or stored image; a stored one is read to its header only."""
     if isinstance(value, Image.Image):
         return value.size
-    with Image.open(io.BytesIO(value["bytes"]) if value.get("bytes") else value["path"]) as img:
+    with _open_stored(value) as img:
         return img.size

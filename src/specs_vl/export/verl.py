@@ -26,7 +26,7 @@ from typing import Any
 
 from specs_vl.data.pairs import load_pairs
 from specs_vl.data.schema import fill_defaults
-from specs_vl.models.loading import DEFAULT_LOADING, Loading
+from specs_vl.models.loading import DEFAULT_LOADING, Loading, fitted_size, resized
 from specs_vl.util.atomic import atomic_path
 from specs_vl.util.errors import ConfigError, DataError
 from specs_vl.util.outputs import check_output
@@ -243,19 +243,15 @@ def bounded(img: Any, bound: tuple[int, int, int] | None) -> Any:
         return img
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from PIL import Image
-    from transformers.models.qwen2_vl.image_processing_qwen2_vl import smart_resize
 
-    factor, lo, hi = bound
-    im = img if isinstance(img, Image.Image) else Image.open(io.BytesIO(img["bytes"]))
-    w, h = im.size
-    new_h, new_w = smart_resize(h, w, factor=factor, min_pixels=lo, max_pixels=hi)
-    if (new_w, new_h) == (w, h):
-        return img
-    resized = im.convert("RGB").resize((new_w, new_h), Image.Resampling.BICUBIC)  # Qwen2-VL's own resample
     if isinstance(img, Image.Image):
-        return resized
-    buf = io.BytesIO()
-    resized.save(buf, format="PNG")
+        return resized(img, fitted_size(img.size, *bound))
+    with Image.open(io.BytesIO(img["bytes"])) as im:
+        size = fitted_size(im.size, *bound)
+        if size == im.size:
+            return img
+        buf = io.BytesIO()
+        resized(im, size).save(buf, format="PNG")
     return {"bytes": buf.getvalue(), "path": None}
 
 

@@ -74,26 +74,32 @@ def processor_bounds(processor: Any) -> tuple[int, int, int] | None:
     return patch * merge, lo, hi
 
 
-def bounded_size(size: tuple[int, int], processor: Any) -> tuple[int, int]:
-    """(width, height) the processor resizes an image of `size` to (`size` itself for another processor kind)."""
-    bounds = processor_bounds(processor)
-    if bounds is None:
-        return size
+def fitted_size(size: tuple[int, int], factor: int, min_pixels: int, max_pixels: int) -> tuple[int, int]:
+    """(width, height) Qwen-VL's smart_resize picks for `size` (multiples of `factor`, area within the bounds)."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from transformers.models.qwen2_vl.image_processing_qwen2_vl import smart_resize
 
-    factor, lo, hi = bounds
     w, h = size
-    new_h, new_w = smart_resize(h, w, factor=factor, min_pixels=lo, max_pixels=hi)
+    new_h, new_w = smart_resize(h, w, factor=factor, min_pixels=min_pixels, max_pixels=max_pixels)
     return new_w, new_h
 
 
-def bound_image(image: Any, processor: Any) -> Any:
-    """`image` resized to the size the processor would pick (a no-op when it already has it)."""
-    new = bounded_size(image.size, processor)
-    if new == image.size:
+def resized(image: Any, size: tuple[int, int]) -> Any:
+    """`image` at `size` (itself when it has it already), resampled as the Qwen2-VL processor does."""
+    if image.size == tuple(size):
         return image
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from PIL import Image
 
-    return image.resize(new, Image.Resampling.BICUBIC)  # the processor's own resample for Qwen2-VL
+    return image.convert("RGB").resize(tuple(size), Image.Resampling.BICUBIC)
+
+
+def bounded_size(size: tuple[int, int], processor: Any) -> tuple[int, int]:
+    """(width, height) the processor resizes an image of `size` to (`size` itself for another processor kind)."""
+    bounds = processor_bounds(processor)
+    return size if bounds is None else fitted_size(size, *bounds)
+
+
+def bound_image(image: Any, processor: Any) -> Any:
+    """`image` resized to the size the processor would pick (a no-op when it already has it)."""
+    return resized(image, bounded_size(image.size, processor))
