@@ -24,8 +24,10 @@ def _config(tmp_path: Path, world, base_dir: Path, **sections) -> Path:
     return path
 
 
-def _run(args: list[str], procs: int, cwd: Path) -> None:
+def _run(args: list[str], procs: int, cwd: Path, pythonpath: str | None = None) -> None:
     env = {**os.environ, "SPECS_QUIET": "1", "OMP_NUM_THREADS": "1"}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
     if procs == 1:
         cmd = [sys.executable, "-m", "specs_vl.cli", *args]
     else:
@@ -184,3 +186,68 @@ def test_two_process_rl_ends_with_the_outputs_of_one_process(tiny_world, tiny_ba
         assert json.loads((o / "result.json").read_text())["steps"] == 2
         assert [r["step"] for r in json.loads((o / "curve.json").read_text())] == [1, 2]
     _same_curve_start(outs[1] / "eval_curve.json", outs[2] / "eval_curve.json")
+
+
+# Loaded by each rank's interpreter (sitecustomize on PYTHONPATH): the ranks disagree on the step to keep, and
+# every restore is written down, so the test sees what each rank did.
+_DISAGREE = """
+import os
+if "RANK" in os.environ:  # torchrun's workers, not the launcher
+    import specs_vl.recipe.coldstart as cs
+    rank, real_choose, real_restore = os.environ["RANK"], cs.choose_step, cs.restore_checkpoint
+    def choose_step(points, rule):
+        return {**real_choose(points, rule), "step": 2 if rank == "0" else 1, "why": "rank " + rank}
+    def restore_checkpoint(trainer, checkpoint):
+        with open("restored.txt", "a") as f:
+            f.write(rank + " " + os.path.basename(str(checkpoint)) + "\\n")
+        real_restore(trainer, checkpoint)
+    cs.choose_step, cs.restore_checkpoint = choose_step, restore_checkpoint
+"""
+
+
+@pytest.mark.skipif(not ACCELERATE.exists(), reason="accelerate CLI not installed")
+def test_two_process_select_restores_rank_0s_choice_on_every_rank(tiny_world, tiny_base_dir, tiny_pairs_dir, tmp_path):
+    """`coldstart.select: gf` is a decision: rank 0's step reaches every rank before the (under ZeRO-3
+    collective) restore, and the saved model is that step's checkpoint."""
+    from transformers import Qwen2_5_VLForConditionalGeneration
+
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_DISAGREE)
+    (tmp_path / "two").mkdir()
+    cfg = _config(
+        tmp_path / "two",
+        tiny_world.model_copy(update={"test_start": 16}),
+        tiny_base_dir,
+        coldstart={
+            "method": "sft",
+            "select": "gf",
+            "max_steps": 3,
+            "batch_size": 4,
+            "learning_rate": 2e-3,
+            "curve_every": 1,
+            "curve_id": "world-dev",
+            "curve_ood": ["world-dev-ood"],
+            "curve_id_n": 4,
+            "curve_ood_n": 4,
+            "curve_samples": 1,
+            "curve_max_new_tokens": 16,
+        },
+    )
+    path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH", "")) if p)
+    _run(["coldstart", "-q", "-c", str(cfg), "--pairs", str(tiny_pairs_dir), "--out", "out"], 2, tmp_path / "two", path)
+    out = tmp_path / "two" / "out"
+    assert sorted((tmp_path / "two" / "restored.txt").read_text().split("\n")[:-1]) == [
+        "0 checkpoint-2",
+        "1 checkpoint-2",
+    ]
+    assert json.loads((out / "result.json").read_text())["selected"]["why"] == "rank 0"
+
+    def weights(p):
+        return Qwen2_5_VLForConditionalGeneration.from_pretrained(str(p), dtype=torch.float32).state_dict()
+
+    saved, step2, step3 = (
+        weights(p) for p in (out / "model", out / "checkpoints/checkpoint-2", out / "checkpoints/checkpoint-3")
+    )
+    assert all(torch.equal(saved[k], step2[k]) for k in saved)
+    assert not all(torch.equal(saved[k], step3[k]) for k in saved)

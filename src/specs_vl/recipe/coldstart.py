@@ -32,6 +32,7 @@ from specs_vl.training.ref_logps import PrecomputedRefDPOTrainer
 from specs_vl.training.trainer import (
     LogCallback,
     NonFiniteLossGuard,
+    main_process_value,
     read_log,
     report_to,
     restore_checkpoint,
@@ -208,8 +209,9 @@ def run_coldstart(
     trainer.remove_callback(PrinterCallback)
     if not train(trainer, resume_from):
         curve.complete(trainer.model, trainer.state.global_step)
-    # every rank holds the whole curve (psi_point gathers), so every rank takes the same choice
-    selected = choose_step(curve.points, cfg.select)
+    # every rank holds the whole curve (psi_point gathers); rank 0's choice is still sent to all, so one float
+    # compared differently on one rank cannot make two ranks restore two checkpoints
+    selected = main_process_value(choose_step(curve.points, cfg.select))
     if selected["step"] != trainer.state.global_step:
         restore_checkpoint(trainer, ckpt_dir / f"checkpoint-{selected['step']}")
     if not save_final(trainer, processor, out / "model"):

@@ -192,6 +192,20 @@ def load_checkpoint_weights(model: Any, checkpoint: str | Path) -> None:
     del fresh
 
 
+def main_process_value(value: Any) -> Any:
+    """Rank 0's `value` on every rank. A decision (the step `select` keeps) must be one decision: under ZeRO-3
+    or FSDP the restore that follows is collective, and ranks restoring different checkpoints would save a
+    model mixed from both. Trainer has set up the process group (gloo on CPU, NCCL on GPU) by now."""
+    # deferred: heavy import, kept off the start-up path of the CLI and of config validation
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)  # pickles through the group's backend, gloo and NCCL alike
+    return box[0]
+
+
 def restore_checkpoint(trainer: Any, checkpoint: str | Path) -> None:
     """Put a checkpoint's weights back into the trainer's model after training (a selected step); every rank
     calls it. Each branch is how transformers 5's `Trainer.train` restores a resume's weights, except the plain
