@@ -76,3 +76,24 @@ def test_the_prediction_study_config_makes_the_points_it_promises():
     points = [n for n in names if n.startswith("rl-") and "-step" in n]
     assert len(points) == 9 and len(cfg.seeds) == 3 and cfg.eval.n >= 500
     assert cfg.coldstart.curve_id == "world-dev" and cfg.world.test_start == 1000  # decided off the test split
+
+
+def test_the_scatter_plot_puts_each_checkpoint_at_its_seed_means(tmp_path):
+    from PIL import Image
+
+    from specs_vl.evaluation.plots import plot_prediction
+    from specs_vl.report.gf_prediction import prediction_panels
+
+    dirs = [_seed(tmp_path, k, lambda gf: gf / 50) for k in range(3)]
+    panels = prediction_panels(dirs)
+    assert [label for label, _ in panels] == ["GF", "Psi_ID of the checkpoint"]
+    gf = {(p["method"], p["step"]): p for p in panels[0][1]}
+    assert len(gf) == 6
+    # sft at step 20: GF 25, 26, 27 over the seeds; accuracy round(40 * gf / 50) / 40
+    p = gf[("sft", 20)]
+    accs = [100 * round(PROMPTS * g / 50) / PROMPTS for g in (25, 26, 27)]
+    assert p["x"] == pytest.approx(26) and p["y"] == pytest.approx(sum(accs) / 3) and p["y_sd"] > 0
+    assert panels[1][1][0]["x"] == pytest.approx(20 + panels[0][1][0]["x"])  # psi_id = 20 + gf in _seed
+    png = plot_prediction(panels, tmp_path / "out" / "gf_prediction.png")
+    assert Image.open(png).size[0] > 600
+    assert prediction_panels([tmp_path / "empty"]) == []  # no points, no plot

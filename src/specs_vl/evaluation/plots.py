@@ -112,3 +112,27 @@ def plot_models(
     axes[0].legend(fontsize=7.5, ncol=min(len(models), 5), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def plot_prediction(panels: Sequence[tuple[str, list[dict[str, Any]]]], path: Path) -> Path:
+    """GF's prediction study: one panel per predictor (label, points), each point a cold-start checkpoint
+    ({"method", "step", "x", "y", "y_sd"}: the predictor and after-RL accuracy, means over seeds, in points),
+    a colour per method, the step written beside it, the seed SD of the accuracy as an error bar."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), sharey=True)
+    axes = list(axes) if len(panels) > 1 else [axes]
+    methods = sorted({p["method"] for _, pts in panels for p in pts})
+    for ax, (label, pts) in zip(axes, panels):
+        for i, m in enumerate(methods):
+            mine = [p for p in pts if p["method"] == m and p["x"] is not None]
+            if not mine:
+                continue
+            xs, ys, es = [p["x"] for p in mine], [p["y"] for p in mine], [p["y_sd"] for p in mine]
+            ax.errorbar(xs, ys, yerr=es, fmt="o", color=f"C{i}", label=m, capsize=2)
+            for p in mine:
+                ax.annotate(str(p["step"]), (p["x"], p["y"]), textcoords="offset points", xytext=(4, 3), fontsize=7)
+        ax.set(xlabel=f"{label} at the checkpoint", title=label)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("accuracy after RL (%)")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return save_figure(fig, path)

@@ -17,11 +17,11 @@ import json
 import re
 from pathlib import Path
 
-from specs_vl.evaluation.plots import plot_gf_curve, plot_rl_curves
+from specs_vl.evaluation.plots import plot_gf_curve, plot_prediction, plot_rl_curves
 from specs_vl.report.decisions import decision_table
 from specs_vl.report.figures import draw_first_screen
 from specs_vl.report.findings import findings, settings
-from specs_vl.report.gf_prediction import prediction_table
+from specs_vl.report.gf_prediction import prediction_panels, prediction_table
 from specs_vl.report.html import render_html, render_markdown
 from specs_vl.report.rl_gains import rl_gain_table, rollout_rise_table, tune_rl_table
 from specs_vl.report.tables import (
@@ -56,6 +56,8 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
         rl = {p.name: read_json(p / "curve.json") for p in sorted(dirs[0].glob("rl-*")) if read_json(p / "curve.json")}
         if rl:
             plots["rl"] = plot_rl_curves(rl, tmp / "rl_curves.png").name
+        if panels := prediction_panels(dirs):
+            plots["gf_prediction"] = plot_prediction(panels, tmp / "gf_prediction.png").name
         found = findings(run_dir)
         plots.update(draw_first_screen(found, dirs, tmp))
         config = run_dir / "config.yaml"

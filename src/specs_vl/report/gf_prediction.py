@@ -66,6 +66,25 @@ def _means(points: dict, name: str, seeds: np.ndarray, prompts: dict[tuple, np.n
     return xs, ys
 
 
+def prediction_panels(dirs: list[Path], suite: str = "world-id") -> list[tuple[str, list[dict[str, Any]]]]:
+    """For the scatter plot (evaluation/plots.plot_prediction): per predictor, each point's mean over seeds of
+    the predictor and of after-RL accuracy (percent), with the accuracy's seed SD. Empty under 3 points."""
+    points = prediction_points(dirs, suite)
+    if len(points) < 3:
+        return []
+    panels = []
+    for name, label in PREDICTORS[:1] + PREDICTORS[3:]:  # GF and the simplest rival, the checkpoint's own score
+        pts = []
+        for (method, step), p in sorted(points.items()):
+            xv = [v for v, a in zip(p["pred"][name], p["acc"]) if v is not None and a]
+            ys = [100 * float(np.mean(list(a.values()))) for a in p["acc"] if a]
+            sd = float(np.std(ys, ddof=1)) if len(ys) > 1 else 0.0
+            x = float(np.mean(xv)) if xv else None
+            pts.append({"method": method, "step": step, "x": x, "y": float(np.mean(ys)), "y_sd": sd})
+        panels.append((label, pts))
+    return panels
+
+
 def prediction_table(dirs: list[Path], suite: str = "world-id", boot: int = 2000, seed: int = 0) -> Table | None:
     """Rows: each predictor's R² and rho with intervals and n points, then select-by-GF's regret."""
     points = prediction_points(dirs, suite)

@@ -160,6 +160,8 @@ def sections(doc: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
             ),
             ("table", doc["gf_prediction"]),
         ]
+        if "gf_prediction" in doc["plots"]:
+            gf += [("img", (doc["plots"]["gf_prediction"], "GF and the checkpoint's Psi_ID against accuracy after RL"))]
     out = [("Findings", found)]
     rl: list[tuple[str, Any]] = []
     if doc.get("rl_gains"):
