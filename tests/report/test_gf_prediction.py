@@ -60,6 +60,7 @@ def test_rl_from_checkpoints_makes_one_stage_per_method_and_step(tmp_path):
         for n in (10, 20):
             assert stages[f"rl-{m}-step{n}"].deps == [f"coldstart-{m}"]
             assert f"eval-rl-{m}-step{n}" in stages
+        assert f"rl-{m}" not in stages  # RL from the saved model would repeat the point at its step
     with pytest.raises(ValueError, match="not GF-curve steps"):
         RunConfig(rl_checkpoints=[15], coldstart=DEV)
     with pytest.raises(ValueError, match="select: gf"):
@@ -75,6 +76,7 @@ def test_the_prediction_study_config_makes_the_points_it_promises():
     names = [s.name for s in plan(cfg, Path("seed-0"), lambda: "base")]
     points = [n for n in names if n.startswith("rl-") and "-step" in n]
     assert len(points) == 9 and len(cfg.seeds) == 3 and cfg.eval.n >= 500
+    assert not {"rl-dpo-sft", "rl-sft", "rl-dpo"} & set(names)  # each would repeat a point
     assert cfg.coldstart.curve_id == "world-dev" and cfg.world.test_start == 1000  # decided off the test split
 
 

@@ -135,9 +135,9 @@ class RunConfig(BaseModel):
     """cold starts RL continues from; None = all; best-gf: the one whose saved model has the highest GF
     (recipe/select.choose_method), the choice and the runner-up in rl-best-gf/choice.json and the report"""
     rl_checkpoints: list[int] = Field(default_factory=list)
-    """cold-start steps RL also starts from (the GF prediction study, configs/gf-prediction.yaml):
-    rl-{m}-step{N} from coldstart-{m}'s checkpoint N, for each m in rl_methods; N a GF-curve step
-    (a multiple of coldstart.curve_every), kept by coldstart.select: gf"""
+    """cold-start steps RL starts from instead of the saved model (the GF prediction study,
+    configs/gf-prediction.yaml): rl-{m}-step{N} from coldstart-{m}'s checkpoint N, for each m in rl_methods
+    (best-gf still runs); N a GF-curve step (a multiple of coldstart.curve_every), kept by coldstart.select: gf"""
     rl_from_base: bool = True
     """the "no cold start" baseline"""
     rl_control: bool = False

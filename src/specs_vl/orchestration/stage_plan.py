@@ -118,7 +118,10 @@ def plan(
         stages.append(Stage(f"coldstart-{m}", out / "result.json", ccfg.model_dump(mode="json"), deps, run_cs))
         models[f"coldstart-{m}"] = out / "model"
     rl_methods = cfg.methods if cfg.rl_methods is None else cfg.rl_methods
-    starts = [(m, f"coldstart-{m}") for m in rl_methods] + ([("base", "base")] if cfg.rl_from_base else [])
+    # with rl_checkpoints the points are the runs: the saved model (select: gf) is a curve point, and RL from
+    # it would repeat the point at its step (the same start, the same seed)
+    plain = [m for m in rl_methods if not cfg.rl_checkpoints or m == "best-gf"]
+    starts = [(m, f"coldstart-{m}") for m in plain] + ([("base", "base")] if cfg.rl_from_base else [])
     starts += [("random", "base")] if cfg.rl_control else []  # the same RL with an uninformative reward
     # the GF prediction study: RL from intermediate checkpoints too (TRL's checkpoints hold the processor)
     starts += [(f"{m}-step{n}", f"coldstart-{m}") for m in rl_methods if m != "best-gf" for n in cfg.rl_checkpoints]
