@@ -123,6 +123,22 @@ def test_a_changed_rl_config_reruns_rl_and_what_reads_it_only(mini_run, tiny_bas
     for st in ("zero", "distill", "coldstart-dpo-sft", "eval-base", "eval-coldstart-dpo-sft"):
         assert after[st]["finished"] == before[st]["finished"], st
     assert len(json.loads((run / "rl-dpo-sft" / "curve.json").read_text())) == 3  # not resumed from the 2-step run
+    # what the new config no longer plans leaves the manifest (the report would list it), not the disk
+    assert not {"rl-base", "eval-rl-base", "coldstart-sft", "eval-coldstart-sft"} & set(after)
+    assert (run / "rl-base" / "result.json").exists()
+
+
+def test_only_this_runs_seeds_lose_their_unplanned_records(tmp_path):
+    from specs_vl.orchestration.pipeline import Manifest, _unplanned
+
+    m = Manifest(tmp_path / "manifest.json", "x", [0, 1])
+    for k in ("base", "seed-0/zero", "seed-0/rl-old", "seed-1/rl-old", "seed-2/rl-old", "seed-0/eval/x"):
+        m.mark(k, status="running")
+    planned = {"base", "seed-0/zero"}
+    assert _unplanned(m, planned, [0, 1]) == ["seed-0/rl-old", "seed-1/rl-old"]  # seed 2 is not this run's
+    assert _unplanned(m, {"base"}, [3]) == []  # a 1-seed run keeps its records at top level, no "seed-k/"
+    m.forget(["seed-0/rl-old"])
+    assert "seed-0/rl-old" not in Manifest(tmp_path / "manifest.json", "x", [0]).data["stages"]
 
 
 def test_cold_starts_from_one_base_share_a_step_0_point_equal_to_a_fresh_one(mini_run, tiny_base_dir):

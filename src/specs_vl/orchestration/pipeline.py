@@ -55,6 +55,13 @@ class Manifest:
         rec = self.data["stages"].get(key)
         return rec is not None and rec.get("hash") != h
 
+    def forget(self, keys: list[str]) -> None:
+        if keys:
+            say(f"manifest: {', '.join(keys)} no longer in the config's plan; dropped (outputs kept)")
+            for k in keys:
+                del self.data["stages"][k]
+            atomic_write(self.path, json.dumps(self.data, indent=2))
+
     def mark(self, key: str, **record: Any) -> None:
         self.data["stages"][key] = record
         atomic_write(self.path, json.dumps(self.data, indent=2))
@@ -147,6 +154,7 @@ def run_pipeline(
         cfg, hashes["tune-rl"] = _tune_rl(cfg, run_dir, manifest, base_path, hashes["base"])
     tuned: dict[str, Path] = {}  # tune_lr.seeds == "first": the first seed's tune-lr dirs, reused by the rest
     evaluated: dict[tuple[str, str], Path] = {}  # (eval stage, hash) -> its output: the base's eval is seedless
+    planned = {"base", "tune-rl", "report"}
     for seed in seeds:
         scfg = seed_config(cfg, seed)
         seed_dir = run_dir if len(seeds) == 1 else run_dir / f"seed-{seed}"
@@ -158,6 +166,7 @@ def run_pipeline(
             if st.name.startswith("tune-lr-") and cfg.tune_lr is not None and cfg.tune_lr.seeds == "first":
                 hashes[st.name], tuned[st.name[8:]] = h, st.out.parent
             key = prefix + st.name
+            planned.add(key)
             same = evaluated.get((st.name, h)) if st.name.startswith("eval-") else None
             if manifest.done(key, h, st.out):
                 say(f"{key}: complete, skipped")
@@ -176,6 +185,7 @@ def run_pipeline(
                 manifest.mark(key, hash=h, status="complete", seconds=round(time.time() - t, 1), finished=_now())
             if st.name.startswith("eval-"):
                 evaluated.setdefault((st.name, h), st.out.parent)
+    manifest.forget(_unplanned(manifest, planned, seeds))
     if report:
         t = time.time()
         index = write_report(run_dir)
@@ -183,6 +193,17 @@ def run_pipeline(
         say(f"report: {index}")
     say(f"pipeline {cfg.name}: done in {time.time() - t_all:.0f}s; run dir {run_dir}")
     return run_dir
+
+
+def _unplanned(manifest: Manifest, planned: set[str], seeds: list[int]) -> list[str]:
+    """Records of this run's seeds whose stage the config no longer plans (a run killed under an older
+    config): left in, the report's stage table would show them "running" forever. Other seeds' stay."""
+    mine = [f"seed-{s}/" for s in seeds] if len(seeds) > 1 else [""]
+    return [
+        k
+        for k in manifest.data["stages"]
+        if k not in planned and any(k.startswith(p) and "/" not in k[len(p) :] for p in mine)
+    ]
 
 
 def sweep_temp_files(run_dir: Path) -> int:
