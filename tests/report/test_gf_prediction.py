@@ -40,7 +40,8 @@ def test_a_signal_that_orders_the_points_predicts_them_and_costs_no_regret(tmp_p
     gf = rows[0]
     assert gf[0] == "GF" and gf[1].startswith("1.00") and gf[2].startswith("+1.00") and gf[3] == "6"
     assert seed_regrets(prediction_points(dirs), 3) == [0.0, 0.0, 0.0]
-    assert rows[-1][1].startswith("+0.0")
+    assert rows[-2][0].startswith("regret of choosing by GF") and rows[-2][1].startswith("+0.0")
+    assert rows[-1][0].startswith("regret of select: gf") and rows[-1][1].startswith("+0.0")
 
 
 def test_a_signal_that_reverses_the_order_shows_as_rho_minus_1_and_a_regret(tmp_path):
@@ -49,6 +50,8 @@ def test_a_signal_that_reverses_the_order_shows_as_rho_minus_1_and_a_regret(tmp_
     regrets = seed_regrets(points, 3)
     # the highest GF (sft at step 30) is the worst start; the best is dpo-sft at step 10: 25 GF points = 50 points
     assert regrets == pytest.approx([-50.0] * 3, abs=2.6)  # rounding to whole prompts
+    # within each cold start, select: gf keeps step 30 (the worst) over step 10: 20 GF points = 40 points
+    assert seed_regrets(points, 3, within_method=True) == pytest.approx([-40.0] * 3, abs=2.6)
     _, rows = prediction_table(dirs, boot=200)
     assert rows[0][2].startswith("-1.00")
 

@@ -5,8 +5,9 @@ and the eval stage scored it on the test split. Its predictors come from the col
 (sets no verdict reads): GF, G_ID, G_OOD and Psi_ID, so a reader sees whether GF predicts better than its parts
 or the checkpoint's own score. R² (of a line, i.e. Pearson r²) and Spearman's rho are computed over the points
 with every quantity averaged over seeds; the 95 % intervals are a percentile bootstrap that resamples seeds and,
-jointly in every seed, the test prompts. Regret of select-by-GF: in each seed, after-RL accuracy of the point of
-highest GF minus the best point's, with a t-interval over seeds.
+jointly in every seed, the test prompts. Regret of choosing by GF: in each seed, after-RL accuracy of the point of
+highest GF minus the best point's, over all points (`rl_methods: [best-gf]` with `select: gf`) and within
+each cold start (`select: gf` alone), with a t-interval over seeds.
 """
 
 from __future__ import annotations
@@ -110,29 +111,39 @@ def prediction_table(dirs: list[Path], suite: str = "world-id", boot: int = 2000
         rows.append(
             [label, f"{r2:.2f} [{lo[0]:.2f}, {hi[0]:.2f}]", f"{rho:+.2f} [{lo[1]:+.2f}, {hi[1]:+.2f}]", str(len(x))]
         )
-    rows.append(["regret of select-by-GF (points of accuracy)", *regret_cells(points, n_seeds), str(len(points))])
+    rows.append(["regret of choosing by GF (points of accuracy)", *regret_cells(points, n_seeds), str(len(points))])
+    within = regret_cells(points, n_seeds, within_method=True)
+    rows.append(["regret of select: gf, the step within each cold start", *within, str(len(points))])
     return ["predictor of after-RL accuracy", "R² [95 %]", "Spearman rho [95 %]", "points"], rows
 
 
-def seed_regrets(points: dict, n_seeds: int) -> list[float]:
-    """Per seed: accuracy after RL from the highest-GF point (ties: earliest step) minus the best point's."""
+def seed_regrets(points: dict, n_seeds: int, within_method: bool = False) -> list[float]:
+    """Per seed: accuracy after RL from the highest-GF point (ties: earliest step) minus the best point's, over
+    all points (which cold start and which step) or, `within_method`, per method (`select: gf`'s own choice
+    of a step) and then averaged over the methods."""
     out = []
+    groups = sorted({k[0] for k in points}) if within_method else [None]
     for s in range(n_seeds):
-        acc = {k: float(np.mean(list(p["acc"][s].values()))) for k, p in points.items() if p["acc"][s]}
-        gf = {k: p["pred"]["gf"][s] for k, p in points.items() if k in acc and p["pred"]["gf"][s] is not None}
-        if not gf:
-            continue
-        best = max(gf.values())
-        chosen = min((k for k, v in gf.items() if v == best), key=lambda k: (k[1], k[0]))
-        out.append(100 * (acc[chosen] - max(acc.values())))
+        per_group = []
+        for g in groups:
+            mine = {k: p for k, p in points.items() if g is None or k[0] == g}
+            acc = {k: float(np.mean(list(p["acc"][s].values()))) for k, p in mine.items() if p["acc"][s]}
+            gf = {k: p["pred"]["gf"][s] for k, p in mine.items() if k in acc and p["pred"]["gf"][s] is not None}
+            if not gf:
+                continue
+            best = max(gf.values())
+            chosen = min((k for k, v in gf.items() if v == best), key=lambda k: (k[1], k[0]))
+            per_group.append(100 * (acc[chosen] - max(acc.values())))
+        if per_group:
+            out.append(float(np.mean(per_group)))
     return out
 
 
-def regret_cells(points: dict, n_seeds: int) -> list[str]:
+def regret_cells(points: dict, n_seeds: int, within_method: bool = False) -> list[str]:
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     from scipy import stats as sps
 
-    r = seed_regrets(points, n_seeds)
+    r = seed_regrets(points, n_seeds, within_method)
     if len(r) < 2:
         return [f"{r[0]:+.1f} (one seed)" if r else "—", ""]
     half = sps.t.ppf(0.975, len(r) - 1) * np.std(r, ddof=1) / np.sqrt(len(r))
