@@ -319,9 +319,9 @@ def test_pairs_file_with_a_bom_loads(tmp_path, tiny_world):
 def test_a_prompt_longer_than_the_context_is_refused_before_sampling(tmp_path, tiny_world):
     from specs_vl.models.load import load_vlm
     from specs_vl.models.sampling import SampleConfig, generate
-    from specs_vl.models.tiny import FAMILIES
     from specs_vl.util.errors import DataError
     from specs_vl.world import build_split
+    from specs_vl.world.families import FAMILIES
 
     model, processor = load_vlm(FAMILIES["qwen2.5-vl"](tmp_path / "m"))
     examples = build_split(tiny_world, "train", 3)
@@ -339,8 +339,8 @@ def test_a_prompt_longer_than_the_context_is_refused_before_sampling(tmp_path, t
 
 def test_specs_eval_names_the_file_of_a_prompt_longer_than_the_context(ws, tmp_path, tiny_world):
     """A 1 MB question pasted into an eval file: FILE: row N: field 'question', exit 2, nothing written."""
-    from specs_vl.models.tiny import FAMILIES
     from specs_vl.world import build_split
+    from specs_vl.world.families import FAMILIES
 
     model = FAMILIES["qwen2.5-vl"](tmp_path / "m")  # context 1,024 tokens
     lines = []

@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
+from specs_vl.scoring.styles import REQUIREMENT_STYLES, RETENTION_STYLES
 from specs_vl.world import FAMILIES, OOD_FAMILIES, TRAIN_FAMILIES, WorldConfig, build_split, make_example
 from specs_vl.world.dataset import OOD_SETS, draw
-from specs_vl.world.styles import REQUIREMENT_STYLES, RETENTION_STYLES
 from specs_vl.world.tasks import paraphrase
 
 TEST_SETS = ("id_test", *OOD_SETS, "retention")

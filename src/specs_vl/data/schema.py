@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from specs_vl.world.dataset import prompt_text
+from specs_vl.scoring.styles import instruction_for
 
 EXAMPLE_FIELDS: tuple[str, ...] = (
     "id",
@@ -23,6 +23,12 @@ EXAMPLE_FIELDS: tuple[str, ...] = (
     "split",
 )
 REQUIRED_FIELDS: tuple[str, ...] = ("image", "question", "answer")
+
+
+def prompt_text(example: dict[str, Any]) -> str:
+    """The user turn's text: the question, then the style's instruction."""
+    instr = instruction_for(example.get("instruction_style") or "none", example.get("answer_type") or "")
+    return f"{example['question']}\n{instr}" if instr else example["question"]
 
 
 def user_message(example: dict[str, Any]) -> list[dict[str, Any]]:

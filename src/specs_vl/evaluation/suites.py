@@ -15,9 +15,9 @@ from typing import Any
 from specs_vl.data.examples import load_examples_from
 from specs_vl.evaluation.benchmarks import load_benchmark, score_example
 from specs_vl.scoring.answers import extract_answer, is_correct
+from specs_vl.scoring.styles import strict_answer
 from specs_vl.util.errors import ConfigError
 from specs_vl.world import WorldConfig, build_split
-from specs_vl.world.styles import strict_answer
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from specs_vl.data.pairs import load_pairs
-from specs_vl.data.schema import fill_defaults
+from specs_vl.data.schema import fill_defaults, prompt_text
 from specs_vl.models.loading import DEFAULT_LOADING, Loading, fitted_size, resized
 from specs_vl.util.atomic import atomic_path
 from specs_vl.util.errors import ConfigError, DataError
 from specs_vl.util.outputs import check_output
 from specs_vl.world import SPLITS, WorldConfig, build_split
-from specs_vl.world.dataset import prompt_text
 
 IMAGE_TOKEN = "<image>"
 DATA_SOURCE = "specs_vl"

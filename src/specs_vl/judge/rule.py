@@ -29,7 +29,7 @@ from fractions import Fraction
 from specs_vl.judge.base import Verdict
 from specs_vl.scoring.answers import extract_answer, is_correct
 from specs_vl.scoring.format import parse
-from specs_vl.world.styles import NUMBER_WORDS
+from specs_vl.scoring.styles import NUMBER_WORDS
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _NUM = r"-?\d+(?:\.\d+)?"

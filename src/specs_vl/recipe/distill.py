@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from specs_vl.data.schema import user_message
+from specs_vl.data.schema import prompt_text, user_message
 from specs_vl.judge import get_judge, judge_many
 from specs_vl.models.loading import DEFAULT_LOADING, Loading
 from specs_vl.models.vllm import resolve_backend
@@ -38,7 +38,6 @@ from specs_vl.training.train_split import load_examples
 from specs_vl.util.atomic import atomic_dir
 from specs_vl.util.progress import say
 from specs_vl.world import WorldConfig
-from specs_vl.world.dataset import prompt_text
 
 
 def _correct(ex: dict[str, Any], text: str) -> bool:

@@ -1,7 +1,9 @@
 """The embedded world: procedural visual-reasoning tasks with checkable answers."""
 
-from .dataset import SPLITS, WorldConfig, build_split, draw, make_example, prompt_text
-from .styles import FORMAT_INSTRUCTION, OOD_STYLES, STYLES, TRAIN_STYLE, strict_answer
+from specs_vl.data.schema import prompt_text
+from specs_vl.scoring.styles import FORMAT_INSTRUCTION, OOD_STYLES, STYLES, TRAIN_STYLE, strict_answer
+
+from .dataset import SPLITS, WorldConfig, build_split, draw, make_example
 from .tasks import FAMILIES, OOD_FAMILIES, TRAIN_FAMILIES, Task
 
 __all__ = [

@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 
+from specs_vl.data.schema import prompt_text
 from specs_vl.models.sampling import chat_prompts
 from specs_vl.util.atomic import atomic_dir
 from specs_vl.util.progress import bar, say
@@ -28,7 +29,7 @@ from specs_vl.util.progress import bar, say
 from .base_config import BaseModelConfig, cache_key, cache_root, find_base
 from .calibration import calibrate
 from .corpus import CAPTION_QUESTION, CAPTION_SHARE, base_response, count_caption, describe
-from .dataset import WorldConfig, draw, example_from_task, prompt_text
+from .dataset import WorldConfig, draw, example_from_task
 from .vision_pretrain import pretrain_vision
 
 SPECIAL_TOKENS = [

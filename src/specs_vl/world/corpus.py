@@ -16,9 +16,9 @@ import json
 import random
 
 from specs_vl.scoring.format import corrupt
+from specs_vl.scoring.styles import NUMBER_WORDS
 
 from .scene import COLORS, ROW_NAMES, SHAPES
-from .styles import NUMBER_WORDS
 from .tasks import Task
 
 # Shares of response styles when the format (or nothing) is asked for.

@@ -24,7 +24,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .styles import REQUIREMENT_STYLES, RETENTION_STYLES, STYLES, TRAIN_STYLE, instruction_for
+from specs_vl.scoring.styles import REQUIREMENT_STYLES, RETENTION_STYLES, STYLES, TRAIN_STYLE
+
 from .tasks import FAMILIES, OOD_FAMILIES, TRAIN_FAMILIES, Task, as_choice, shifted
 
 OOD_SETS: tuple[str, ...] = ("ood_domain", "ood_surface", "ood_requirement")
@@ -222,9 +223,3 @@ def build_split(cfg: WorldConfig, split: str, n: int | None = None, start: int |
     if start is None:
         start = cfg.test_start if split in _TEST_SPLITS else 0
     return [make_example(cfg, split, start + i) for i in range(n)]
-
-
-def prompt_text(example: dict[str, Any]) -> str:
-    """The user turn's text: the question, then the style's instruction."""
-    instr = instruction_for(example.get("instruction_style") or "none", example.get("answer_type") or "")
-    return f"{example['question']}\n{instr}" if instr else example["question"]

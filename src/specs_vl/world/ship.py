@@ -16,12 +16,12 @@ from typing import Any
 import torch
 import transformers
 
+from specs_vl.data.schema import prompt_text
 from specs_vl.models.load import load_vlm
 from specs_vl.util.atomic import atomic_dir
 
 from .base_model import _batch, pretrain_corpus
 from .calibration import calibrate
-from .dataset import prompt_text
 from .shipped import RECORD, SHIPPED_DIR, file_sha256
 
 # Files a base directory holds that are shipped (everything `build_base_model` writes).

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from specs_vl.world.base_model import CHAT_TEMPLATE, BaseModelConfig, make_config, make_processor, train_tokenizer
+from .base_model import CHAT_TEMPLATE, BaseModelConfig, make_config, make_processor, train_tokenizer
 
 # A small text to train the byte-level BPE on: byte-level BPE encodes any text,
 # merges only shorten it, so the corpus needs no more than the flavour of ours.

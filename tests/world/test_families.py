@@ -1,7 +1,7 @@
 """Every supported VLM family runs our stages: generation, the cold start (dpo-sft and sft) and a GRPO step.
 
 Each family is a tiny randomly initialised model with a locally built processor
-(specs_vl.models.tiny), saved and loaded back through `load_vlm`, so the real
+(specs_vl.world.families), saved and loaded back through `load_vlm`, so the real
 loading path, the real processor and TRL's real collators are exercised.
 """
 
@@ -12,7 +12,7 @@ import math
 import pytest
 import torch
 
-from specs_vl.models.tiny import FAMILIES
+from specs_vl.world.families import FAMILIES
 
 torch.set_num_threads(1)
 
