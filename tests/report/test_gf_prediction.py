@@ -40,6 +40,7 @@ def test_a_signal_that_orders_the_points_predicts_them_and_costs_no_regret(tmp_p
     gf = rows[0]
     assert gf[0] == "GF" and gf[1].startswith("1.00") and gf[2].startswith("+1.00") and gf[3] == "6"
     assert seed_regrets(prediction_points(dirs), 3) == [0.0, 0.0, 0.0]
+    assert rows[3][0].startswith("GF over the requirement-changed") and rows[3][1:] == ["—", "—", "0"]  # not in _seed
     assert rows[-2][0].startswith("regret of choosing by GF") and rows[-2][1].startswith("+0.0")
     assert rows[-1][0].startswith("regret of select: gf") and rows[-1][1].startswith("+0.0")
 

@@ -22,7 +22,13 @@ from specs_vl.evaluation.stats import per_prompt
 from specs_vl.report.evidence import _rows, read_json
 
 Table = tuple[list[str], list[list[str]]]
-PREDICTORS = (("gf", "GF"), ("g_id", "G_ID"), ("g_ood", "G_OOD"), ("psi_id", "Psi_ID of the checkpoint"))
+PREDICTORS = (
+    ("gf", "GF"),
+    ("g_id", "G_ID"),
+    ("g_ood", "G_OOD"),
+    ("gf_changed", "GF over the requirement-changed OOD sets"),
+    ("psi_id", "Psi_ID of the checkpoint"),
+)
 _POINT = re.compile(r"^rl-(dpo-sft|dpo|sft)-step(\d+)$")
 
 
@@ -74,7 +80,7 @@ def prediction_panels(dirs: list[Path], suite: str = "world-id") -> list[tuple[s
     if len(points) < 3:
         return []
     panels = []
-    for name, label in PREDICTORS[:1] + PREDICTORS[3:]:  # GF and the simplest rival, the checkpoint's own score
+    for name, label in (PREDICTORS[0], PREDICTORS[-1]):  # GF and the simplest rival, the checkpoint's own score
         pts = []
         for (method, step), p in sorted(points.items()):
             xv = [v for v, a in zip(p["pred"][name], p["acc"]) if v is not None and a]
@@ -99,6 +105,9 @@ def prediction_table(dirs: list[Path], suite: str = "world-id", boot: int = 2000
     rows = []
     for name, label in PREDICTORS:
         x, y = _means(points, name, all_seeds, dict.fromkeys(all_seeds, ids))
+        if len(x) < 3:  # the curves hold no such value (gf_changed: the OOD sets change no requirement)
+            rows.append([label, "—", "—", str(len(x))])
+            continue
         r2, rho = _fit(np.array(x), np.array(y))
         draws = []
         for _ in range(boot):
