@@ -130,7 +130,7 @@ def plot_prediction(panels: Sequence[tuple[str, list[dict[str, Any]]]], path: Pa
             ax.errorbar(xs, ys, yerr=es, fmt="o", color=f"C{i}", label=m, capsize=2)
             for p in mine:
                 ax.annotate(str(p["step"]), (p["x"], p["y"]), textcoords="offset points", xytext=(4, 3), fontsize=7)
-        ax.set(xlabel=f"{label} at the checkpoint", title=label)
+        ax.set(xlabel=label if "checkpoint" in label else f"{label} at the checkpoint", title=label)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("accuracy after RL (%)")
     axes[0].legend(fontsize=7)
