@@ -202,7 +202,9 @@ def main_process_value(value: Any) -> Any:
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return value
     box = [value]
-    dist.broadcast_object_list(box, src=0)  # pickles through the group's backend, gloo and NCCL alike
+    # pickles through the group's backend; under NCCL torch stages the bytes on torch.cuda.current_device(),
+    # which accelerate's PartialState has set to each rank's own GPU (torch.cuda.set_device)
+    dist.broadcast_object_list(box, src=0)
     return box[0]
 
 
