@@ -35,18 +35,21 @@ def _world() -> int:
 
 
 def _broadcast(decide: Callable[[], tuple[str, Any]]) -> tuple[str, Any]:
-    """`decide()` on rank 0, its answer on every rank (training/trainer.main_process_value, over the process group
+    """`decide()` on rank 0, its answer on every rank (accelerate's broadcast_object_list over the process group
     PartialState initialises from the launcher's environment: gloo on CPU, NCCL on GPU)."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     import torch
     from accelerate import PartialState
-
-    from specs_vl.training.trainer import main_process_value
+    from accelerate.utils import broadcast_object_list
 
     # accelerate 1.15: PartialState() on a machine without CUDA stays DistributedType.NO under torchrun (every
     # rank its own main process); cpu=True joins the ranks over gloo, as TrainingArguments(use_cpu=True) does
     state = PartialState(cpu=not torch.cuda.is_available())
-    return main_process_value(decide() if state.is_main_process else None)
+    box: list[Any] = [None]
+    if state.is_main_process:
+        box = [decide()]
+    broadcast_object_list(box, from_process=0)
+    return box[0]
 
 
 def _decide(stage: str, out: Path, settings: Any, mode: Mode) -> tuple[str, Any]:

@@ -195,8 +195,7 @@ def load_checkpoint_weights(model: Any, checkpoint: str | Path) -> None:
 def main_process_value(value: Any) -> Any:
     """Rank 0's `value` on every rank. A decision (the step `select` keeps) must be one decision: under ZeRO-3
     or FSDP the restore that follows is collective, and ranks restoring different checkpoints would save a
-    model mixed from both. Needs the process group up (Trainer or accelerate's PartialState starts it: gloo on
-    CPU, NCCL on GPU); without one, there is one process and `value` is returned."""
+    model mixed from both. Trainer has set up the process group (gloo on CPU, NCCL on GPU) by now."""
     # deferred: heavy import, kept off the start-up path of the CLI and of config validation
     import torch.distributed as dist
 
